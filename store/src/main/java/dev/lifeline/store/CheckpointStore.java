@@ -1,0 +1,63 @@
+package dev.lifeline.store;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Where a Lifeline endpoint keeps its sessions so they outlive the process: one {@link
+ * SessionRecord} per session, holding the last durable {@link Checkpoint} of the stream it
+ * receives.
+ *
+ * <p>Rules every implementation keeps (the contract test suite {@code CheckpointStoreContract}
+ * checks them):
+ *
+ * <ul>
+ *   <li>A returned future completes only when the change is durable under the store's durability
+ *       setting: for the file store, after the data reached the disk with fsync. A caller
+ *       acknowledges a checkpoint to its peer only after that.
+ *   <li>Checkpoints only move forward: {@link #commit} with a position lower than the stored one
+ *       fails with {@link IllegalArgumentException}; an equal position replaces the state.
+ *   <li>Records expire {@code ttl} after their {@link SessionRecord#lastActiveMillis()}; {@link
+ *       #sweepExpired()} removes them and reports their ids so partial data can be removed too.
+ *   <li>Failures surface as a failed future carrying a {@link StoreException} naming the file or
+ *       server; a corrupt or locked store is never silently replaced by an empty one.
+ *   <li>All methods are thread-safe. Many concurrent commits may share one sync (group commit).
+ * </ul>
+ *
+ * <pre>{@code
+ * try (CheckpointStore store = FileCheckpointStore.open(dir)) {
+ *   store.put(record).join();
+ *   store.commit(record.id(), Checkpoint.of(42, state)).join(); // now acknowledge seq 42
+ * }
+ * }</pre>
+ */
+public interface CheckpointStore extends AutoCloseable {
+
+  /** Creates or replaces a whole record, durably. */
+  CompletableFuture<Void> put(SessionRecord record);
+
+  /**
+   * Stores a new checkpoint for an existing session and marks it active, durably.
+   *
+   * <p>Fails with {@link UnknownSessionException} if there is no such record, and with {@link
+   * IllegalArgumentException} if the checkpoint is older than the stored one.
+   */
+  CompletableFuture<Void> commit(String id, Checkpoint checkpoint);
+
+  /** The record with this id, or empty if there is none or it has expired. */
+  CompletableFuture<Optional<SessionRecord>> load(String id);
+
+  /** Removes a record, durably; removing an absent record succeeds. */
+  CompletableFuture<Void> delete(String id);
+
+  /** The ids of all live records, in no particular order. */
+  CompletableFuture<List<String>> ids();
+
+  /** Removes every record whose time to live has passed and returns their ids. */
+  CompletableFuture<List<String>> sweepExpired();
+
+  /** Flushes pending work and releases files, locks and connections. Idempotent. */
+  @Override
+  void close();
+}
