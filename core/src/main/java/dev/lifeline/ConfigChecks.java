@@ -1,0 +1,55 @@
+package dev.lifeline;
+
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/** Validation shared by the configuration builders; messages read "name: value (expected: ...)". */
+final class ConfigChecks {
+  static final String TLS13 = "TLSv1.3";
+  static final String TLS12 = "TLSv1.2";
+  static final List<String> DEFAULT_PROTOCOLS = List.of(TLS13, TLS12);
+
+  private ConfigChecks() {
+  }
+
+  static Duration positive(String name, Duration value) {
+    Objects.requireNonNull(value, name);
+    if (value.isZero() || value.isNegative()) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+    }
+    return value;
+  }
+
+  static int positive(String name, int value) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: > 0)");
+    }
+    return value;
+  }
+
+  static int notNegative(String name, int value) {
+    if (value < 0) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: >= 0)");
+    }
+    return value;
+  }
+
+  static List<String> protocols(List<String> protocols) {
+    Objects.requireNonNull(protocols, "protocols");
+    Set<String> distinct = new LinkedHashSet<>(protocols);
+    if (distinct.isEmpty() || !DEFAULT_PROTOCOLS.containsAll(distinct)) {
+      throw new IllegalArgumentException(
+          "protocols: " + protocols + " (expected: one or both of " + DEFAULT_PROTOCOLS + ")");
+    }
+    return List.copyOf(distinct);
+  }
+
+  static void requireSet(String name, Object value) {
+    if (value == null) {
+      throw new IllegalStateException(name + ": not set (expected: a value)");
+    }
+  }
+}
