@@ -77,7 +77,9 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
     if (completion.isSuccess() && ssl != null) {
       SSLEngine engine = ssl.engine();
       SSLSession session = engine.getSession();
-      event = HandshakeEvent.success(side, resumed(ctx, engine), session.getProtocol(),
+      boolean resumed = resumed(ctx, engine);
+      ctx.channel().attr(TlsChannelInfo.RESUMED).set(resumed);
+      event = HandshakeEvent.success(side, resumed, session.getProtocol(),
           session.getCipherSuite(), providerName, peer, duration);
     } else {
       event = HandshakeEvent.failure(side, providerName, peer, duration, failureReason(ctx,

@@ -1,0 +1,348 @@
+package dev.lifeline;
+
+import dev.lifeline.internal.protocol.FrameDecoder;
+import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.protocol.FrameEncoder;
+import dev.lifeline.internal.session.RefusalLimiter;
+import dev.lifeline.internal.session.ResumeTokens;
+import dev.lifeline.internal.session.ServerConnectionHandler;
+import dev.lifeline.internal.session.ServerSessions;
+import dev.lifeline.internal.session.SessionConfig;
+import dev.lifeline.internal.tls.ServerTls;
+import dev.lifeline.internal.transport.Transports;
+import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.InMemoryCheckpointStore;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A Lifeline server: accepts TLS connections, opens sessions for new clients and resumes the
+ * sessions of clients that come back, on the same node or, with a shared store, on another.
+ *
+ * <pre>{@code
+ * LifelineServer server = LifelineServer.builder()
+ *     .port(7443)
+ *     .tls(ServerTlsConfig.builder().developmentCertificates(dataDir.resolve("tls")).build())
+ *     .store(FileCheckpointStore.open(dataDir.resolve("sessions")))
+ *     .handler(myHandler)
+ *     .start();
+ * System.out.println("listening on " + server.address());
+ * }</pre>
+ */
+public final class LifelineServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(LifelineServer.class);
+
+  private final Builder config;
+  private final ServerTls tls;
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final ExecutorService appExecutor;
+  private final ScheduledExecutorService timer;
+  private final ServerSessions sessions;
+  private final Channel listener;
+
+  private LifelineServer(Builder b) throws IOException {
+    this.config = b;
+    this.tls = ServerTls.create(b.tls, b.handshakeListener);
+    this.boss = Transports.newGroup(1, "lifeline-accept");
+    this.workers = Transports.newGroup(b.ioThreads, "lifeline-io");
+    this.appExecutor = Executors.newFixedThreadPool(b.appThreads, daemon("lifeline-app"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
+    SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
+        b.inboundQueueBytes, appExecutor, timer);
+    this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
+        b.clock, b.maxSessions, new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
+            System::nanoTime), b.authenticator);
+    int maxFrame = b.maxMessageSize + FrameDescriptor.HEADER_BODY_BYTES
+        + FrameDescriptor.DATA_SEQ_BYTES;
+    long idle = b.idleTimeout.toMillis();
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(Transports.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ChannelInitializer<Channel>() {
+          @Override
+          protected void initChannel(Channel ch) {
+            ch.pipeline().addLast("idle", new IdleStateHandler(
+                    idle, Math.max(1, idle / 3), 0, TimeUnit.MILLISECONDS))
+                .addLast("decoder", new FrameDecoder(FrameDescriptor.MAX_CONTROL_FRAME_SIZE))
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
+            tls.install(ch.pipeline());
+          }
+        });
+    try {
+      this.listener = bootstrap.bind(b.host, b.port).syncUninterruptibly().channel();
+    } catch (RuntimeException e) {
+      shutdown();
+      throw new IOException("cannot listen on " + b.host + ":" + b.port + ": " + e.getMessage(), e);
+    }
+    long sweepMillis = b.sweepInterval.toMillis();
+    timer.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
+    log.info("Lifeline server on {} (TLS provider {}, transport {})", address(),
+        tls.providerName(), Transports.name());
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The address the server listens on, as "host:port" (the real port when 0 was asked for). */
+  public String address() {
+    InetSocketAddress a = (InetSocketAddress) listener.localAddress();
+    String host = a.getAddress().getHostAddress();
+    return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
+  }
+
+  /** The port the server listens on. */
+  public int port() {
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** Sessions held in memory (connected, or waiting for their client to come back). */
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */
+  public String tlsProvider() {
+    return tls.providerName();
+  }
+
+  /** Starts a new ticket key now (operators and tests; it also happens on a schedule). */
+  public void rotateTicketKeys() {
+    tls.rotateTicketKeys();
+  }
+
+  private void sweep() {
+    try {
+      sessions.sweep().get(1, TimeUnit.MINUTES);
+    } catch (Exception e) {
+      log.warn("session expiry sweep failed: {}", e.toString());
+    }
+  }
+
+  /**
+   * Stops listening and closes every connection. Sessions stay in the store, so clients resume
+   * them when a server on the same store comes back. Does not close the store.
+   */
+  @Override
+  public void close() {
+    listener.close().syncUninterruptibly();
+    shutdown();
+  }
+
+  private void shutdown() {
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    timer.shutdownNow();
+    appExecutor.shutdown();
+    tls.close();
+  }
+
+  static java.util.concurrent.ThreadFactory daemon(String name) {
+    java.util.concurrent.atomic.AtomicInteger n = new java.util.concurrent.atomic.AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  /** Configures and starts a {@link LifelineServer}. Only {@link #tls} and {@link #handler} are required. */
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port;
+    private ServerTlsConfig tls;
+    private SessionHandler handler;
+    private CheckpointStore store;
+    private Authenticator authenticator = Authenticator.DEFAULT;
+    private HandshakeListener handshakeListener = e -> { };
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration sweepInterval = Duration.ofMinutes(1);
+    private int maxMessageSize = 1024 * 1024;
+    private long replayBufferBytes = 32L * 1024 * 1024;
+    private long inboundQueueBytes = 8L * 1024 * 1024;
+    private int maxSessions = 100_000;
+    private int refusalBurst = 20;
+    private double refusalsPerSecond = 2;
+    private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private int appThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
+    private String serverName = "lifeline/0.1";
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    /** The address to bind; default 127.0.0.1 (the development certificate covers only loopback). */
+    public Builder host(String host) {
+      this.host = Objects.requireNonNull(host, "host");
+      return this;
+    }
+
+    /** The port to listen on; 0 (the default) picks a free one, see {@link #port()}. */
+    public Builder port(int port) {
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("port: " + port + " (expected: 0..65535)");
+      }
+      this.port = port;
+      return this;
+    }
+
+    public Builder tls(ServerTlsConfig tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
+    /** The application: called for every session, new or resumed. */
+    public Builder handler(SessionHandler handler) {
+      this.handler = Objects.requireNonNull(handler, "handler");
+      return this;
+    }
+
+    /** Where sessions and checkpoints are kept; default an in-memory store (lost on exit). */
+    public Builder store(CheckpointStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    public Builder authenticator(Authenticator authenticator) {
+      this.authenticator = Objects.requireNonNull(authenticator, "authenticator");
+      return this;
+    }
+
+    public Builder handshakeListener(HandshakeListener listener) {
+      this.handshakeListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** A connection that delivers nothing for this long is closed as half-open; default 30s. */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = positive("idleTimeout", idleTimeout);
+      return this;
+    }
+
+    /** How often expired sessions are removed; default 1 minute. */
+    public Builder sweepInterval(Duration sweepInterval) {
+      this.sweepInterval = positive("sweepInterval", sweepInterval);
+      return this;
+    }
+
+    /** The largest message either side may send; default 1 MiB, at most 16 MiB. */
+    public Builder maxMessageSize(int maxMessageSize) {
+      int max = FrameDescriptor.MAX_MAX_FRAME_SIZE - 10;
+      if (maxMessageSize < 1 || maxMessageSize > max) {
+        throw new IllegalArgumentException(
+            "maxMessageSize: " + maxMessageSize + " (expected: 1.." + max + ")");
+      }
+      this.maxMessageSize = maxMessageSize;
+      return this;
+    }
+
+    /** Unacknowledged bytes each session may hold before senders wait; default 32 MiB. */
+    public Builder replayBufferBytes(long replayBufferBytes) {
+      if (replayBufferBytes < 1) {
+        throw new IllegalArgumentException(
+            "replayBufferBytes: " + replayBufferBytes + " (expected: > 0)");
+      }
+      this.replayBufferBytes = replayBufferBytes;
+      return this;
+    }
+
+    /** Received bytes waiting for the handler before reading pauses; default 8 MiB. */
+    public Builder inboundQueueBytes(long inboundQueueBytes) {
+      if (inboundQueueBytes < 1) {
+        throw new IllegalArgumentException(
+            "inboundQueueBytes: " + inboundQueueBytes + " (expected: > 0)");
+      }
+      this.inboundQueueBytes = inboundQueueBytes;
+      return this;
+    }
+
+    /** Sessions held at once; OPEN beyond it is refused with TOO_MANY_SESSIONS. */
+    public Builder maxSessions(int maxSessions) {
+      if (maxSessions < 1) {
+        throw new IllegalArgumentException("maxSessions: " + maxSessions + " (expected: > 0)");
+      }
+      this.maxSessions = maxSessions;
+      return this;
+    }
+
+    /**
+     * Refused open/resume attempts one source address may make in a burst, and regains per
+     * second; beyond them its attempts are refused with RATE_LIMITED before any lookup.
+     */
+    public Builder refusalLimit(int burst, double perSecond) {
+      if (burst < 1 || !(perSecond > 0)) {
+        throw new IllegalArgumentException("refusalLimit: " + burst + ", " + perSecond
+            + " (expected: burst > 0, perSecond > 0)");
+      }
+      this.refusalBurst = burst;
+      this.refusalsPerSecond = perSecond;
+      return this;
+    }
+
+    public Builder ioThreads(int ioThreads) {
+      this.ioThreads = Math.max(1, ioThreads);
+      return this;
+    }
+
+    /** Threads that run application callbacks (each session's callbacks stay in order). */
+    public Builder appThreads(int appThreads) {
+      this.appThreads = Math.max(1, appThreads);
+      return this;
+    }
+
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * Binds and starts the server.
+     *
+     * @throws IOException if the certificate cannot be used or the port cannot be bound; the
+     *     message names the file or address
+     */
+    public LifelineServer start() throws IOException {
+      if (tls == null) {
+        throw new IllegalStateException("tls: not set (expected: a ServerTlsConfig)");
+      }
+      if (handler == null) {
+        throw new IllegalStateException("handler: not set (expected: a SessionHandler)");
+      }
+      if (store == null) {
+        store = InMemoryCheckpointStore.builder().build();
+      }
+      if (replayBufferBytes < maxMessageSize) {
+        throw new IllegalStateException("replayBufferBytes: " + replayBufferBytes
+            + " (expected: >= maxMessageSize " + maxMessageSize + ")");
+      }
+      return new LifelineServer(this);
+    }
+
+    static Duration positive(String name, Duration d) {
+      Objects.requireNonNull(d, name);
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
+      }
+      return d;
+    }
+  }
+}

@@ -1,0 +1,108 @@
+package dev.lifeline;
+
+import dev.lifeline.store.Checkpoint;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One resumable conversation between a client and a server. It outlives the TCP and TLS
+ * connections under it: when one breaks the client reconnects and resumes, and the application
+ * sees neither a lost nor a duplicated message.
+ *
+ * <p>Each direction is an ordered stream of messages numbered from 1. Sending keeps a message in a
+ * replay buffer bounded in bytes until the peer acknowledges it; when the buffer is full, {@link
+ * #send} waits and {@link #trySend} returns {@code null}. Received messages reach the {@link
+ * SessionHandler} once each, in order.
+ *
+ * <p>By default a received message is acknowledged as soon as the handler returns. A receiver
+ * that must survive its own restart turns {@linkplain #setAutoAck auto-acknowledgement} off and
+ * calls {@link #checkpoint} once it has durably processed a prefix of the stream; the checkpoint
+ * is stored in the {@code CheckpointStore}, then acknowledged. After a restart of either side the
+ * stream rewinds to the receiver's last checkpoint: the receiver's handler gets {@link
+ * SessionHandler#onInboundRewind} and the sender's next {@code send} throws {@link
+ * StreamRewoundException}.
+ *
+ * <pre>{@code
+ * Session session = client.open("upload:report.pdf", handler).get();
+ * session.send("hello".getBytes(UTF_8)).get(); // acknowledged by the server
+ * session.close().get();
+ * }</pre>
+ */
+public interface Session {
+
+  /** The id the server issued; stable across reconnects and restarts. */
+  String id();
+
+  /**
+   * Sends one message, waiting while the replay buffer is full.
+   *
+   * <p>The array belongs to the session until the returned future completes: do not modify it.
+   *
+   * @return completes when the peer has acknowledged the message; fails with {@link
+   *     StreamRewoundException} if the stream was rewound before that
+   * @throws StreamRewoundException once after a rewind; continue from its checkpoint
+   * @throws IllegalArgumentException if the message is larger than {@link #maxMessageSize()}
+   * @throws IllegalStateException if called on the session's I/O thread while the buffer is full
+   * @throws LifelineException if the session is closed
+   */
+  CompletableFuture<Void> send(byte[] message) throws InterruptedException, LifelineException;
+
+  /**
+   * Sends one message if the replay buffer has room for it.
+   *
+   * @return as {@link #send}, or {@code null} if the buffer is full (see {@link #onWritable})
+   */
+  CompletableFuture<Void> trySend(byte[] message) throws LifelineException;
+
+  /** Whether a message of {@link #maxMessageSize()} would fit the replay buffer now. */
+  boolean isWritable();
+
+  /** Runs {@code task} once, as soon as the replay buffer has room again (or now if it has). */
+  void onWritable(Runnable task);
+
+  /** The largest message {@link #send} accepts. */
+  int maxMessageSize();
+
+  /**
+   * Whether received messages are acknowledged as soon as the handler returns (the default). Turn
+   * it off to acknowledge only through {@link #checkpoint}.
+   */
+  void setAutoAck(boolean autoAck);
+
+  /**
+   * Records that every received message up to and including {@code position} has been durably
+   * processed, with {@code state} describing it. The checkpoint is stored durably, then
+   * acknowledged to the peer, then the future completes.
+   *
+   * @throws IllegalArgumentException if {@code position} is beyond the last delivered message or
+   *     before the last checkpoint, or the state is larger than {@link Checkpoint#MAX_STATE_BYTES}
+   */
+  CompletableFuture<Void> checkpoint(long position, byte[] state);
+
+  /** The last checkpoint of the received stream that is durable. */
+  Checkpoint lastCheckpoint();
+
+  /** Small opaque application data stored with the session record (at most 16 KiB). */
+  byte[] attributes();
+
+  /** Replaces the attributes and stores them durably. */
+  CompletableFuture<Void> setAttributes(byte[] attributes);
+
+  /** Whether a connection is up and the session is resumed on it. */
+  boolean isConnected();
+
+  /** Counters for this session: reconnects, bytes sent again, TLS handshakes. */
+  SessionStats stats();
+
+  /**
+   * Ends the session: waits until everything sent is acknowledged (up to {@code timeout}), tells
+   * the peer, and forgets the session on both sides.
+   */
+  CompletableFuture<Void> close(Duration timeout);
+
+  /** Drops the connection and the session at once without telling the peer it ended. */
+  void abort();
+
+  /** Completes when the session is over: normally, or exceptionally with the reason. */
+  CompletableFuture<Void> closeFuture();
+}

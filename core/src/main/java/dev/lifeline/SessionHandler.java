@@ -1,0 +1,49 @@
+package dev.lifeline;
+
+import dev.lifeline.store.Checkpoint;
+import java.nio.ByteBuffer;
+
+/**
+ * The application side of a {@link Session}. Callbacks for one session run one at a time, in
+ * order, on a thread that is not a network I/O thread, so a handler may write to disk. While a
+ * callback runs, later messages of the same session wait (and, past a bound, the peer is slowed
+ * down by TCP flow control).
+ *
+ * <pre>{@code
+ * SessionHandler handler = new SessionHandler() {
+ *   @Override
+ *   public void onMessage(Session session, long seq, ByteBuffer message) {
+ *     out.write(message);
+ *   }
+ * };
+ * }</pre>
+ */
+public interface SessionHandler {
+
+  /** A new session was opened (on the server: a client asked for one). */
+  default void onOpen(Session session) {}
+
+  /**
+   * One message, delivered once and in order. {@code message} is valid only during this call;
+   * copy what you keep. An exception thrown here ends the session with {@link
+   * ErrorCode#APPLICATION_ERROR}.
+   */
+  void onMessage(Session session, long seq, ByteBuffer message) throws Exception;
+
+  /**
+   * The received stream went back to this side's last durable checkpoint because messages after
+   * it were lost with a process. Discard the effects of messages after {@code checkpoint} (for a
+   * file: truncate to the offset in its state); the next message is {@code checkpoint.position() +
+   * 1}. On a server that restarted this is the first callback of a resumed session.
+   */
+  default void onInboundRewind(Session session, Checkpoint checkpoint) {}
+
+  /** The connection under the session broke; the client is reconnecting. */
+  default void onDisconnected(Session session, Throwable cause) {}
+
+  /** The session continues on a new connection. */
+  default void onResumed(Session session) {}
+
+  /** The session is over: {@code cause} is {@code null} after a normal close. */
+  default void onClosed(Session session, Throwable cause) {}
+}

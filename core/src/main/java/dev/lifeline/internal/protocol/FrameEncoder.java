@@ -1,0 +1,95 @@
+package dev.lifeline.internal.protocol;
+
+import static dev.lifeline.internal.protocol.FrameDescriptor.*;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Turns {@link Frame}s into bytes. A DATA frame is written as a 14-byte header followed by the
+ * payload buffer itself, so message bytes are never copied here (TLS encryption is the one copy).
+ */
+@ChannelHandler.Sharable
+public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
+
+  public static final FrameEncoder INSTANCE = new FrameEncoder();
+
+  private FrameEncoder() {}
+
+  @Override
+  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    if (msg instanceof Frame.Data data) {
+      ByteBuf header = ctx.alloc().buffer(HEADER_BYTES + DATA_SEQ_BYTES);
+      header.writeInt(HEADER_BODY_BYTES + DATA_SEQ_BYTES + data.payload().readableBytes())
+          .writeByte(VERSION).writeByte(DATA).writeLong(data.seq());
+      ByteBuf payload = data.payload().retainedDuplicate();
+      data.release();
+      ctx.write(header, ctx.voidPromise());
+      ctx.write(payload, promise);
+    } else if (msg instanceof Frame frame) {
+      ctx.write(encode(ctx.alloc(), frame), promise);
+    } else {
+      ctx.write(msg, promise);
+    }
+  }
+
+  /** Encodes a control frame into a new buffer (public for tests and the fuzzers). */
+  public static ByteBuf encode(ByteBufAllocator alloc, Frame frame) {
+    ByteBuf b = alloc.buffer(64);
+    b.writeInt(0).writeByte(VERSION);
+    if (frame instanceof Frame.Hello h) {
+      b.writeByte(HELLO).writeShort(h.protocolVersion()).writeInt(h.maxFrameSize());
+      bytes16(b, h.serverName().getBytes(StandardCharsets.UTF_8));
+    } else if (frame instanceof Frame.Open o) {
+      b.writeByte(OPEN).writeInt(o.maxFrameSize());
+      bytes16(b, o.credentials());
+    } else if (frame instanceof Frame.Resume r) {
+      b.writeByte(RESUME);
+      bytes16(b, r.sessionId().getBytes(StandardCharsets.US_ASCII));
+      bytes16(b, r.token());
+      bytes16(b, r.credentials());
+      streamState(b, r.state());
+    } else if (frame instanceof Frame.Opened o) {
+      b.writeByte(OPENED);
+      bytes16(b, o.sessionId().getBytes(StandardCharsets.US_ASCII));
+      bytes16(b, o.token());
+    } else if (frame instanceof Frame.Resumed r) {
+      b.writeByte(RESUMED);
+      bytes16(b, r.newToken());
+      streamState(b, r.state());
+    } else if (frame instanceof Frame.Confirm) {
+      b.writeByte(CONFIRM);
+    } else if (frame instanceof Frame.Ack a) {
+      b.writeByte(ACK).writeLong(a.seq());
+    } else if (frame instanceof Frame.Ping p) {
+      b.writeByte(PING).writeLong(p.opaque());
+    } else if (frame instanceof Frame.Pong p) {
+      b.writeByte(PONG).writeLong(p.opaque());
+    } else if (frame instanceof Frame.Close c) {
+      b.writeByte(CLOSE).writeShort(c.code().code());
+      byte[] reason = c.reason().getBytes(StandardCharsets.UTF_8);
+      bytes16(b, reason.length > MAX_REASON_BYTES
+          ? java.util.Arrays.copyOf(reason, MAX_REASON_BYTES) : reason);
+    } else {
+      b.release();
+      throw new IllegalArgumentException("DATA frames are streamed, not encoded: " + frame);
+    }
+    b.setInt(0, b.writerIndex() - LENGTH_FIELD_BYTES);
+    return b;
+  }
+
+  private static void bytes16(ByteBuf b, byte[] bytes) {
+    b.writeShort(bytes.length).writeBytes(bytes);
+  }
+
+  private static void streamState(ByteBuf b, Frame.StreamState s) {
+    b.writeLong(s.received()).writeLong(s.checkpointSeq())
+        .writeInt(s.checkpointState().length).writeBytes(s.checkpointState())
+        .writeLong(s.replayFrom());
+  }
+}

@@ -1,0 +1,230 @@
+package dev.lifeline.internal.session;
+
+import dev.lifeline.ErrorCode;
+import dev.lifeline.LifelineException;
+import dev.lifeline.Session;
+import dev.lifeline.SessionRefusedException;
+import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.protocol.ProtocolException;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps one client session connected: connects, and after every lost connection reconnects with
+ * exponential backoff and full jitter until the reconnect deadline passes, resuming the session
+ * each time. A refusal that cannot be retried (unknown session, bad token...) ends the session.
+ */
+public final class ClientConnector {
+  private static final Logger log = LoggerFactory.getLogger(ClientConnector.class);
+
+  /** How reconnects are paced. */
+  public record Backoff(Duration initial, Duration max, Duration deadline) {}
+
+  private final SessionCore core;
+  private final ClientPersistence persistence;
+  private final Bootstrap bootstrap;
+  private final String host;
+  private final int port;
+  private final Backoff backoff;
+  private final byte[] credentials;
+  private final int maxFrameSize;
+  private final RandomGenerator random;
+  private final LongSupplier nanoTime;
+  private final CompletableFuture<Session> opened = new CompletableFuture<>();
+
+  // guarded by this
+  private int attempt;
+  private long lostAtNanos = -1;
+  private Throwable lastError;
+
+  ClientConnector(SessionCore core, ClientPersistence persistence, Bootstrap base,
+      java.util.function.Consumer<io.netty.channel.ChannelPipeline> transport,
+      String host, int port, Backoff backoff, byte[] credentials, int maxFrameSize,
+      RandomGenerator random, LongSupplier nanoTime) {
+    this.core = core;
+    this.persistence = persistence;
+    this.bootstrap = base.clone().handler(new io.netty.channel.ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        transport.accept(ch.pipeline());
+        ch.pipeline().addLast("session", new ClientConnectionHandler(ClientConnector.this));
+      }
+    });
+    this.host = host;
+    this.port = port;
+    this.backoff = backoff;
+    this.credentials = credentials;
+    this.maxFrameSize = maxFrameSize;
+    this.random = random;
+    this.nanoTime = nanoTime;
+  }
+
+  /** Completes when the session is first established (opened or resumed). */
+  CompletableFuture<Session> opened() {
+    return opened;
+  }
+
+  /** Starts from a record found in the store (a re-run of the same job), if any. */
+  void restoreFrom(Optional<ClientPersistence.Stored> stored) {
+    stored.ifPresent(s -> core.restore(s.sessionId(), s.checkpoint()));
+  }
+
+  boolean hasSessionId() {
+    return persistence.sessionId() != null;
+  }
+
+  int maxFrameSize() {
+    return maxFrameSize;
+  }
+
+  String checkServerLimits(int serverMaxFrameSize) {
+    if (maxFrameSize > serverMaxFrameSize) {
+      return "server accepts frames up to " + serverMaxFrameSize + " bytes but this client "
+          + "sends up to " + maxFrameSize + "; lower maxMessageSize to at most "
+          + (serverMaxFrameSize - FrameDescriptor.HEADER_BODY_BYTES - FrameDescriptor.DATA_SEQ_BYTES);
+    }
+    return null;
+  }
+
+  Frame openOrResume() {
+    if (!hasSessionId()) {
+      return new Frame.Open(maxFrameSize, credentials);
+    }
+    return new Frame.Resume(persistence.sessionId(), persistence.token(), credentials,
+        core.localState());
+  }
+
+  /** Connects now (first attempt, or a scheduled retry). */
+  void connect() {
+    if (core.isClosed()) {
+      return;
+    }
+    ChannelFuture f = bootstrap.connect(host, port);
+    f.addListener(done -> {
+      if (!done.isSuccess()) {
+        connectionEnded(f.channel(), false, done.cause());
+      }
+    });
+  }
+
+  SessionCore opened(Channel ch, Frame.Opened frame, boolean tlsResumed) throws ProtocolException {
+    core.assignId(frame.sessionId());
+    core.attach(ch, null, tlsResumed, null);
+    persistence.created(frame.sessionId(), frame.token()).whenComplete((v, err) -> {
+      if (err != null) {
+        log.warn("session {}: could not store it locally: {}", frame.sessionId(), err.toString());
+      }
+      opened.complete(core);
+    });
+    established();
+    return core;
+  }
+
+  SessionCore resumed(Channel ch, Frame.Resumed frame, boolean tlsResumed)
+      throws ProtocolException {
+    core.attach(ch, frame.state(), tlsResumed, null);
+    persistence.tokenReplaced(frame.newToken()).whenComplete((v, err) -> {
+      if (err == null) {
+        if (core.channel() == ch) {
+          SessionCore.writeControl(ch, new Frame.Confirm());
+        }
+      } else {
+        log.warn("session {}: could not store the new resume token: {}", core.id(),
+            err.toString());
+      }
+    });
+    opened.complete(core);
+    established();
+    return core;
+  }
+
+  private synchronized void established() {
+    attempt = 0;
+    lostAtNanos = -1;
+    lastError = null;
+  }
+
+  /** A connection ended, established or not: reconnect, or give up. */
+  void connectionEnded(Channel ch, boolean wasEstablished, Throwable cause) {
+    if (core.isClosed()) {
+      return;
+    }
+    if (isUntrustedPeer(cause)) {
+      LifelineException e = new LifelineException("TLS handshake with " + host + ":" + port
+          + " failed: the server's certificate is not trusted ("
+          + ConnectionHandler.describe(rootCause(cause)) + ")", cause);
+      log.warn("{}", e.getMessage());
+      core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
+      opened.completeExceptionally(e);
+      return;
+    }
+    if (cause instanceof SessionRefusedException refused) {
+      log.warn("session {} refused by {}:{}: {}", core.id(), host, port, refused.getMessage());
+      core.terminate(refused.code(), refused.getMessage(), refused, false, true);
+      opened.completeExceptionally(refused);
+      return;
+    }
+    long delayNanos;
+    synchronized (this) {
+      long now = nanoTime.getAsLong();
+      if (lostAtNanos < 0) {
+        lostAtNanos = now;
+      }
+      if (cause != null) {
+        lastError = cause;
+      }
+      long cap = Math.min(backoff.max().toNanos(),
+          backoff.initial().toNanos() << Math.min(attempt, 20));
+      delayNanos = attempt == 0 && wasEstablished ? 0 : cap / 2 + (long) (random.nextDouble() * cap / 2);
+      attempt++;
+      if (now + delayNanos - lostAtNanos > backoff.deadline().toNanos()) {
+        giveUp();
+        return;
+      }
+    }
+    if (wasEstablished) {
+      log.info("session {}: connection to {}:{} lost ({}); reconnecting", core.id(), host, port,
+          cause == null ? "closed" : ConnectionHandler.describe(cause));
+    } else {
+      log.debug("connect to {}:{} failed: {}", host, port,
+          cause == null ? "closed" : ConnectionHandler.describe(cause));
+    }
+    ch.eventLoop().schedule(this::connect, delayNanos, TimeUnit.NANOSECONDS);
+  }
+
+  private static boolean isUntrustedPeer(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof java.security.cert.CertificateException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    Throwable c = t;
+    while (c.getCause() != null && c.getCause() != c) {
+      c = c.getCause();
+    }
+    return c;
+  }
+
+  private void giveUp() {
+    LifelineException e = new LifelineException("could not reach " + host + ":" + port
+        + " within the reconnect deadline of " + backoff.deadline()
+        + (lastError != null ? ": " + ConnectionHandler.describe(lastError) : ""), lastError);
+    log.warn("session {}: {}", core.id(), e.getMessage());
+    core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
+    opened.completeExceptionally(e);
+  }
+}

@@ -1,0 +1,166 @@
+package dev.lifeline.internal.session;
+
+import dev.lifeline.ErrorCode;
+import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.ProtocolException;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the client's and the server's per-connection handlers share: heartbeats on idle, the
+ * frames of an established session, and turning any failure into one CLOSE frame and one log
+ * line. Sits at the tail of the pipeline, after the frame codec.
+ *
+ * <p>Heartbeats: when this side has written nothing for a while it sends PING, and the peer
+ * answers PONG at once, so each side's read-idle timer measures the round trip it configured,
+ * whatever the peer's settings. A connection that read nothing for the idle timeout is closed as
+ * half-open, unless reading was paused on purpose because the application is behind.
+ */
+abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
+  private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+
+  /** The session once OPENED/RESUMED; null before. Event loop only. */
+  protected SessionCore session;
+  protected Throwable closeCause;
+  private long pingCounter;
+
+  @Override
+  public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
+    if (!(msg instanceof Frame frame)) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    if (session != null && established(ctx.channel(), frame)) {
+      return;
+    }
+    handshakeFrame(ctx, frame);
+  }
+
+  /** Handles a frame of an established session; false if it is not one. */
+  private boolean established(Channel ch, Frame frame) throws ProtocolException {
+    if (frame instanceof Frame.Data data) {
+      session.onData(ch, data);
+    } else if (frame instanceof Frame.Ack ack) {
+      session.onAck(ch, ack.seq());
+    } else if (frame instanceof Frame.Ping ping) {
+      ch.writeAndFlush(new Frame.Pong(ping.opaque()), ch.voidPromise());
+    } else if (frame instanceof Frame.Pong) {
+      // Its arrival already reset the read-idle timer.
+    } else if (frame instanceof Frame.Close close) {
+      closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
+      logPeerClose(ch, close);
+      session.onPeerClose(close.code(), close.reason());
+      ch.close();
+    } else {
+      return otherEstablished(ch, frame);
+    }
+    return true;
+  }
+
+  /** Subclass hook for frames only one side accepts once established (CONFIRM). */
+  protected boolean otherEstablished(Channel ch, Frame frame) {
+    return false;
+  }
+
+  /** Frames before the session is attached: HELLO, OPEN, RESUME, OPENED, RESUMED, CLOSE. */
+  protected abstract void handshakeFrame(ChannelHandlerContext ctx, Frame frame) throws Exception;
+
+  /** The TLS handshake finished successfully. */
+  protected void tlsEstablished(ChannelHandlerContext ctx) {}
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt instanceof SslHandshakeCompletionEvent done) {
+      if (done.isSuccess()) {
+        tlsEstablished(ctx);
+      } else {
+        closeCause = done.cause();
+        log.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
+            describe(done.cause()));
+        ctx.close();
+      }
+    } else if (evt instanceof IdleStateEvent idle) {
+      onIdle(ctx, idle);
+    }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  private void onIdle(ChannelHandlerContext ctx, IdleStateEvent idle) {
+    switch (idle.state()) {
+      case WRITER_IDLE -> {
+        if (session != null) {
+          ctx.writeAndFlush(new Frame.Ping(++pingCounter), ctx.voidPromise());
+        }
+      }
+      case READER_IDLE -> {
+        if (session != null && session.isReadPaused()) {
+          return;
+        }
+        closeWith(ctx, ErrorCode.TIMEOUT, "nothing received for the idle timeout");
+      }
+      default -> { }
+    }
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    Throwable root = cause instanceof DecoderException && cause.getCause() != null
+        ? cause.getCause() : cause;
+    if (root instanceof ProtocolException p) {
+      closeWith(ctx, p.code(), p.getMessage());
+    } else if (root instanceof SSLException || root instanceof IOException) {
+      closeCause = root;
+      log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), describe(root));
+      ctx.close();
+    } else {
+      log.warn("connection {}: internal error", ctx.channel().remoteAddress(), root);
+      closeWith(ctx, ErrorCode.INTERNAL_ERROR, "internal error");
+    }
+  }
+
+  /** Sends CLOSE with {@code code} and closes the connection; logs one line. */
+  protected void closeWith(ChannelHandlerContext ctx, ErrorCode code, String reason) {
+    if (closeCause == null) {
+      closeCause = new ProtocolException(code, reason);
+    }
+    log.info("closing connection {}{}: {} {}", ctx.channel().remoteAddress(),
+        session != null ? " (session " + session.id() + ")" : "", code, reason);
+    if (ctx.channel().isActive()) {
+      ctx.writeAndFlush(new Frame.Close(code, reason)).addListener(ChannelFutureListener.CLOSE);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    if (session != null) {
+      session.detach(ctx.channel(),
+          closeCause != null ? closeCause : new ClosedChannelException());
+    }
+    ctx.fireChannelInactive();
+  }
+
+  private static void logPeerClose(Channel ch, Frame.Close close) {
+    if (close.code() == ErrorCode.NORMAL) {
+      log.debug("peer {} closed the session", ch.remoteAddress());
+    } else {
+      log.info("peer {} closed the connection: {} {}", ch.remoteAddress(), close.code(),
+          close.reason());
+    }
+  }
+
+  static String describe(Throwable t) {
+    String m = t.getMessage();
+    return t.getClass().getSimpleName() + (m != null ? ": " + m : "");
+  }
+}

@@ -1,0 +1,148 @@
+package dev.lifeline.internal.session;
+
+import dev.lifeline.Authenticator;
+import dev.lifeline.ErrorCode;
+import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.FrameDecoder;
+import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.tls.TlsChannelInfo;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One server connection: greets the client right after the TLS handshake (so TLS 1.3 session
+ * tickets reach even a client that never writes first), then admits exactly one OPEN or RESUME
+ * and hands the connection to the session.
+ */
+public final class ServerConnectionHandler extends ConnectionHandler {
+  private static final Logger log = LoggerFactory.getLogger(ServerConnectionHandler.class);
+
+  private final ServerSessions sessions;
+  private final int maxFrameSize;
+  private final String serverName;
+  private boolean admitting;
+
+  public ServerConnectionHandler(ServerSessions sessions, int maxFrameSize, String serverName) {
+    this.sessions = sessions;
+    this.maxFrameSize = maxFrameSize;
+    this.serverName = serverName;
+  }
+
+  @Override
+  protected void tlsEstablished(ChannelHandlerContext ctx) {
+    ctx.writeAndFlush(new Frame.Hello(FrameDescriptor.VERSION, maxFrameSize, serverName),
+        ctx.voidPromise());
+  }
+
+  @Override
+  protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) {
+    if (admitting || session != null) {
+      release(frame);
+      closeWith(ctx, ErrorCode.PROTOCOL_ERROR, FrameDescriptor.typeName(typeOf(frame))
+          + " before the session was established");
+      return;
+    }
+    Channel ch = ctx.channel();
+    Authenticator.Peer peer = new Authenticator.Peer(
+        address(ch), TlsChannelInfo.peerCertificateSubject(ch));
+    if (!sessions.admits(ServerSessions.host(peer))) {
+      closeWith(ctx, ErrorCode.RATE_LIMITED, "too many refused attempts; retry later");
+      return;
+    }
+    CompletableFuture<ServerSessions.Admission> admission;
+    if (frame instanceof Frame.Open open) {
+      admission = sessions.open(peer, open);
+    } else if (frame instanceof Frame.Resume resume) {
+      admission = sessions.resume(peer, resume);
+    } else {
+      release(frame);
+      closeWith(ctx, ErrorCode.PROTOCOL_ERROR,
+          "expected OPEN or RESUME, got " + FrameDescriptor.typeName(typeOf(frame)));
+      return;
+    }
+    admitting = true;
+    ctx.channel().config().setAutoRead(false);
+    admission.whenComplete((a, err) -> ctx.executor().execute(() -> admitted(ctx, a, err)));
+  }
+
+  private void admitted(ChannelHandlerContext ctx, ServerSessions.Admission a, Throwable err) {
+    admitting = false;
+    if (err != null) {
+      log.warn("could not admit session for {}: {}", ctx.channel().remoteAddress(),
+          describe(err));
+      closeWith(ctx, ErrorCode.STORE_UNAVAILABLE, "session store unavailable");
+      return;
+    }
+    if (a.refusal() != null) {
+      closeWith(ctx, a.refusal(), a.reason());
+      return;
+    }
+    if (!ctx.channel().isActive()) {
+      return;
+    }
+    try {
+      session = a.session();
+      ctx.pipeline().get(FrameDecoder.class).maxFrameSize(maxFrameSize);
+      ServerSessions.attach(ctx.channel(), a, TlsChannelInfo.wasResumed(ctx.channel()));
+      ctx.channel().config().setAutoRead(true);
+    } catch (Exception e) {
+      exceptionCaught(ctx, e);
+    }
+  }
+
+  @Override
+  protected boolean otherEstablished(Channel ch, Frame frame) {
+    if (frame instanceof Frame.Confirm) {
+      sessions.confirm(session);
+      return true;
+    }
+    return false;
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    super.channelInactive(ctx);
+  }
+
+  static String address(Channel ch) {
+    if (ch.remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null) {
+      return inet.getAddress().getHostAddress() + ":" + inet.getPort();
+    }
+    return String.valueOf(ch.remoteAddress());
+  }
+
+  static int typeOf(Frame frame) {
+    if (frame instanceof Frame.Hello) {
+      return FrameDescriptor.HELLO;
+    } else if (frame instanceof Frame.Open) {
+      return FrameDescriptor.OPEN;
+    } else if (frame instanceof Frame.Resume) {
+      return FrameDescriptor.RESUME;
+    } else if (frame instanceof Frame.Opened) {
+      return FrameDescriptor.OPENED;
+    } else if (frame instanceof Frame.Resumed) {
+      return FrameDescriptor.RESUMED;
+    } else if (frame instanceof Frame.Confirm) {
+      return FrameDescriptor.CONFIRM;
+    } else if (frame instanceof Frame.Data) {
+      return FrameDescriptor.DATA;
+    } else if (frame instanceof Frame.Ack) {
+      return FrameDescriptor.ACK;
+    } else if (frame instanceof Frame.Ping) {
+      return FrameDescriptor.PING;
+    } else if (frame instanceof Frame.Pong) {
+      return FrameDescriptor.PONG;
+    }
+    return FrameDescriptor.CLOSE;
+  }
+
+  static void release(Frame frame) {
+    if (frame instanceof Frame.Data d) {
+      d.release();
+    }
+  }
+}

@@ -1,0 +1,233 @@
+package dev.lifeline.internal.session;
+
+import dev.lifeline.Authenticator;
+import dev.lifeline.ErrorCode;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.ProtocolException;
+import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.SessionRecord;
+import io.netty.channel.Channel;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The server's sessions: opening new ones, checking resume attempts (token, identity, expiry,
+ * rate) and keeping the live ones. Store work is asynchronous; each connection handler applies the
+ * outcome on its own event loop.
+ */
+public final class ServerSessions {
+  private static final Logger log = LoggerFactory.getLogger(ServerSessions.class);
+  private static final int MAX_TOMBSTONES = 100_000;
+
+  private final CheckpointStore store;
+  private final SessionConfig config;
+  private final SessionHandler handler;
+  private final ResumeTokens tokens;
+  private final Clock clock;
+  private final int maxSessions;
+  private final RefusalLimiter limiter;
+  private final Authenticator authenticator;
+  private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
+  // guarded by itself; ids removed by expiry, to answer EXPIRED rather than UNKNOWN
+  private final Map<String, Boolean> tombstones = new LinkedHashMap<>(16, 0.75f, false) {
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+      return size() > MAX_TOMBSTONES;
+    }
+  };
+
+  public ServerSessions(CheckpointStore store, SessionConfig config, SessionHandler handler,
+      ResumeTokens tokens, Clock clock, int maxSessions, RefusalLimiter limiter,
+      Authenticator authenticator) {
+    this.store = store;
+    this.config = config;
+    this.handler = handler;
+    this.tokens = tokens;
+    this.clock = clock;
+    this.maxSessions = maxSessions;
+    this.limiter = limiter;
+    this.authenticator = authenticator;
+  }
+
+  /** The outcome of OPEN or RESUME: a session to attach, or a refusal. */
+  public record Admission(SessionCore session, byte[] token, Frame.StreamState peerState,
+      ErrorCode refusal, String reason) {
+    static Admission refused(ErrorCode code, String reason) {
+      return new Admission(null, null, null, code, reason);
+    }
+  }
+
+  /** Whether {@code source} may try at all (not rate limited). */
+  public boolean admits(String source) {
+    return limiter.allows(source);
+  }
+
+  /** Creates a session for an OPEN; completes once its record is durable. */
+  public CompletableFuture<Admission> open(Authenticator.Peer peer, Frame.Open open) {
+    if (live.size() >= maxSessions) {
+      return CompletableFuture.completedFuture(Admission.refused(ErrorCode.TOO_MANY_SESSIONS,
+          "server holds its maximum of " + maxSessions + " sessions"));
+    }
+    String identity;
+    try {
+      identity = authenticator.authenticate(peer, open.credentials());
+    } catch (Authenticator.AuthenticationException e) {
+      limiter.refused(host(peer));
+      return CompletableFuture.completedFuture(
+          Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
+    }
+    String id = tokens.newSessionId();
+    byte[] token = tokens.newToken();
+    long now = clock.millis();
+    SessionRecord record = SessionRecord.builder(id)
+        .secret(ResumeTokens.initialSecret(token))
+        .identity(identity)
+        .createdAtMillis(now)
+        .lastActiveMillis(now)
+        .build();
+    SessionCore core = newCore(record);
+    core.assignId(id);
+    return store.put(record).thenApply(v -> {
+      live.put(id, core);
+      return new Admission(core, token, null, null, null);
+    });
+  }
+
+  /** Checks a RESUME; completes once the replacement token is durable, or with a refusal. */
+  public CompletableFuture<Admission> resume(Authenticator.Peer peer, Frame.Resume resume) {
+    String identity;
+    try {
+      identity = authenticator.authenticate(peer, resume.credentials());
+    } catch (Authenticator.AuthenticationException e) {
+      limiter.refused(host(peer));
+      return CompletableFuture.completedFuture(
+          Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
+    }
+    SessionCore existing = live.get(resume.sessionId());
+    CompletableFuture<Optional<SessionRecord>> found = existing != null
+        ? CompletableFuture.completedFuture(
+            Optional.of(((ServerPersistence) existing.persistence()).record()))
+        : store.load(resume.sessionId());
+    return found.thenCompose(r -> admitResume(peer, identity, resume, r));
+  }
+
+  private CompletableFuture<Admission> admitResume(Authenticator.Peer peer, String identity,
+      Frame.Resume resume, Optional<SessionRecord> found) {
+    String id = resume.sessionId();
+    if (found.isEmpty()) {
+      limiter.refused(host(peer));
+      boolean expired;
+      synchronized (tombstones) {
+        expired = tombstones.containsKey(id);
+      }
+      return CompletableFuture.completedFuture(expired
+          ? Admission.refused(ErrorCode.EXPIRED_SESSION, "session " + id + " has expired")
+          : Admission.refused(ErrorCode.UNKNOWN_SESSION, "no session " + id));
+    }
+    SessionRecord record = found.get();
+    ResumeTokens.Match match = ResumeTokens.match(record.secret(), resume.token());
+    if (match == ResumeTokens.Match.NONE || match == ResumeTokens.Match.RETIRED) {
+      limiter.refused(host(peer));
+      return CompletableFuture.completedFuture(Admission.refused(match.refusal(),
+          match == ResumeTokens.Match.RETIRED
+              ? "resume token for " + id + " was already used"
+              : "resume token does not match session " + id));
+    }
+    if (!record.identity().equals(identity)) {
+      limiter.refused(host(peer));
+      return CompletableFuture.completedFuture(Admission.refused(ErrorCode.FOREIGN_SESSION,
+          "session " + id + " belongs to another identity"));
+    }
+    SessionCore core = live.computeIfAbsent(id, k -> {
+      SessionCore c = newCore(record);
+      c.restore(id, record.checkpoint());
+      return c;
+    });
+    byte[] token = tokens.newToken();
+    byte[] secret = ResumeTokens.afterResume(record.secret(), match, resume.token(), token);
+    return ((ServerPersistence) core.persistence()).putSecret(secret)
+        .thenApply(v -> new Admission(core, token, resume.state(), null, null));
+  }
+
+  /** The client stored its new token: the one it resumed with is retired. */
+  public void confirm(SessionCore core) {
+    ServerPersistence p = (ServerPersistence) core.persistence();
+    synchronized (p) {
+      p.putSecret(ResumeTokens.afterConfirm(p.record().secret()));
+    }
+  }
+
+  private SessionCore newCore(SessionRecord record) {
+    ServerPersistence persistence = new ServerPersistence(store, clock, record,
+        (session, forget) -> live.remove(session.id(), session));
+    return new SessionCore(config, handler, persistence);
+  }
+
+  /**
+   * Keeps connected sessions alive in the store, then removes expired ones and ends their live
+   * sessions.
+   */
+  public CompletableFuture<List<String>> sweep() {
+    List<CompletableFuture<Void>> touches = new ArrayList<>();
+    for (SessionCore s : live.values()) {
+      if (s.isConnected()) {
+        touches.add(((ServerPersistence) s.persistence()).touch());
+      }
+    }
+    return CompletableFuture.allOf(touches.toArray(new CompletableFuture<?>[0]))
+        .thenCompose(v -> store.sweepExpired())
+        .thenApply(expired -> {
+          for (String id : expired) {
+            synchronized (tombstones) {
+              tombstones.put(id, Boolean.TRUE);
+            }
+            SessionCore s = live.remove(id);
+            if (s != null) {
+              s.terminate(ErrorCode.EXPIRED_SESSION, "session expired",
+                  new dev.lifeline.SessionRefusedException(ErrorCode.EXPIRED_SESSION,
+                      "session " + id + " expired"), true);
+            }
+          }
+          if (!expired.isEmpty()) {
+            log.info("expired {} sessions", expired.size());
+          }
+          return expired;
+        });
+  }
+
+  /** Live sessions (connected or waiting for their client). */
+  public Collection<SessionCore> live() {
+    return live.values();
+  }
+
+  public int size() {
+    return live.size();
+  }
+
+  /** Attaches an admitted session to its connection and answers the client. */
+  public static void attach(Channel ch, Admission a, boolean tlsResumed) throws ProtocolException {
+    SessionCore core = a.session();
+    if (a.peerState() == null) {
+      core.attach(ch, null, tlsResumed, mine -> new Frame.Opened(core.id(), a.token()));
+      core.fireOpened();
+    } else {
+      core.attach(ch, a.peerState(), tlsResumed, mine -> new Frame.Resumed(a.token(), mine));
+    }
+  }
+
+  static String host(Authenticator.Peer peer) {
+    String a = peer.remoteAddress();
+    int colon = a.lastIndexOf(':');
+    return colon > 0 ? a.substring(0, colon) : a;
+  }
+}

@@ -1,0 +1,20 @@
+package dev.lifeline.internal.session;
+
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Limits and shared resources every session of one endpoint uses.
+ *
+ * @param maxMessageSize largest message a sender accepts
+ * @param replayBufferBytes bound on unacknowledged outbound bytes per session
+ * @param inboundQueueBytes received bytes waiting for the handler before reading pauses
+ * @param appExecutor runs application callbacks (serialised per session)
+ * @param timer for close timeouts and other delayed work
+ */
+public record SessionConfig(
+    int maxMessageSize,
+    long replayBufferBytes,
+    long inboundQueueBytes,
+    Executor appExecutor,
+    ScheduledExecutorService timer) {}

@@ -1,0 +1,683 @@
+package dev.lifeline.internal.session;
+
+import dev.lifeline.ErrorCode;
+import dev.lifeline.LifelineException;
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionRefusedException;
+import dev.lifeline.SessionStats;
+import dev.lifeline.StreamRewoundException;
+import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.protocol.ProtocolException;
+import dev.lifeline.store.Checkpoint;
+import dev.lifeline.store.CheckpointStore;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The state of one session, shared by the client and the server and independent of any
+ * connection: both streams' sequence numbers, the replay buffer, the delivery queue and the
+ * checkpoint. Connection handlers {@linkplain #attach attach} it to a channel after OPEN or
+ * RESUME and feed it frames; the application calls the {@link Session} methods from any thread.
+ *
+ * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
+ * never run while the lock is held. DATA frames are written only by {@link #drain()} on the
+ * channel's event loop, in sequence order, so concurrent senders cannot reorder the stream.
+ */
+public final class SessionCore implements Session {
+  private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
+
+  private final SessionConfig config;
+  private final SessionHandler handler;
+  private final SerialExecutor app;
+  private final SessionPersistence persistence;
+
+  private volatile String id;
+
+  // Outbound stream; guarded by this.
+  private final ReplayBuffer replay;
+  private long nextSeq = 1;
+  private long writeCursor = 1;
+  private long highestWritten;
+  private boolean replayLost;
+  private Checkpoint pendingRewind;
+  private final List<Runnable> writableTasks = new ArrayList<>();
+
+  // Inbound stream; guarded by this.
+  private long received;
+  private long delivered;
+  private long inboundEpoch;
+  private long inboundQueued;
+  private long lastAckSent = -1;
+  private boolean autoAck = true;
+  private Checkpoint lastCheckpoint = Checkpoint.NONE;
+
+  // Connection; guarded by this.
+  private Channel channel;
+  private boolean connected;
+  private boolean drainScheduled;
+  private boolean ackScheduled;
+  private boolean readPaused;
+  private boolean closing;
+  private boolean closed;
+  private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
+
+  // Counters; guarded by this.
+  private long reconnects;
+  private long resentBytes;
+  private long rewinds;
+  private long tlsFull;
+  private long tlsResumed;
+  private long bytesSent;
+  private long bytesReceived;
+
+  public SessionCore(SessionConfig config, SessionHandler handler, SessionPersistence persistence) {
+    this.config = config;
+    this.handler = handler;
+    this.app = new SerialExecutor(config.appExecutor());
+    this.persistence = persistence;
+    this.replay = new ReplayBuffer(config.replayBufferBytes());
+  }
+
+  /**
+   * Prepares a session loaded from a store by a process that did not create it: the replay buffer
+   * is gone, so the first resume rewinds the outbound stream to the peer's checkpoint, and the
+   * inbound stream starts after this side's own checkpoint.
+   */
+  public synchronized void restore(String id, Checkpoint checkpoint) {
+    this.id = id;
+    this.replayLost = true;
+    this.lastCheckpoint = checkpoint;
+    this.received = checkpoint.position();
+    this.delivered = checkpoint.position();
+  }
+
+  public void assignId(String id) {
+    this.id = id;
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  SessionPersistence persistence() {
+    return persistence;
+  }
+
+  /** This side's view of both streams, for RESUME or RESUMED. */
+  public synchronized Frame.StreamState localState() {
+    long replayFrom = replayLost ? FrameDescriptor.NO_REPLAY : replay.firstSeq();
+    return new Frame.StreamState(
+        received, lastCheckpoint.position(), lastCheckpoint.state(), replayFrom);
+  }
+
+  // ---------------------------------------------------------------- connection side (event loop)
+
+  /**
+   * Binds the session to a new connection. {@code peer} is the peer's state for a resume, {@code
+   * null} for a new session. {@code reply}, if not null, builds the frame that answers the client
+   * (OPENED or RESUMED) from this side's state; it is written before anything else on the new
+   * connection, from the same snapshot the resume plan is computed from.
+   *
+   * @throws ProtocolException if the peer's state contradicts this side's
+   */
+  public void attach(Channel ch, Frame.StreamState peer, boolean handshakeResumed,
+      java.util.function.Function<Frame.StreamState, Frame> reply) throws ProtocolException {
+    List<CompletableFuture<Void>> rewound = List.of();
+    Checkpoint outboundRewind = null;
+    Checkpoint inboundRewind = null;
+    Channel old;
+    synchronized (this) {
+      if (closed) {
+        throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
+      }
+      old = channel;
+      Frame.StreamState mine = localState();
+      if (reply != null) {
+        ch.write(reply.apply(mine), ch.voidPromise());
+      }
+      if (handshakeResumed) {
+        tlsResumed++;
+      } else {
+        tlsFull++;
+      }
+      if (peer != null) {
+        ResumePlan plan = ResumePlan.of(mine, peer);
+        if (plan.outboundRewind()) {
+          outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
+          nextSeq = peer.checkpointSeq() + 1;
+          rewound = replay.clear(nextSeq);
+          pendingRewind = outboundRewind;
+          replayLost = false;
+          highestWritten = peer.checkpointSeq();
+          rewinds++;
+        } else if (plan.replayFrom() > nextSeq || plan.replayFrom() < replay.firstSeq()) {
+          throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "peer wants " + plan.replayFrom()
+              + " but this side holds " + replay.firstSeq() + ".." + (nextSeq - 1));
+        }
+        writeCursor = plan.replayFrom();
+        if (plan.inboundRewind()) {
+          inboundEpoch++;
+          received = lastCheckpoint.position();
+          delivered = lastCheckpoint.position();
+          inboundRewind = lastCheckpoint;
+        }
+        reconnects++;
+      }
+      channel = ch;
+      connected = true;
+      lastAckSent = -1;
+      readPaused = false;
+      notifyAll();
+    }
+    if (old != null && old != ch) {
+      old.close();
+    }
+    StreamRewoundException rewindCause =
+        outboundRewind == null ? null : new StreamRewoundException(outboundRewind);
+    for (CompletableFuture<Void> f : rewound) {
+      f.completeExceptionally(rewindCause);
+    }
+    final Checkpoint in = inboundRewind;
+    final Checkpoint out = outboundRewind;
+    if (in != null) {
+      app.execute(() -> handler.onInboundRewind(this, in));
+    }
+    if (peer != null) {
+      app.execute(() -> handler.onResumed(this));
+    }
+    if (out != null) {
+      log.info("session {}: outbound stream rewound to peer checkpoint {}", id, out.position());
+    }
+    ch.flush();
+    scheduleAck();
+    scheduleDrain();
+    runWritableTasksIfRoom();
+  }
+
+  /** The connection under the session is gone; the session itself lives on. */
+  public void detach(Channel ch, Throwable cause) {
+    synchronized (this) {
+      if (channel != ch) {
+        return;
+      }
+      channel = null;
+      connected = false;
+      if (closed) {
+        return;
+      }
+    }
+    app.execute(() -> handler.onDisconnected(this, cause));
+  }
+
+  /** A DATA frame arrived. Takes ownership of {@code data}. */
+  public void onData(Channel ch, Frame.Data data) throws ProtocolException {
+    long epoch;
+    int length = data.payload().readableBytes();
+    synchronized (this) {
+      if (data.seq() <= received || channel != ch || closed) {
+        data.release();
+        return;
+      }
+      if (data.seq() != received + 1) {
+        data.release();
+        throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
+            "DATA seq " + data.seq() + " (expected: " + (received + 1) + ")");
+      }
+      received = data.seq();
+      inboundQueued += length;
+      epoch = inboundEpoch;
+      if (inboundQueued > config.inboundQueueBytes() && !readPaused) {
+        readPaused = true;
+        ch.config().setAutoRead(false);
+      }
+    }
+    app.execute(() -> deliver(data, epoch, length));
+  }
+
+  private void deliver(Frame.Data data, long epoch, int length) {
+    try {
+      synchronized (this) {
+        if (epoch != inboundEpoch || closed) {
+          return;
+        }
+      }
+      try {
+        handler.onMessage(this, data.seq(), data.payload().nioBuffer());
+      } catch (Exception | Error e) {
+        log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
+        terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
+        return;
+      }
+      synchronized (this) {
+        if (epoch == inboundEpoch) {
+          delivered = data.seq();
+          bytesReceived += length;
+        }
+      }
+    } finally {
+      data.release();
+      resumeReadingIfDrained(length);
+    }
+    scheduleAck();
+  }
+
+  private void resumeReadingIfDrained(int length) {
+    Channel ch;
+    synchronized (this) {
+      inboundQueued -= length;
+      if (!readPaused || inboundQueued > config.inboundQueueBytes() / 2 || channel == null) {
+        return;
+      }
+      readPaused = false;
+      ch = channel;
+    }
+    ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+  }
+
+  /** Whether reading is paused because the application is behind (idle checks must not fire). */
+  public synchronized boolean isReadPaused() {
+    return readPaused;
+  }
+
+  /** The peer acknowledged everything up to {@code seq}. */
+  public void onAck(Channel ch, long seq) throws ProtocolException {
+    List<CompletableFuture<Void>> done;
+    synchronized (this) {
+      if (channel != ch) {
+        return;
+      }
+      if (seq >= nextSeq) {
+        throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
+            "ACK " + seq + " (expected: < " + nextSeq + ")");
+      }
+      done = replay.acknowledge(seq);
+      if (!done.isEmpty()) {
+        notifyAll();
+      }
+    }
+    for (CompletableFuture<Void> f : done) {
+      f.complete(null);
+    }
+    if (!done.isEmpty()) {
+      runWritableTasksIfRoom();
+      maybeFinishClose();
+    }
+  }
+
+  /** The peer sent CLOSE. */
+  public void onPeerClose(ErrorCode code, String reason) {
+    if (code == ErrorCode.NORMAL) {
+      terminate(ErrorCode.NORMAL, reason, null, false);
+    } else if (!code.isResumable()) {
+      terminate(code, reason, new SessionRefusedException(code, reason), false);
+    }
+  }
+
+  private void scheduleDrain() {
+    Channel ch;
+    synchronized (this) {
+      if (!connected || drainScheduled || writeCursor >= nextSeq) {
+        return;
+      }
+      drainScheduled = true;
+      ch = channel;
+    }
+    ch.eventLoop().execute(() -> drain(ch));
+  }
+
+  /** Writes messages from the write cursor while the channel accepts them. Event loop only. */
+  public void drain(Channel ch) {
+    boolean wrote = false;
+    synchronized (this) {
+      drainScheduled = false;
+      if (channel != ch || !connected) {
+        return;
+      }
+      while (writeCursor < nextSeq && ch.isWritable()) {
+        ReplayBuffer.Entry e = replay.get(writeCursor);
+        int n = e.payload().readableBytes();
+        if (writeCursor <= highestWritten) {
+          resentBytes += n;
+        } else {
+          highestWritten = writeCursor;
+          bytesSent += n;
+        }
+        ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()), ch.voidPromise());
+        writeCursor++;
+        wrote = true;
+      }
+    }
+    if (wrote) {
+      ch.flush();
+    }
+  }
+
+  private void scheduleAck() {
+    Channel ch;
+    synchronized (this) {
+      if (!connected || ackScheduled || ackable() <= lastAckSent) {
+        return;
+      }
+      ackScheduled = true;
+      ch = channel;
+    }
+    ch.eventLoop().execute(() -> flushAck(ch));
+  }
+
+  private void flushAck(Channel ch) {
+    long seq;
+    synchronized (this) {
+      ackScheduled = false;
+      seq = ackable();
+      if (channel != ch || seq <= lastAckSent) {
+        return;
+      }
+      lastAckSent = seq;
+    }
+    ch.writeAndFlush(new Frame.Ack(seq), ch.voidPromise());
+  }
+
+  private long ackable() {
+    return Math.max(autoAck ? delivered : 0, lastCheckpoint.position());
+  }
+
+  // ---------------------------------------------------------------- application side
+
+  @Override
+  public CompletableFuture<Void> send(byte[] message) throws InterruptedException, LifelineException {
+    checkSize(message);
+    CompletableFuture<Void> acked = new CompletableFuture<>();
+    synchronized (this) {
+      while (true) {
+        checkSendable();
+        if (replay.hasRoom(message.length)) {
+          break;
+        }
+        if (Thread.currentThread() instanceof FastThreadLocalThread) {
+          throw new IllegalStateException(
+              "send() would block an I/O thread; use trySend() and onWritable()");
+        }
+        wait();
+      }
+      append(message, acked);
+    }
+    scheduleDrain();
+    return acked;
+  }
+
+  @Override
+  public CompletableFuture<Void> trySend(byte[] message) throws LifelineException {
+    checkSize(message);
+    CompletableFuture<Void> acked = new CompletableFuture<>();
+    synchronized (this) {
+      checkSendable();
+      if (!replay.hasRoom(message.length)) {
+        return null;
+      }
+      append(message, acked);
+    }
+    scheduleDrain();
+    return acked;
+  }
+
+  private void checkSize(byte[] message) {
+    if (message.length > config.maxMessageSize()) {
+      throw new IllegalArgumentException("message: " + message.length + " bytes (expected: <= "
+          + config.maxMessageSize() + ")");
+    }
+  }
+
+  private void checkSendable() throws LifelineException {
+    if (closed || closing) {
+      throw new LifelineException("session " + id + " is closed");
+    }
+    if (pendingRewind != null) {
+      Checkpoint cp = pendingRewind;
+      pendingRewind = null;
+      throw new StreamRewoundException(cp);
+    }
+  }
+
+  private void append(byte[] message, CompletableFuture<Void> acked) {
+    ByteBuf payload = Unpooled.wrappedBuffer(message);
+    replay.append(nextSeq++, payload, acked);
+  }
+
+  @Override
+  public synchronized boolean isWritable() {
+    return !closed && replay.hasRoom(config.maxMessageSize());
+  }
+
+  @Override
+  public void onWritable(Runnable task) {
+    synchronized (this) {
+      writableTasks.add(task);
+    }
+    runWritableTasksIfRoom();
+  }
+
+  private void runWritableTasksIfRoom() {
+    List<Runnable> run;
+    synchronized (this) {
+      if (writableTasks.isEmpty() || !(closed || replay.hasRoom(config.maxMessageSize()))) {
+        return;
+      }
+      run = new ArrayList<>(writableTasks);
+      writableTasks.clear();
+    }
+    run.forEach(app::execute);
+  }
+
+  @Override
+  public int maxMessageSize() {
+    return config.maxMessageSize();
+  }
+
+  @Override
+  public void setAutoAck(boolean autoAck) {
+    synchronized (this) {
+      this.autoAck = autoAck;
+    }
+    scheduleAck();
+  }
+
+  @Override
+  public CompletableFuture<Void> checkpoint(long position, byte[] state) {
+    Checkpoint cp = Checkpoint.of(position, state);
+    synchronized (this) {
+      if (position > delivered) {
+        throw new IllegalArgumentException("position: " + position
+            + " (expected: <= last delivered message " + delivered + ")");
+      }
+      if (position < lastCheckpoint.position()) {
+        throw new IllegalArgumentException("position: " + position
+            + " (expected: >= last checkpoint " + lastCheckpoint.position() + ")");
+      }
+    }
+    return persistence.commit(cp).thenRun(() -> {
+      synchronized (this) {
+        if (cp.position() >= lastCheckpoint.position()) {
+          lastCheckpoint = cp;
+        }
+      }
+      scheduleAck();
+    });
+  }
+
+  @Override
+  public synchronized Checkpoint lastCheckpoint() {
+    return lastCheckpoint;
+  }
+
+  @Override
+  public byte[] attributes() {
+    return persistence.attributes();
+  }
+
+  @Override
+  public CompletableFuture<Void> setAttributes(byte[] attributes) {
+    return persistence.setAttributes(attributes);
+  }
+
+  @Override
+  public synchronized boolean isConnected() {
+    return connected;
+  }
+
+  @Override
+  public synchronized SessionStats stats() {
+    return new SessionStats(
+        reconnects, resentBytes, rewinds, tlsFull, tlsResumed, bytesSent, bytesReceived);
+  }
+
+  @Override
+  public CompletableFuture<Void> close(Duration timeout) {
+    synchronized (this) {
+      if (closed) {
+        return closeFuture;
+      }
+      closing = true;
+    }
+    maybeFinishClose();
+    config.timer().schedule(() -> {
+      if (!closeFuture.isDone()) {
+        terminate(ErrorCode.NORMAL, "close timed out", new LifelineException(
+            "close of session " + id + " timed out after " + timeout
+                + " with unacknowledged messages"), true);
+      }
+    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return closeFuture;
+  }
+
+  private void maybeFinishClose() {
+    Channel ch;
+    synchronized (this) {
+      if (!closing || closed || replay.size() > 0 || !connected) {
+        return;
+      }
+      ch = channel;
+    }
+    ch.writeAndFlush(new Frame.Close(ErrorCode.NORMAL, "session closed by application"))
+        .addListener(f -> terminate(ErrorCode.NORMAL, "closed", null, false));
+  }
+
+  @Override
+  public void abort() {
+    Channel ch;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      ch = channel;
+      channel = null;
+      connected = false;
+      notifyAll();
+    }
+    if (ch != null) {
+      ch.close();
+    }
+    failOutstanding(new LifelineException("session " + id + " aborted"));
+    persistence.released(this, false);
+    closeFuture.completeExceptionally(new LifelineException("session " + id + " aborted"));
+  }
+
+  /**
+   * Ends the session for good. {@code tellPeer} sends a CLOSE with {@code code} first. The stored
+   * record is deleted unless the code is resumable.
+   */
+  public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer) {
+    terminate(code, reason, cause, tellPeer, true);
+  }
+
+  /**
+   * As {@link #terminate(ErrorCode, String, Throwable, boolean)}; {@code forget} false keeps the
+   * stored record so a later process may still resume the session.
+   */
+  public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
+      boolean forget) {
+    Channel ch;
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      ch = channel;
+      channel = null;
+      connected = false;
+      notifyAll();
+    }
+    if (ch != null) {
+      if (tellPeer) {
+        ch.writeAndFlush(new Frame.Close(code, reason)).addListener(f -> ch.close());
+      } else {
+        ch.close();
+      }
+    }
+    failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
+    persistence.released(this, forget);
+    app.execute(() -> handler.onClosed(this, cause));
+    if (cause == null) {
+      closeFuture.complete(null);
+    } else {
+      closeFuture.completeExceptionally(cause);
+    }
+  }
+
+  private void failOutstanding(Throwable cause) {
+    List<CompletableFuture<Void>> dropped;
+    List<Runnable> tasks;
+    synchronized (this) {
+      dropped = replay.clear(nextSeq);
+      tasks = new ArrayList<>(writableTasks);
+      writableTasks.clear();
+    }
+    dropped.forEach(f -> f.completeExceptionally(cause));
+    tasks.forEach(app::execute);
+  }
+
+  @Override
+  public CompletableFuture<Void> closeFuture() {
+    return closeFuture;
+  }
+
+  public synchronized boolean isClosed() {
+    return closed;
+  }
+
+  /** Runs the application's {@link SessionHandler#onOpen} for a new session. */
+  public void fireOpened() {
+    app.execute(() -> handler.onOpen(this));
+  }
+
+  /** Runs {@code task} on this session's application executor, after earlier callbacks. */
+  public void runInOrder(Runnable task) {
+    app.execute(task);
+  }
+
+  public synchronized Channel channel() {
+    return channel;
+  }
+
+  /** Sends a control frame now if connected; for PONG and CONFIRM. */
+  public static void writeControl(Channel ch, Frame frame) {
+    ch.writeAndFlush(frame, ch.voidPromise());
+  }
+
+  @Override
+  public String toString() {
+    return "Session{" + id + "}";
+  }
+}
