@@ -1,0 +1,271 @@
+package dev.lifeline;
+
+import dev.lifeline.internal.protocol.FrameDecoder;
+import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.protocol.FrameEncoder;
+import dev.lifeline.internal.session.ClientSessions;
+import dev.lifeline.internal.session.SessionConfig;
+import dev.lifeline.internal.tls.ClientTls;
+import dev.lifeline.internal.transport.Transports;
+import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.store.SessionRecord;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.EventLoopGroup;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Lifeline client for one server. Sessions it opens survive broken connections: it reconnects
+ * with exponential backoff and jitter, resumes TLS with a session ticket, resumes the session,
+ * and replays what the server lacks. With a persistent {@link CheckpointStore} a session also
+ * survives this process: a new process opening the same resume key continues it.
+ *
+ * <p>One client keeps one TLS context per server, so its connections reuse TLS sessions. Create
+ * one client and share it.
+ *
+ * <pre>{@code
+ * try (LifelineClient client = LifelineClient.builder()
+ *     .server("localhost", 7443)
+ *     .tls(ClientTlsConfig.builder().trustedCa(Path.of("ca.pem")).build())
+ *     .build()) {
+ *   Session session = client.open("job-42", handler).get();
+ *   session.send(payload).get();
+ *   session.close(Duration.ofSeconds(10)).get();
+ * }
+ * }</pre>
+ */
+public final class LifelineClient implements AutoCloseable {
+
+  private final Builder config;
+  private final ClientTls tls;
+  private final EventLoopGroup group;
+  private final ExecutorService appExecutor;
+  private final ScheduledExecutorService timer;
+  private final ClientSessions sessions;
+
+  private LifelineClient(Builder b) throws IOException {
+    this.config = b;
+    this.tls = ClientTls.create(b.tls, b.handshakeListener);
+    this.group = Transports.newGroup(b.ioThreads, "lifeline-client-io");
+    this.appExecutor = Executors.newFixedThreadPool(b.appThreads,
+        LifelineServer.daemon("lifeline-client-app"));
+    this.timer = Executors.newSingleThreadScheduledExecutor(
+        LifelineServer.daemon("lifeline-client-timer"));
+    long idle = b.idleTimeout.toMillis();
+    Bootstrap base = new Bootstrap()
+        .group(group)
+        .channel(Transports.clientChannel())
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
+            (int) Math.min(Integer.MAX_VALUE, b.connectTimeout.toMillis()));
+    SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
+        b.inboundQueueBytes, appExecutor, timer);
+    int maxFrame = b.maxMessageSize + FrameDescriptor.HEADER_BODY_BYTES
+        + FrameDescriptor.DATA_SEQ_BYTES;
+    this.sessions = new ClientSessions(b.store, sc, base, pipeline -> {
+      pipeline.addLast("idle", new IdleStateHandler(
+              idle, Math.max(1, idle / 3), 0, TimeUnit.MILLISECONDS))
+          .addLast("decoder", new FrameDecoder(FrameDescriptor.MAX_CONTROL_FRAME_SIZE))
+          .addLast("encoder", FrameEncoder.INSTANCE);
+      tls.install(pipeline, b.host, b.port);
+      b.faultInjection.install(pipeline);
+    }, b.host, b.port, b.initialBackoff, b.maxBackoff, b.reconnectDeadline, b.credentials,
+        maxFrame);
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Opens the session stored under {@code resumeKey}, or a new one if there is none: a re-run of
+   * the same job with the same persistent store continues where the last process stopped.
+   *
+   * @param resumeKey the application's name for this job, 1 to 128 printable ASCII characters
+   * @return completes when the session is established, or fails with {@link
+   *     SessionRefusedException} (e.g. the server no longer knows the session) or a {@link
+   *     LifelineException} when the server cannot be reached before the reconnect deadline
+   */
+  public CompletableFuture<Session> open(String resumeKey, SessionHandler handler) {
+    SessionRecord.validateId(resumeKey);
+    Objects.requireNonNull(handler, "handler");
+    return sessions.open(resumeKey, handler);
+  }
+
+  /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */
+  public String tlsProvider() {
+    return tls.providerName();
+  }
+
+  /**
+   * Drops every connection and stops. Open sessions are not ended: their records stay in the
+   * store, so a later client can resume them. Does not close the store.
+   */
+  @Override
+  public void close() {
+    sessions.abortAll();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    timer.shutdownNow();
+    appExecutor.shutdown();
+    tls.close();
+  }
+
+  /**
+   * Built-in fault injection for demos and tests: cuts this client's connections. Applied below
+   * TLS, so a cut can land anywhere, also in the middle of a TLS record or a frame.
+   */
+  interface FaultInjection {
+    void install(ChannelPipeline pipeline);
+  }
+
+  /** Configures a {@link LifelineClient}. Only {@link #server} and {@link #tls} are required. */
+  public static final class Builder {
+    private String host;
+    private int port;
+    private ClientTlsConfig tls;
+    private CheckpointStore store;
+    private HandshakeListener handshakeListener = e -> { };
+    private Duration idleTimeout = Duration.ofSeconds(30);
+    private Duration connectTimeout = Duration.ofSeconds(10);
+    private Duration initialBackoff = Duration.ofMillis(100);
+    private Duration maxBackoff = Duration.ofSeconds(5);
+    private Duration reconnectDeadline = Duration.ofMinutes(5);
+    private byte[] credentials = new byte[0];
+    private int maxMessageSize = 1024 * 1024;
+    private long replayBufferBytes = 32L * 1024 * 1024;
+    private long inboundQueueBytes = 8L * 1024 * 1024;
+    private int ioThreads = 1;
+    private int appThreads = 4;
+    private FaultInjection faultInjection = pipeline -> { };
+
+    private Builder() {}
+
+    public Builder server(String host, int port) {
+      this.host = Objects.requireNonNull(host, "host");
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("port: " + port + " (expected: 1..65535)");
+      }
+      this.port = port;
+      return this;
+    }
+
+    public Builder tls(ClientTlsConfig tls) {
+      this.tls = Objects.requireNonNull(tls, "tls");
+      return this;
+    }
+
+    /** Where this client keeps its sessions; default in memory (lost with the process). */
+    public Builder store(CheckpointStore store) {
+      this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    public Builder handshakeListener(HandshakeListener listener) {
+      this.handshakeListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** A connection that delivers nothing for this long is dropped and resumed; default 30s. */
+    public Builder idleTimeout(Duration idleTimeout) {
+      this.idleTimeout = LifelineServer.Builder.positive("idleTimeout", idleTimeout);
+      return this;
+    }
+
+    public Builder connectTimeout(Duration connectTimeout) {
+      this.connectTimeout = LifelineServer.Builder.positive("connectTimeout", connectTimeout);
+      return this;
+    }
+
+    /**
+     * Reconnect pacing: the n-th retry waits a random time in [d/2, d] with {@code d = min(max,
+     * initial * 2^n)}; after {@code deadline} without a connection the session fails.
+     */
+    public Builder reconnect(Duration initial, Duration max, Duration deadline) {
+      this.initialBackoff = LifelineServer.Builder.positive("initial", initial);
+      this.maxBackoff = LifelineServer.Builder.positive("max", max);
+      this.reconnectDeadline = LifelineServer.Builder.positive("deadline", deadline);
+      return this;
+    }
+
+    /** Sent with OPEN and RESUME for the server's {@link Authenticator}; at most 4 KiB. */
+    public Builder credentials(byte[] credentials) {
+      if (credentials.length > FrameDescriptor.MAX_CREDENTIALS_BYTES) {
+        throw new IllegalArgumentException("credentials: " + credentials.length
+            + " bytes (expected: <= " + FrameDescriptor.MAX_CREDENTIALS_BYTES + ")");
+      }
+      this.credentials = credentials.clone();
+      return this;
+    }
+
+    /** The largest message this client sends and receives; default 1 MiB. */
+    public Builder maxMessageSize(int maxMessageSize) {
+      int max = FrameDescriptor.MAX_MAX_FRAME_SIZE - 10;
+      if (maxMessageSize < 1 || maxMessageSize > max) {
+        throw new IllegalArgumentException(
+            "maxMessageSize: " + maxMessageSize + " (expected: 1.." + max + ")");
+      }
+      this.maxMessageSize = maxMessageSize;
+      return this;
+    }
+
+    /** Unacknowledged bytes each session may hold before senders wait; default 32 MiB. */
+    public Builder replayBufferBytes(long replayBufferBytes) {
+      if (replayBufferBytes < 1) {
+        throw new IllegalArgumentException(
+            "replayBufferBytes: " + replayBufferBytes + " (expected: > 0)");
+      }
+      this.replayBufferBytes = replayBufferBytes;
+      return this;
+    }
+
+    public Builder inboundQueueBytes(long inboundQueueBytes) {
+      if (inboundQueueBytes < 1) {
+        throw new IllegalArgumentException(
+            "inboundQueueBytes: " + inboundQueueBytes + " (expected: > 0)");
+      }
+      this.inboundQueueBytes = inboundQueueBytes;
+      return this;
+    }
+
+    public Builder appThreads(int appThreads) {
+      this.appThreads = Math.max(1, appThreads);
+      return this;
+    }
+
+    Builder faultInjection(FaultInjection faultInjection) {
+      this.faultInjection = Objects.requireNonNull(faultInjection, "faultInjection");
+      return this;
+    }
+
+    /**
+     * @throws IOException if the trusted CA or the client certificate cannot be used; the
+     *     message names the file
+     */
+    public LifelineClient build() throws IOException {
+      if (host == null) {
+        throw new IllegalStateException("server: not set (expected: host and port)");
+      }
+      if (tls == null) {
+        throw new IllegalStateException("tls: not set (expected: a ClientTlsConfig)");
+      }
+      if (store == null) {
+        store = InMemoryCheckpointStore.builder().build();
+      }
+      if (replayBufferBytes < maxMessageSize) {
+        throw new IllegalStateException("replayBufferBytes: " + replayBufferBytes
+            + " (expected: >= maxMessageSize " + maxMessageSize + ")");
+      }
+      return new LifelineClient(this);
+    }
+  }
+}

@@ -1,0 +1,68 @@
+package dev.lifeline.internal.session;
+
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.store.CheckpointStore;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelPipeline;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.random.RandomGenerator;
+
+/** The sessions of one client: opens or restores each by resume key and keeps it connected. */
+public final class ClientSessions {
+  private final CheckpointStore store;
+  private final SessionConfig config;
+  private final Bootstrap base;
+  private final Consumer<ChannelPipeline> transport;
+  private final String host;
+  private final int port;
+  private final ClientConnector.Backoff backoff;
+  private final byte[] credentials;
+  private final int maxFrameSize;
+  private final Map<String, SessionCore> open = new ConcurrentHashMap<>();
+
+  public ClientSessions(CheckpointStore store, SessionConfig config, Bootstrap base,
+      Consumer<ChannelPipeline> transport, String host, int port, Duration initialBackoff,
+      Duration maxBackoff, Duration deadline, byte[] credentials, int maxFrameSize) {
+    this.store = store;
+    this.config = config;
+    this.base = base;
+    this.transport = transport;
+    this.host = host;
+    this.port = port;
+    this.backoff = new ClientConnector.Backoff(initialBackoff, maxBackoff, deadline);
+    this.credentials = credentials;
+    this.maxFrameSize = maxFrameSize;
+  }
+
+  public CompletableFuture<Session> open(String resumeKey, SessionHandler handler) {
+    ClientPersistence persistence = new ClientPersistence(store, Clock.systemUTC(), resumeKey);
+    SessionCore core = new SessionCore(config, handler, persistence);
+    if (open.putIfAbsent(resumeKey, core) != null) {
+      return CompletableFuture.failedFuture(new IllegalStateException(
+          "resumeKey: " + resumeKey + " is already open in this client"));
+    }
+    core.closeFuture().whenComplete((v, e) -> open.remove(resumeKey, core));
+    ClientConnector connector = new ClientConnector(core, persistence, base, transport, host,
+        port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime);
+    return store.load(resumeKey).thenCompose(record -> {
+      connector.restoreFrom(persistence.adopt(record));
+      connector.connect();
+      return connector.opened();
+    }).whenComplete((s, e) -> {
+      if (e != null) {
+        open.remove(resumeKey, core);
+      }
+    });
+  }
+
+  /** Drops every session's connection, keeping their records. */
+  public void abortAll() {
+    open.values().forEach(SessionCore::abort);
+  }
+}
