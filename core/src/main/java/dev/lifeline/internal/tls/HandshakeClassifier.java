@@ -69,6 +69,19 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
     ctx.fireUserEventTriggered(evt);
   }
 
+  /**
+   * A connection closed before the handshake started (e.g. refused by the limiter) gets no
+   * completion event from the {@code SslHandler}; it is still reported, as failed.
+   */
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    if (!reported) {
+      reported = true;
+      report(ctx, new SslHandshakeCompletionEvent(new java.nio.channels.ClosedChannelException()));
+    }
+    ctx.fireChannelInactive();
+  }
+
   private void report(ChannelHandlerContext ctx, SslHandshakeCompletionEvent completion) {
     long duration = startNanos < 0 ? 0 : Math.max(0, nanoTime.getAsLong() - startNanos);
     String peer = peer(ctx.channel().remoteAddress());
@@ -115,8 +128,8 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
       return rejected;
     }
     Throwable cause = completion.cause();
-    if (cause == null) {
-      return "handshake did not complete";
+    if (cause instanceof java.nio.channels.ClosedChannelException) {
+      return "connection closed during the handshake";
     }
     while (cause.getCause() != null && cause.getMessage() == null) {
       cause = cause.getCause();

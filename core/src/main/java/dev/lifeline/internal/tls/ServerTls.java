@@ -18,6 +18,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executors;
@@ -209,11 +210,18 @@ public final class ServerTls implements AutoCloseable {
     scheduleRotation(Math.max(retry, 1));
   }
 
-  private static OpenSslSessionTicketKey[] toOpenSsl(List<TicketKey> keys) {
+  /**
+   * netty-tcnative's ticket callback uses AES-128-CBC and a 16-byte HMAC-SHA256 key, so it takes
+   * the first 16 bytes of each 32-byte secret of the (OpenSSL-format, 80-byte) ring key. The ring
+   * keeps full-size keys so that a stronger ticket cipher can use them later without a new format.
+   */
+  static OpenSslSessionTicketKey[] toOpenSsl(List<TicketKey> keys) {
     OpenSslSessionTicketKey[] result = new OpenSslSessionTicketKey[keys.size()];
     for (int i = 0; i < result.length; i++) {
       TicketKey key = keys.get(i);
-      result[i] = new OpenSslSessionTicketKey(key.name(), key.hmacKey(), key.aesKey());
+      result[i] = new OpenSslSessionTicketKey(key.name(),
+          Arrays.copyOf(key.hmacKey(), OpenSslSessionTicketKey.HMAC_KEY_SIZE),
+          Arrays.copyOf(key.aesKey(), OpenSslSessionTicketKey.AES_KEY_SIZE));
     }
     return result;
   }
