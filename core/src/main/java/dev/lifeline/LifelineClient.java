@@ -1,5 +1,6 @@
 package dev.lifeline;
 
+import dev.lifeline.internal.chaos.ChaosInjector;
 import dev.lifeline.internal.protocol.FrameDecoder;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.FrameEncoder;
@@ -12,7 +13,6 @@ import dev.lifeline.store.InMemoryCheckpointStore;
 import dev.lifeline.store.SessionRecord;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
@@ -52,9 +52,12 @@ public final class LifelineClient implements AutoCloseable {
   private final ExecutorService appExecutor;
   private final ScheduledExecutorService timer;
   private final ClientSessions sessions;
+  private final ChaosInjector chaos;
 
   private LifelineClient(Builder b) throws IOException {
     this.config = b;
+    this.chaos = b.chaos == null ? null : new ChaosInjector(b.chaos,
+        b.chaosSeed == null ? new java.util.Random() : new java.util.Random(b.chaosSeed));
     this.tls = ClientTls.create(b.tls, b.handshakeListener);
     this.group = Transports.newGroup(b.ioThreads, "lifeline-client-io");
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads,
@@ -78,7 +81,12 @@ public final class LifelineClient implements AutoCloseable {
           .addLast("decoder", new FrameDecoder(FrameDescriptor.MAX_CONTROL_FRAME_SIZE))
           .addLast("encoder", FrameEncoder.INSTANCE);
       tls.install(pipeline, b.host, b.port);
-      b.faultInjection.install(pipeline);
+      if (chaos != null) {
+        io.netty.channel.ChannelHandler cut = chaos.newHandlerOrNull();
+        if (cut != null) {
+          pipeline.addFirst("chaos", cut);
+        }
+      }
     }, b.host, b.port, b.initialBackoff, b.maxBackoff, b.reconnectDeadline, b.credentials,
         maxFrame);
   }
@@ -120,12 +128,9 @@ public final class LifelineClient implements AutoCloseable {
     tls.close();
   }
 
-  /**
-   * Built-in fault injection for demos and tests: cuts this client's connections. Applied below
-   * TLS, so a cut can land anywhere, also in the middle of a TLS record or a frame.
-   */
-  interface FaultInjection {
-    void install(ChannelPipeline pipeline);
+  /** Connections this client's built-in fault injection has cut so far (see {@link Builder#chaos}). */
+  public long faultsInjected() {
+    return chaos == null ? 0 : chaos.cuts();
   }
 
   /** Configures a {@link LifelineClient}. Only {@link #server} and {@link #tls} are required. */
@@ -146,7 +151,8 @@ public final class LifelineClient implements AutoCloseable {
     private long inboundQueueBytes = 8L * 1024 * 1024;
     private int ioThreads = 1;
     private int appThreads = 4;
-    private FaultInjection faultInjection = pipeline -> { };
+    private ChaosSpec chaos;
+    private Long chaosSeed;
 
     private Builder() {}
 
@@ -242,8 +248,20 @@ public final class LifelineClient implements AutoCloseable {
       return this;
     }
 
-    Builder faultInjection(FaultInjection faultInjection) {
-      this.faultInjection = Objects.requireNonNull(faultInjection, "faultInjection");
+    /**
+     * Built-in fault injection for demos and tests: cuts this client's connections as {@code spec}
+     * says. Applied below TLS, so a cut can land anywhere, also in the middle of a TLS record or a
+     * frame. Never use it in production.
+     */
+    public Builder chaos(ChaosSpec spec) {
+      this.chaos = Objects.requireNonNull(spec, "spec");
+      return this;
+    }
+
+    /** As {@link #chaos(ChaosSpec)}, with a seed so the same cuts happen on every run. */
+    public Builder chaos(ChaosSpec spec, long seed) {
+      this.chaos = Objects.requireNonNull(spec, "spec");
+      this.chaosSeed = seed;
       return this;
     }
 

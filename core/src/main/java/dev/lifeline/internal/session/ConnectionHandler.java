@@ -142,6 +142,14 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
+  public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
+    if (session != null && ctx.channel().isWritable()) {
+      session.drain(ctx.channel());
+    }
+    ctx.fireChannelWritabilityChanged();
+  }
+
+  @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (session != null) {
       session.detach(ctx.channel(),
