@@ -90,6 +90,17 @@ public final class ClientTls implements AutoCloseable {
     }
   }
 
+  /** Forgets every remembered session, so the next connection makes a full handshake. */
+  void forgetSessions() {
+    javax.net.ssl.SSLSessionContext sessions = context.sessionContext();
+    for (byte[] id : java.util.Collections.list(sessions.getIds())) {
+      javax.net.ssl.SSLSession session = sessions.getSession(id);
+      if (session != null) {
+        session.invalidate();
+      }
+    }
+  }
+
   /** {@code "OpenSSL (BoringSSL)"} or {@code "JDK"}. */
   public String providerName() {
     return providerName;
