@@ -133,7 +133,13 @@ public final class LifelineServer implements AutoCloseable {
 
   private void sweep() {
     try {
-      sessions.sweep().get(1, TimeUnit.MINUTES);
+      sessions.sweep().get(1, TimeUnit.MINUTES).forEach(id -> {
+        try {
+          config.onSessionExpired.accept(id);
+        } catch (RuntimeException e) {
+          log.warn("expiry listener failed for session {}: {}", id, e.toString());
+        }
+      });
     } catch (Exception e) {
       log.warn("session expiry sweep failed: {}", e.toString());
     }
@@ -187,8 +193,18 @@ public final class LifelineServer implements AutoCloseable {
     private int appThreads = Math.max(4, 2 * Runtime.getRuntime().availableProcessors());
     private String serverName = "lifeline/0.1";
     private Clock clock = Clock.systemUTC();
+    private java.util.function.Consumer<String> onSessionExpired = id -> { };
 
     private Builder() {}
+
+    /**
+     * Called with the id of every session the expiry sweep removed, so the application can delete
+     * what the session left behind (a partial upload).
+     */
+    public Builder onSessionExpired(java.util.function.Consumer<String> listener) {
+      this.onSessionExpired = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
 
     /** The address to bind; default 127.0.0.1 (the development certificate covers only loopback). */
     public Builder host(String host) {

@@ -1,0 +1,52 @@
+package dev.lifeline.transfer;
+
+import dev.lifeline.LifelineClient;
+import java.nio.file.Path;
+
+/**
+ * Uploads and downloads files over a {@link LifelineClient}, resumably and verified end to end
+ * with SHA-256. Each transfer is a session stored under a resume key derived from the server, the
+ * name and the local path, so re-running the same transfer with the same client store continues
+ * it after this process was killed.
+ *
+ * <pre>{@code
+ * FileTransferClient transfers = new FileTransferClient(client, "localhost:7443");
+ * TransferResult r = transfers.upload(Path.of("big.iso"), "big.iso", TransferListener.NONE);
+ * System.out.println(r.toJson());
+ * }</pre>
+ */
+public final class FileTransferClient {
+  private final LifelineClient client;
+  private final String server;
+
+  /**
+   * @param server the server's "host:port", part of every resume key so transfers to different
+   *     servers never mix
+   */
+  public FileTransferClient(LifelineClient client, String server) {
+    this.client = client;
+    this.server = server;
+  }
+
+  /**
+   * Uploads {@code file} as {@code name}; returns once the server has the whole file durably and
+   * its SHA-256 matches.
+   *
+   * @throws TransferException with the reason it failed
+   */
+  public TransferResult upload(Path file, String name, TransferListener listener)
+      throws TransferException, InterruptedException {
+    return dev.lifeline.transfer.internal.Upload.run(client, server, file, name, listener);
+  }
+
+  /**
+   * Downloads {@code name} to {@code target} (written as {@code target.part} and renamed when its
+   * SHA-256 matches); returns once the file is complete and durable.
+   *
+   * @throws TransferException with the reason it failed
+   */
+  public TransferResult download(String name, Path target, TransferListener listener)
+      throws TransferException, InterruptedException {
+    return dev.lifeline.transfer.internal.Download.run(client, server, name, target, listener);
+  }
+}

@@ -1,0 +1,54 @@
+package dev.lifeline.transfer;
+
+/**
+ * What a finished upload or download did; the fields of the demo's {@code --json} summary.
+ *
+ * @param name the file's name on the server
+ * @param bytes the file's size
+ * @param sha256 lowercase hex SHA-256 of the whole file, verified end to end
+ * @param seconds wall time of the transfer
+ * @param reconnects connections lost and resumed during it
+ * @param tlsFull full TLS handshakes
+ * @param tlsResumed resumed TLS handshakes
+ * @param resentBytes message bytes sent again after resumes
+ * @param resumedFromOffset the file offset the transfer continued from when a previous process
+ *     had started it (0 for a fresh transfer)
+ */
+public record TransferResult(
+    String name,
+    long bytes,
+    String sha256,
+    double seconds,
+    long reconnects,
+    long tlsFull,
+    long tlsResumed,
+    long resentBytes,
+    long resumedFromOffset) {
+
+  /** One JSON object on one line, fields in the order above. */
+  public String toJson() {
+    return "{\"name\":" + quote(name) + ",\"bytes\":" + bytes + ",\"sha256\":\"" + sha256
+        + "\",\"seconds\":" + String.format(java.util.Locale.ROOT, "%.3f", seconds)
+        + ",\"reconnects\":" + reconnects + ",\"tlsFull\":" + tlsFull + ",\"tlsResumed\":"
+        + tlsResumed + ",\"resentBytes\":" + resentBytes + ",\"resumedFromOffset\":"
+        + resumedFromOffset + "}";
+  }
+
+  static String quote(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char c : s.toCharArray()) {
+      switch (c) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        default -> {
+          if (c < 0x20) {
+            b.append(String.format("\\u%04x", (int) c));
+          } else {
+            b.append(c);
+          }
+        }
+      }
+    }
+    return b.append('"').toString();
+  }
+}
