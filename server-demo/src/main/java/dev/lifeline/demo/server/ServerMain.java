@@ -1,11 +1,152 @@
 package dev.lifeline.demo.server;
 
-/** Entry point of {@code server-demo.jar}; the command line is built in a later change. */
-public final class ServerMain {
-  private ServerMain() {}
+import dev.lifeline.demo.common.Cli;
+import dev.lifeline.demo.common.DemoLogging;
+import dev.lifeline.demo.common.Units;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code server-demo.jar}: a Lifeline file server. Prints {@code listening on HOST:PORT} on
+ * stdout once it accepts connections (scripts wait for that line), logs to stderr, and stops
+ * cleanly on SIGTERM or Ctrl-C. See {@code docs/demo.md}.
+ */
+@Command(name = "server-demo", mixinStandardHelpOptions = true, version = "server-demo 0.1",
+    sortOptions = false,
+    description = "Serves resumable, verified file uploads and downloads over TLS.%n"
+        + "Prints 'listening on HOST:PORT' on stdout once ready; logs go to stderr.",
+    exitCodeListHeading = "%nExit codes:%n",
+    exitCodeList = {
+        "0:stopped normally (143 after SIGTERM, 130 after Ctrl-C: also clean)",
+        "1:unexpected error (a bug; run with -v)",
+        "2:bad arguments, or --store redis://... (not supported yet)",
+        "3:cannot start: certificate, key, data directory, store or port unusable"})
+public final class ServerMain implements Callable<Integer> {
+  /** Startup failed for a reason outside the command line syntax; the message names it. */
+  static final int EXIT_CANNOT_START = 3;
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--port", required = true, paramLabel = "PORT",
+      description = "Port to listen on (0: any free port).")
+  int port;
+
+  @Option(names = "--data-dir", required = true, paramLabel = "DIR",
+      description = "Where certificates, sessions and files live; created if missing.")
+  Path dataDir;
+
+  @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
+      description = "Address to bind (default: ${DEFAULT-VALUE}).")
+  String host;
+
+  @Option(names = "--cert", paramLabel = "FILE",
+      description = "PEM certificate chain; with --key. Without both, a development CA and "
+          + "certificate are created under DIR/tls/ (clients trust DIR/tls/ca.pem).")
+  Path cert;
+
+  @Option(names = "--key", paramLabel = "FILE", description = "PEM private key of --cert.")
+  Path key;
+
+  @Option(names = "--idle-timeout", defaultValue = "10s", paramLabel = "DURATION",
+      description = "Close a connection that delivered nothing this long (default: "
+          + "${DEFAULT-VALUE}; e.g. 500ms, 2s, 1m).")
+  Duration idleTimeout;
+
+  @Option(names = "--store", defaultValue = "file", paramLabel = "STORE",
+      description = "'file' (default): the embedded crash-safe store under DIR/sessions. "
+          + "redis://HOST:PORT is planned.")
+  String store;
+
+  @Option(names = "--max-file-size", defaultValue = "10G", paramLabel = "SIZE",
+      converter = Cli.SizeConverter.class,
+      description = "Largest upload accepted (default: ${DEFAULT-VALUE}; e.g. 8M, 1G).")
+  long maxFileSize;
+
+  @Option(names = "--session-ttl", defaultValue = "24h", paramLabel = "DURATION",
+      description = "How long an interrupted transfer can be resumed; its partial upload is "
+          + "deleted after that (default: ${DEFAULT-VALUE}).")
+  Duration sessionTtl;
+
+  @Option(names = "-v", description = "Log at DEBUG level.")
+  boolean verbose;
+
+  private final PrintStream out;
+  private final PrintStream err;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+
+  ServerMain(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
 
   public static void main(String[] args) {
-    System.err.println("server-demo: not built yet");
-    System.exit(2);
+    DemoLogging.useConfiguration("server-demo-logback.xml");
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Parses {@code args}, then serves until the JVM shuts down; returns the exit code. */
+  static int run(String[] args, PrintStream out, PrintStream err) {
+    ServerMain main = new ServerMain(out, err);
+    return Cli.configure(new CommandLine(main), "server-demo", out, err).execute(args);
+  }
+
+  @Override
+  public Integer call() throws InterruptedException {
+    DemoServer.Settings settings = settings();
+    if (verbose) {
+      DemoLogging.setRootLevel("DEBUG");
+    }
+    DemoServer server;
+    try {
+      server = DemoServer.start(settings);
+    } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
+      err.println("server-demo: cannot start: " + e.getMessage());
+      return EXIT_CANNOT_START;
+    }
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      server.close();
+      stopped.countDown();
+    }, "server-demo-shutdown"));
+    out.println("listening on " + server.address());
+    out.flush();
+    // Serves until SIGTERM/SIGINT: the shutdown hook closes the server and the store.
+    stopped.await();
+    return 0;
+  }
+
+  /** Checks what picocli cannot: options that only make sense together, and --store. */
+  private DemoServer.Settings settings() {
+    if ((cert == null) != (key == null)) {
+      throw Cli.usageError(spec, cert == null
+          ? "--key given without --cert (expected: both or neither)"
+          : "--cert given without --key (expected: both or neither)");
+    }
+    if (port < 0 || port > 65535) {
+      throw Cli.usageError(spec, "--port: " + port + " (expected: 0..65535)");
+    }
+    if (store.startsWith("redis://")) {
+      throw Cli.usageError(spec, "--store " + store + ": the Redis store is not supported yet "
+          + "(issue 7; expected: file)");
+    }
+    if (!store.equals("file")) {
+      throw Cli.usageError(spec, "--store: '" + store + "' (expected: file or redis://HOST:PORT)");
+    }
+    if (maxFileSize < 1) {
+      throw Cli.usageError(spec, "--max-file-size: " + maxFileSize + " (expected: "
+          + Units.SIZE_FORM + ", at least 1)");
+    }
+    return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
+        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl);
   }
 }

@@ -1,0 +1,124 @@
+package dev.lifeline.demo.server;
+
+import dev.lifeline.FileTicketKeyStore;
+import dev.lifeline.LifelineServer;
+import dev.lifeline.ServerTlsConfig;
+import dev.lifeline.demo.common.DemoStores;
+import dev.lifeline.demo.common.Units;
+import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.transfer.FileTransferServer;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The running demo server: a {@link LifelineServer} with the file-transfer handler, its checkpoint
+ * store and its TLS material, all under one data directory:
+ *
+ * <pre>
+ * DATA_DIR/tls/       development CA and server certificate (or the ticket keys for --cert/--key)
+ * DATA_DIR/sessions/  the embedded checkpoint store
+ * DATA_DIR/files/     complete uploads; DATA_DIR/files/.partial/ uploads in progress
+ * </pre>
+ *
+ * <p>Closing it stops the server before the store, so every checkpoint the server acknowledged
+ * is on disk when the process exits.
+ */
+final class DemoServer implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(DemoServer.class);
+
+  /** What {@link ServerMain} parsed; validated there. */
+  record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
+      Duration idleTimeout, long maxFileSize, Duration sessionTtl) {}
+
+  private final CheckpointStore store;
+  private final LifelineServer server;
+
+  private DemoServer(CheckpointStore store, LifelineServer server) {
+    this.store = store;
+    this.server = server;
+  }
+
+  /**
+   * Creates what is missing under the data directory and starts listening.
+   *
+   * @throws IOException with a message fit to show as is: it names the file, directory or
+   *     address that cannot be used
+   */
+  static DemoServer start(Settings s) throws IOException {
+    Path dataDir = s.dataDir().toAbsolutePath();
+    createDirectory(dataDir, "--data-dir");
+    ServerTlsConfig tls = tlsConfig(s, dataDir);
+    FileTransferServer files = FileTransferServer.builder(dataDir.resolve("files"))
+        .maxFileSize(s.maxFileSize())
+        .build();
+    CheckpointStore store = DemoStores.open(dataDir.resolve("sessions"), s.sessionTtl());
+    try {
+      LifelineServer server = LifelineServer.builder()
+          .host(s.host())
+          .port(s.port())
+          .tls(tls)
+          .store(store)
+          .handler(files.handler())
+          .onSessionExpired(files::sessionExpired)
+          .idleTimeout(s.idleTimeout())
+          .start();
+      log.info("data in {}, uploads up to {}, interrupted transfers kept {}", dataDir,
+          Units.formatBytes(s.maxFileSize()), Units.formatDuration(s.sessionTtl()));
+      return new DemoServer(store, server);
+    } catch (IOException | RuntimeException e) {
+      store.close();
+      throw e;
+    }
+  }
+
+  private static ServerTlsConfig tlsConfig(Settings s, Path dataDir) throws IOException {
+    Path tlsDir = dataDir.resolve("tls");
+    ServerTlsConfig.Builder b = ServerTlsConfig.builder();
+    if (s.cert().isPresent()) {
+      requireReadable(s.cert().get(), "--cert");
+      requireReadable(s.key().orElseThrow(), "--key");
+      createDirectory(tlsDir, "--data-dir");
+      // Tickets must outlive a restart, or every returning client pays a full handshake.
+      b.certificate(s.cert().get(), s.key().get())
+          .ticketKeyStore(new FileTicketKeyStore(tlsDir.resolve("ticket-keys")));
+    } else {
+      b.developmentCertificates(tlsDir);
+    }
+    return b.build();
+  }
+
+  private static void createDirectory(Path dir, String option) throws IOException {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new IOException(option + ": cannot create directory " + dir + " (" + e + ")", e);
+    }
+    if (!Files.isWritable(dir)) {
+      throw new IOException(option + ": directory " + dir + " is not writable");
+    }
+  }
+
+  private static void requireReadable(Path file, String option) throws IOException {
+    if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+      throw new IOException(option + ": " + file + " is not a readable file");
+    }
+  }
+
+  /** "HOST:PORT" the server really listens on. */
+  String address() {
+    return server.address();
+  }
+
+  @Override
+  public void close() {
+    log.info("stopping");
+    server.close();
+    store.close();
+    log.info("stopped; sessions and partial uploads are kept for a restart");
+  }
+}
