@@ -1,0 +1,134 @@
+package dev.lifeline.demo.client;
+
+import dev.lifeline.ClientTlsConfig;
+import dev.lifeline.LifelineClient;
+import dev.lifeline.demo.common.DemoLogging;
+import dev.lifeline.demo.common.DemoStores;
+import dev.lifeline.demo.common.Units;
+import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.StoreException;
+import dev.lifeline.store.StoreLockedException;
+import dev.lifeline.transfer.FileTransferClient;
+import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferListener;
+import dev.lifeline.transfer.TransferResult;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * Runs one upload or download the way both subcommands need it: open the client's own store,
+ * connect, transfer, report, and turn every failure into one line on stderr and its exit code.
+ */
+final class TransferRunner {
+  /** Demo reconnect pacing: quick first retries, a restarting server is back within seconds. */
+  static final Duration INITIAL_BACKOFF = Duration.ofMillis(100);
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
+  static final Duration RECONNECT_DEADLINE = Duration.ofMinutes(5);
+  /** How long the client's store keeps an interrupted transfer it could continue. */
+  static final Duration STATE_TTL = Duration.ofDays(7);
+
+  /** The transfer itself: an upload or a download on a ready client. */
+  interface Transfer {
+    TransferResult run(FileTransferClient transfers, TransferListener listener)
+        throws TransferException, InterruptedException;
+  }
+
+  private final PrintStream out;
+  private final PrintStream err;
+
+  TransferRunner(PrintStream out, PrintStream err) {
+    this.out = out;
+    this.err = err;
+  }
+
+  /** Runs {@code transfer}; returns the process exit code (see {@link ExitCodes}). */
+  int run(ConnectionOptions o, String verb, Transfer transfer) throws InterruptedException {
+    if (o.verbose.length > 0) {
+      DemoLogging.setRootLevel(o.verbose.length == 1 ? "INFO" : "DEBUG");
+    }
+    if (!Files.isRegularFile(o.ca) || !Files.isReadable(o.ca)) {
+      return fail(ExitCodes.LOCAL_SETUP, "--ca: " + o.ca + " is not a readable file");
+    }
+    CheckpointStore store;
+    try {
+      store = DemoStores.open(o.stateDir(), STATE_TTL);
+    } catch (StoreLockedException e) {
+      return fail(ExitCodes.LOCAL_SETUP, "--state " + o.stateDir() + " is in use by another "
+          + "client-demo (one at a time per state directory; give each a different --state)");
+    } catch (StoreException e) {
+      return fail(ExitCodes.LOCAL_SETUP, "--state: " + e.getMessage());
+    }
+    try (store) {
+      LifelineClient client;
+      try {
+        client = newClient(o, store);
+      } catch (IOException e) {
+        return fail(ExitCodes.LOCAL_SETUP, "--ca: " + e.getMessage());
+      }
+      try (client) {
+        return transfer(o, verb, transfer, client);
+      } finally {
+        if (o.chaos != null) {
+          err.println("client-demo: chaos cut the connection " + client.faultsInjected()
+              + " time(s)");
+        }
+      }
+    }
+  }
+
+  private int transfer(ConnectionOptions o, String verb, Transfer transfer, LifelineClient client)
+      throws InterruptedException {
+    TransferResult result;
+    try (ProgressReporter progress =
+        new ProgressReporter(err, !o.json && ProgressReporter.onTerminal(), verb)) {
+      result = transfer.run(new FileTransferClient(client, o.server.toString()), progress);
+    } catch (TransferException e) {
+      return fail(ExitCodes.of(e.reason()), verb + " failed: " + e.getMessage() + " ["
+          + e.reason() + ": " + ExitCodes.describe(e.reason()) + "]");
+    }
+    out.println(o.json ? result.toJson() : summary(verb, result));
+    out.flush();
+    return ExitCodes.OK;
+  }
+
+  private static LifelineClient newClient(ConnectionOptions o, CheckpointStore store)
+      throws IOException {
+    LifelineClient.Builder b = LifelineClient.builder()
+        .server(o.server.host(), o.server.port())
+        .tls(ClientTlsConfig.builder().trustedCa(o.ca).build())
+        .store(store)
+        .idleTimeout(o.idleTimeout)
+        .reconnect(INITIAL_BACKOFF, MAX_BACKOFF, RECONNECT_DEADLINE);
+    if (o.chaos != null) {
+      b.chaos(o.chaos);
+    }
+    return b.build();
+  }
+
+  /** The line a person reads when --json was not asked for. */
+  static String summary(String verb, TransferResult r) {
+    double mibPerSecond = r.seconds() > 0 ? r.bytes() / r.seconds() / (1 << 20) : 0;
+    return String.format(Locale.ROOT,
+        "%sed %s: %s in %.1f s (%.1f MiB/s), sha256 %s verified; %d reconnect(s), "
+            + "TLS %d full / %d resumed, %s resent%s",
+        verb.equals("upload") ? "upload" : "download", r.name(), Units.formatBytes(r.bytes()),
+        r.seconds(), mibPerSecond, r.sha256(), r.reconnects(), r.tlsFull(), r.tlsResumed(),
+        Units.formatBytes(r.resentBytes()),
+        r.resumedFromOffset() > 0
+            ? ", continued from " + Units.formatBytes(r.resumedFromOffset()) : "");
+  }
+
+  private int fail(int code, String message) {
+    err.println("client-demo: " + message);
+    return code;
+  }
+
+  /** The absolute, normalized form: part of the resume key, so it must not depend on the cwd. */
+  static Path canonical(Path file) {
+    return file.toAbsolutePath().normalize();
+  }
+}
