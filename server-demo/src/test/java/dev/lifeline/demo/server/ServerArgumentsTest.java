@@ -1,0 +1,135 @@
+package dev.lifeline.demo.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Bad command lines and unusable files: each gives one line on stderr naming the culprit, no stack
+ * trace, and the documented exit code. Runs in-process; none of these may get as far as serving.
+ */
+class ServerArgumentsTest {
+  @TempDir Path dir;
+
+  /** What one run printed and returned. */
+  record Run(int code, String out, String err) {}
+
+  private Run run(String... args) {
+    return assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int code = ServerMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+      return new Run(code, out.toString(StandardCharsets.UTF_8),
+          err.toString(StandardCharsets.UTF_8));
+    });
+  }
+
+  private String[] withBase(String... more) {
+    List<String> args = new ArrayList<>(List.of("--port", "0", "--data-dir", dir.resolve("data").toString()));
+    args.addAll(List.of(more));
+    return args.toArray(String[]::new);
+  }
+
+  private static void assertOneLineError(Run r, int code, String... fragments) {
+    assertEquals(code, r.code(), r.err());
+    String[] lines = r.err().strip().split("\n");
+    String line = lines[lines.length - 1];
+    assertTrue(line.startsWith("server-demo: "), r.err());
+    for (String f : fragments) {
+      assertTrue(line.contains(f), "expected '" + f + "' in: " + line);
+    }
+    assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+    assertFalse(r.out().contains("listening on"), r.out());
+  }
+
+  @Test
+  void requiresPortAndDataDir() {
+    assertOneLineError(run("--data-dir", dir.toString()), 2, "--port");
+    assertOneLineError(run("--port", "0"), 2, "--data-dir");
+  }
+
+  @Test
+  void refusesBadDurations() {
+    assertOneLineError(run(withBase("--idle-timeout", "2")), 2, "--idle-timeout", "'2'",
+        "500ms");
+    assertOneLineError(run(withBase("--idle-timeout", "0s")), 2, "'0s'");
+    assertOneLineError(run(withBase("--session-ttl", "1 day")), 2, "--session-ttl");
+  }
+
+  @Test
+  void refusesBadSizes() {
+    assertOneLineError(run(withBase("--max-file-size", "1.5G")), 2, "--max-file-size", "'1.5G'",
+        "8M");
+    assertOneLineError(run(withBase("--max-file-size", "0")), 2, "--max-file-size", "at least 1");
+  }
+
+  @Test
+  void refusesBadPorts() {
+    assertOneLineError(run("--port", "70000", "--data-dir", dir.toString()), 2, "--port",
+        "0..65535");
+    assertOneLineError(run("--port", "http", "--data-dir", dir.toString()), 2, "--port");
+  }
+
+  @Test
+  void certAndKeyGoTogether() throws IOException {
+    Path pem = Files.writeString(dir.resolve("server.pem"), "x");
+    assertOneLineError(run(withBase("--cert", pem.toString())), 2,
+        "--cert given without --key", "both or neither");
+    assertOneLineError(run(withBase("--key", pem.toString())), 2,
+        "--key given without --cert");
+  }
+
+  @Test
+  void redisStoreIsNotSupportedYet() {
+    assertOneLineError(run(withBase("--store", "redis://127.0.0.1:6379")), 2,
+        "redis://127.0.0.1:6379", "not supported yet");
+    assertOneLineError(run(withBase("--store", "mapdb")), 2, "'mapdb'",
+        "file or redis://HOST:PORT");
+  }
+
+  @Test
+  void missingCertificateFileIsNamed() {
+    Path missing = dir.resolve("nope.pem");
+    assertOneLineError(run(withBase("--cert", missing.toString(), "--key", missing.toString())),
+        ServerMain.EXIT_CANNOT_START, "cannot start", "--cert", missing.toString());
+  }
+
+  @Test
+  void garbageCertificateIsNamed() throws IOException {
+    Path cert = Files.writeString(dir.resolve("server.pem"), "not a certificate\n");
+    Path key = Files.writeString(dir.resolve("server.key"), "not a key\n");
+    assertOneLineError(run(withBase("--cert", cert.toString(), "--key", key.toString())),
+        ServerMain.EXIT_CANNOT_START, "cannot start", cert.toString());
+  }
+
+  @Test
+  void unusableDataDirIsNamed() throws IOException {
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    assertOneLineError(run("--port", "0", "--data-dir", file.toString()),
+        ServerMain.EXIT_CANNOT_START, "cannot start", "--data-dir", file.toString());
+  }
+
+  @Test
+  void helpListsOptionsAndExitCodes() {
+    Run r = run("--help");
+    assertEquals(0, r.code());
+    for (String s : new String[] {"--port", "--data-dir", "--cert", "--key", "--idle-timeout",
+        "--store", "--max-file-size", "--session-ttl", "Exit codes:"}) {
+      assertTrue(r.out().contains(s), s + " in\n" + r.out());
+    }
+  }
+}

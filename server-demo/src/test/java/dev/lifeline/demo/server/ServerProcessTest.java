@@ -1,0 +1,65 @@
+package dev.lifeline.demo.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifeline.demo.testing.ChildJvm;
+import dev.lifeline.demo.testing.ServerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server as scripts see it: a child JVM, its ready line, its files, SIGTERM. */
+class ServerProcessTest {
+  @TempDir Path dir;
+
+  @Test
+  void createsDevelopmentCertificatesOnceAndStopsCleanlyOnSigterm() throws Exception {
+    Path data = dir.resolve("data");
+    Path log = dir.resolve("server.log");
+    int port;
+    byte[] ca;
+    try (ServerProcess server = ServerProcess.start(data, 0, log)) {
+      assertTrue(server.address().startsWith("127.0.0.1:"), server.address());
+      port = server.port();
+      for (String f : List.of("ca.pem", "server.pem", "server.key")) {
+        assertTrue(Files.isRegularFile(data.resolve("tls").resolve(f)), f);
+      }
+      ca = Files.readAllBytes(data.resolve("tls/ca.pem"));
+      assertEquals(143, server.stop(), "exit code after SIGTERM; log:\n" + server.log());
+      assertEquals(List.of(), server.laterStdout(), "stdout carries only the ready line");
+    }
+    assertTrue(ChildJvm.read(log).contains("stopped"), ChildJvm.read(log));
+    // Same data dir and port again: the store lock was released, the certificates are reused.
+    try (ServerProcess again = ServerProcess.start(data, port, log)) {
+      assertEquals(port, again.port());
+      assertArrayEquals(ca, Files.readAllBytes(data.resolve("tls/ca.pem")));
+      again.stop();
+    }
+    assertFalse(ChildJvm.read(log).contains("LEAK:"), ChildJvm.read(log));
+  }
+
+  @Test
+  void portInUseIsOneClearLine() throws Exception {
+    Path log = dir.resolve("server.log");
+    try (ServerProcess first = ServerProcess.start(dir.resolve("one"), 0, log)) {
+      Path err = dir.resolve("second.err");
+      Process second = ChildJvm.command(ServerProcess.MAIN, List.of("--port",
+              String.valueOf(first.port()), "--data-dir", dir.resolve("two").toString()))
+          .redirectError(err.toFile())
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      assertTrue(second.waitFor(60, TimeUnit.SECONDS));
+      String text = ChildJvm.read(err);
+      assertEquals(ServerMain.EXIT_CANNOT_START, second.exitValue(), text);
+      assertTrue(text.contains("server-demo: cannot start: cannot listen on 127.0.0.1:"
+          + first.port()), text);
+      assertFalse(text.contains("\tat "), text);
+    }
+  }
+}
