@@ -1,0 +1,186 @@
+package dev.lifeline.demo.client;
+
+import static dev.lifeline.demo.client.ClientProcess.field;
+import static dev.lifeline.demo.client.ClientProcess.longField;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifeline.demo.common.DemoStores;
+import dev.lifeline.demo.testing.ChildJvm;
+import dev.lifeline.demo.testing.ServerProcess;
+import dev.lifeline.demo.testing.TestFiles;
+import dev.lifeline.store.CheckpointStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The demos end to end, each process a real JVM killed with SIGKILL: the server during an upload
+ * and during a download, the client during an upload (then the same command again). Every
+ * transfer must finish with the right SHA-256, continue rather than start over, and leave no
+ * partial file, session or leaked buffer behind.
+ *
+ * <p>Loopback is too fast to kill a process "somewhere in the middle" reliably, so each transfer
+ * gets one black-hole cut ({@link #STALL}): the connection goes silent at a known point and stays
+ * so for the 2 s idle timeout, and the test kills a process inside that window.
+ */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class TransferEndToEndTest {
+  static final long SIZE = 64L << 20;
+  static final String STALL = "cut=24M..28M,mode=blackhole,count=1";
+  /** Logged by the client (with -v) when its chaos cut happens. */
+  static final String CUT_LOGGED = "chaos: cutting";
+  /** Time for the receiver to write, sync and checkpoint what arrived before the cut. */
+  static final Duration SETTLE = Duration.ofMillis(800);
+
+  @TempDir Path dir;
+  Path data;
+  Path serverLog;
+  Path state;
+  Path source;
+  String sourceSha;
+  final List<ClientProcess> clients = new ArrayList<>();
+
+  @BeforeEach
+  void setUp() throws IOException {
+    data = dir.resolve("data");
+    serverLog = dir.resolve("server.log");
+    state = dir.resolve("client-state");
+    source = TestFiles.random(dir.resolve("big.bin"), SIZE, 42);
+    sourceSha = TestFiles.sha256(source);
+  }
+
+  private List<String> args(String command, String target, ServerProcess server) {
+    List<String> a = new ArrayList<>(command.equals("upload")
+        ? List.of("upload", source.toString(), "--name", target)
+        : List.of("download", target, "--to", dir.resolve("copy.bin").toString()));
+    a.addAll(List.of("--server", server.address(), "--ca", data.resolve("tls/ca.pem").toString(),
+        "--state", state.toString(), "--idle-timeout", "2s", "--chaos", STALL, "--json", "-v"));
+    return a;
+  }
+
+  private ClientProcess client(String name, List<String> args) throws IOException {
+    ClientProcess c = ClientProcess.start(dir, name, args);
+    clients.add(c);
+    return c;
+  }
+
+  /** Waits for the client's black-hole cut, then for the receiver to checkpoint what it got. */
+  private void awaitCut(ClientProcess c) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!c.err().contains(CUT_LOGGED)) {
+      if (!c.process().isAlive() || System.nanoTime() > deadline) {
+        throw new AssertionError("no chaos cut seen; client exit "
+            + (c.process().isAlive() ? "-" : c.process().exitValue()) + ", stderr:\n" + c.err()
+            + "\nserver log:\n" + ChildJvm.read(serverLog));
+      }
+      Thread.sleep(20);
+    }
+    Thread.sleep(SETTLE.toMillis());
+    assertTrue(c.process().isAlive(), "still inside the stall: " + c.err());
+  }
+
+  @Test
+  void uploadSurvivesServerKill() throws Exception {
+    ServerProcess server = ServerProcess.start(data, 0, serverLog);
+    try {
+      ClientProcess upload = client("upload", args("upload", "big.bin", server));
+      awaitCut(upload);
+      server.kill();
+      server = ServerProcess.start(data, server.port(), serverLog);
+      assertSucceeded(upload);
+      String json = upload.json();
+      assertTrue(longField(json, "reconnects") >= 1, json);
+      long from = longField(json, "resumedFromOffset");
+      assertTrue(from >= 0 && from < SIZE, json);
+      assertEquals(sourceSha, TestFiles.sha256(data.resolve("files/big.bin")));
+      assertEquals(143, server.stop());
+    } finally {
+      server.close();
+    }
+    assertNothingLeftBehind(List.of("big.bin"));
+  }
+
+  @Test
+  void uploadContinuesWhenTheSameCommandRunsAgainAfterClientKill() throws Exception {
+    try (ServerProcess server = ServerProcess.start(data, 0, serverLog)) {
+      List<String> command = args("upload", "big.bin", server);
+      ClientProcess first = client("upload-1", command);
+      awaitCut(first);
+      first.kill();
+      ClientProcess again = client("upload-2", command);
+      assertSucceeded(again);
+      String json = again.json();
+      long from = longField(json, "resumedFromOffset");
+      assertTrue(from > 0 && from < SIZE, "continued, not restarted from zero: " + json);
+      assertEquals(sourceSha, TestFiles.sha256(data.resolve("files/big.bin")));
+      assertEquals(143, server.stop());
+    }
+    assertNothingLeftBehind(List.of("big.bin"));
+  }
+
+  @Test
+  void downloadSurvivesServerKill() throws Exception {
+    Files.createDirectories(data.resolve("files"));
+    Files.copy(source, data.resolve("files/served.bin"));
+    ServerProcess server = ServerProcess.start(data, 0, serverLog);
+    try {
+      ClientProcess download = client("download", args("download", "served.bin", server));
+      awaitCut(download);
+      server.kill();
+      server = ServerProcess.start(data, server.port(), serverLog);
+      assertSucceeded(download);
+      String json = download.json();
+      assertEquals("served.bin", field(json, "name"));
+      assertTrue(longField(json, "reconnects") >= 1, json);
+      assertEquals(sourceSha, TestFiles.sha256(dir.resolve("copy.bin")));
+      assertFalse(Files.exists(dir.resolve("copy.bin.part")));
+      assertEquals(143, server.stop());
+    } finally {
+      server.close();
+    }
+    assertNothingLeftBehind(List.of("served.bin"));
+  }
+
+  /** Exit 0, one JSON line whose hash is the source's, and no restart from zero. */
+  private void assertSucceeded(ClientProcess c) throws InterruptedException {
+    int code = c.await(120);
+    assertEquals(0, code, "client stderr:\n" + c.err() + "\nserver log:\n"
+        + ChildJvm.read(serverLog));
+    String json = c.json();
+    assertEquals(sourceSha, field(json, "sha256"), json);
+    assertEquals(SIZE, longField(json, "bytes"), json);
+    assertFalse(c.err().contains("starts over"), c.err());
+  }
+
+  /**
+   * Only the complete files on the server, no session in either store, no leaked buffer in any
+   * process's log.
+   */
+  private void assertNothingLeftBehind(List<String> files) throws Exception {
+    try (Stream<Path> all = Files.walk(data.resolve("files"))) {
+      assertEquals(files, all.filter(Files::isRegularFile)
+          .map(p -> data.resolve("files").relativize(p).toString()).sorted().toList());
+    }
+    for (Path store : List.of(data.resolve("sessions"), state)) {
+      try (CheckpointStore s = DemoStores.open(store, Duration.ofHours(1))) {
+        assertEquals(List.of(), s.ids().get(10, TimeUnit.SECONDS), "sessions left in " + store);
+      }
+    }
+    String serverText = ChildJvm.read(serverLog);
+    assertFalse(serverText.contains("LEAK:"), serverText);
+    for (ClientProcess c : clients) {
+      assertFalse(c.err().contains("LEAK:"), c.err());
+    }
+  }
+}
