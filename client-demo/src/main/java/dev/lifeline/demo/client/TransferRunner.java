@@ -28,6 +28,12 @@ final class TransferRunner {
   static final Duration INITIAL_BACKOFF = Duration.ofMillis(100);
   static final Duration MAX_BACKOFF = Duration.ofSeconds(2);
   static final Duration RECONNECT_DEADLINE = Duration.ofMinutes(5);
+  /**
+   * The sender keeps unacknowledged chunks in the replay buffer until the receiver's checkpoint
+   * (every 16 MiB or second) acknowledges them; it must hold more than one checkpoint interval
+   * plus what is in flight, or the sender waits on every checkpoint (docs/transfer.md).
+   */
+  static final long REPLAY_BUFFER_BYTES = 64L << 20;
   /** How long the client's store keeps an interrupted transfer it could continue. */
   static final Duration STATE_TTL = Duration.ofDays(7);
 
@@ -102,6 +108,7 @@ final class TransferRunner {
         .tls(ClientTlsConfig.builder().trustedCa(o.ca).build())
         .store(store)
         .idleTimeout(o.idleTimeout)
+        .replayBufferBytes(REPLAY_BUFFER_BYTES)
         .reconnect(INITIAL_BACKOFF, MAX_BACKOFF, RECONNECT_DEADLINE);
     if (o.chaos != null) {
       b.chaos(o.chaos);
