@@ -6,7 +6,8 @@
 #      and kills the server with SIGKILL in the middle, then restarts it on the same data,
 #   4. downloads the file back, again through chaos cuts,
 #   5. checks with sha256sum that both files are identical and prints what happened.
-# Everything lives in a temporary directory that is removed on exit, with the processes.
+# Everything lives in a temporary directory that is removed on exit, with the processes
+# (KEEP_DEMO_DIR=1 ./demo.sh keeps it, to read the logs).
 # Details: docs/demo.md.
 set -euo pipefail
 
@@ -41,7 +42,11 @@ cleanup() {
         [[ -s $log ]] && { echo "--- last lines of $(basename "$log"):" >&2; tail -n 15 "$log" >&2; }
       done
     fi
-    rm -rf "$WORK"
+    if [[ -n ${KEEP_DEMO_DIR:-} ]]; then
+      echo "demo.sh: kept $WORK (logs, data, files)" >&2
+    else
+      rm -rf "$WORK"
+    fi
   fi
   exit $rc
 }
@@ -127,16 +132,22 @@ json_field() {
 
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 
-cuts() { sed -n 's/^client-demo: chaos cut the connection \([0-9]*\) time.*/\1/p' "$1"; }
+# "6 chaos cuts (3 blackhole, 2 rst, 1 fin)", from the client's -v log.
+cuts() {
+  local total kinds
+  total=$(sed -n 's/^client-demo: chaos cut the connection \([0-9]*\) time.*/\1/p' "$1")
+  kinds=$(grep -o 'chaos: cutting .* by [A-Z]*' "$1" | awk '{ print tolower($NF) }' | sort | uniq -c |
+    sort -rn | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')
+  echo "${total:-0} chaos cuts${kinds:+ ($kinds)}"
+}
 
 summary() {
   local name=$1 json=$WORK/$1.json
-  printf '  %-8s %s in %5s s: %s chaos cuts, %s reconnects, TLS handshakes %s full / %s resumed,\n' \
-    "$name" "$(mib "$(json_field "$json" bytes)")" "$(json_field "$json" seconds)" \
+  printf '  %-8s %s in %s s; %s; %s reconnects; TLS handshakes %s full, %s resumed\n' \
+    "$name" "$(mib "$(json_field "$json" bytes)")" \
+    "$(awk -v s="$(json_field "$json" seconds)" 'BEGIN { printf "%.1f", s }')" \
     "$(cuts "$WORK/$name.log")" "$(json_field "$json" reconnects)" \
     "$(json_field "$json" tlsFull)" "$(json_field "$json" tlsResumed)"
-  printf '  %-8s %s resent, resumed from offset %s\n' "" \
-    "$(mib "$(json_field "$json" resentBytes)")" "$(json_field "$json" resumedFromOffset)"
 }
 
 main() {
@@ -183,7 +194,17 @@ main() {
   echo
   echo "Lifeline demo: OK in $((SECONDS - started)) s"
   summary upload
-  [[ -n $killed ]] && printf '  %-8s plus 1 server kill -9 at %s and a restart\n' "" "$(mib "$killed")"
+  printf '  %-8s %s sent again after cuts (replayed from the client'"'"'s buffer)\n' "" \
+    "$(mib "$(json_field "$WORK/upload.json" resentBytes)")"
+  if [[ -n $killed ]]; then
+    # The server logs where it continued the restored upload: its last durable checkpoint.
+    local from
+    from=$(sed -n 's/.*continuing ".*" from byte \([0-9]*\).*/\1/p' "$WORK/server.log" | tail -n 1)
+    printf '  %-8s server killed (kill -9) at %s; restarted, it resumed the upload from its\n' "" \
+      "$(mib "$killed")"
+    printf '  %-8s last durable checkpoint, byte %s (%s), not from zero\n' "" "${from:-?}" \
+      "$(mib "${from:-0}")"
+  fi
   summary download
   echo "  sha256sum: both files $original"
 }
