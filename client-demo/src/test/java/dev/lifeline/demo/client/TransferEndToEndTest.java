@@ -18,6 +18,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,6 +105,9 @@ class TransferEndToEndTest {
       assertTrue(longField(json, "reconnects") >= 1, json);
       long from = longField(json, "resumedFromOffset");
       assertTrue(from >= 0 && from < SIZE, json);
+      long serverFrom = lastLoggedOffset("continuing \"big.bin\" from byte ");
+      assertTrue(serverFrom > 0 && serverFrom < SIZE,
+          "the restarted server continued from its checkpoint, not zero: " + serverFrom);
       assertEquals(sourceSha, TestFiles.sha256(data.resolve("files/big.bin")));
       assertEquals(143, server.stop());
     } finally {
@@ -145,11 +150,29 @@ class TransferEndToEndTest {
       assertTrue(longField(json, "reconnects") >= 1, json);
       assertEquals(sourceSha, TestFiles.sha256(dir.resolve("copy.bin")));
       assertFalse(Files.exists(dir.resolve("copy.bin.part")));
+      long resentFrom = lastLoggedOffset("sent \"served.bin\" from byte ");
+      assertTrue(resentFrom > 0 && resentFrom < SIZE,
+          "the restarted server sent from the client's checkpoint, not zero: " + resentFrom);
       assertEquals(143, server.stop());
     } finally {
       server.close();
     }
     assertNothingLeftBehind(List.of("served.bin"));
+  }
+
+  /**
+   * The offset in the server's last log line starting with {@code prefix}. Where a restarted
+   * server picked a transfer up is not in the client's summary (resumedFromOffset is about a
+   * restarted client), only in the server's log.
+   */
+  private long lastLoggedOffset(String prefix) {
+    Matcher m = Pattern.compile(Pattern.quote(prefix) + "(\\d+)").matcher(ChildJvm.read(serverLog));
+    long last = -1;
+    while (m.find()) {
+      last = Long.parseLong(m.group(1));
+    }
+    assertTrue(last >= 0, "'" + prefix + "' in the server log:\n" + ChildJvm.read(serverLog));
+    return last;
   }
 
   /** Exit 0, one JSON line whose hash is the source's, and no restart from zero. */
@@ -158,6 +181,7 @@ class TransferEndToEndTest {
     assertEquals(0, code, "client stderr:\n" + c.err() + "\nserver log:\n"
         + ChildJvm.read(serverLog));
     String json = c.json();
+    System.out.println(getClass().getSimpleName() + ": " + json); // kept in the surefire report
     assertEquals(sourceSha, field(json, "sha256"), json);
     assertEquals(SIZE, longField(json, "bytes"), json);
     assertFalse(c.err().contains("starts over"), c.err());
