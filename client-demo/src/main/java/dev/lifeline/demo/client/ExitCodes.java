@@ -42,7 +42,7 @@ final class ExitCodes {
     return switch (reason) {
       case INVALID_NAME -> "the server refused the name (empty, too long, hidden, control characters or a path)";
       case TOO_LARGE -> "the file is larger than the server accepts";
-      case EXISTS -> "a complete file of that name is already on the server (never overwritten)";
+      case EXISTS -> "the upload's name is taken on the server, or the download's --to file exists (neither is overwritten)";
       case NOT_FOUND -> "no such file: the local file to upload, or the name to download";
       case DISK_FULL -> "the receiving disk is full; free space and re-run to continue";
       case HASH_MISMATCH -> "the received file's SHA-256 differs from the sender's";

@@ -88,7 +88,8 @@ final class ProgressReporter implements TransferListener, AutoCloseable {
   }
 
   private String extraMessage() {
-    return reconnects == 1 ? "1 reconnect" : reconnects + " reconnects";
+    // The renderer puts it right after the rate, without a separator.
+    return reconnects == 1 ? ", 1 reconnect" : ", " + reconnects + " reconnects";
   }
 
   private static String shorten(String name) {

@@ -137,6 +137,25 @@ class ClientArgumentsTest {
   }
 
   @Test
+  void downloadTargetMustBeANewFileInAnExistingDirectory() throws IOException {
+    String[] common = {"--server", "127.0.0.1:1", "--ca", ca.toString()};
+    assertOneLineError(run(concat(new String[] {"download", "x", "--to", dir.toString()}, common)),
+        2, "--to", "is a directory");
+    Path orphan = dir.resolve("no-such-dir/x.bin");
+    assertOneLineError(run(concat(new String[] {"download", "x", "--to", orphan.toString()},
+        common)), 2, "--to", "does not exist");
+    assertOneLineError(run(concat(new String[] {"download", "x", "--to", file.toString()},
+        common)), ExitCodes.of(Reason.EXISTS), file.toString(), "exists", "--overwrite");
+    assertEquals("hello", Files.readString(file));
+  }
+
+  private static String[] concat(String[] a, String[] b) {
+    List<String> all = new ArrayList<>(List.of(a));
+    all.addAll(List.of(b));
+    return all.toArray(String[]::new);
+  }
+
+  @Test
   void helpShowsCommandsAndExitCodes() {
     Run top = run("--help");
     assertEquals(0, top.code());
