@@ -79,7 +79,14 @@ build_if_needed() {
   if [[ -n $stale ]]; then
     command -v mvn >/dev/null || die "mvn not found (Maven 3.8+ is needed to build the jars)"
     step "building the demo jars ($stale): mvn -q -B -DskipTests package"
-    mvn -q -B -DskipTests package || die "build failed"
+    local build_log
+    build_log=$(mktemp "${TMPDIR:-/tmp}/lifeline-demo-build.XXXXXX")
+    if ! mvn -q -B -DskipTests package >"$build_log" 2>&1; then
+      tail -n 40 "$build_log" >&2
+      rm -f "$build_log"
+      die "build failed"
+    fi
+    rm -f "$build_log"
   fi
 }
 
