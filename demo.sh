@@ -36,7 +36,7 @@ cleanup() {
     wait "$pid" 2>/dev/null || true
   done
   if [[ -n $WORK ]]; then
-    if [[ $rc -ne 0 && -d $WORK ]]; then
+    if [[ $rc -ne 0 && $rc -ne 130 && $rc -ne 143 && -d $WORK ]]; then
       # The logs are the only clue to what went wrong; show their ends before removing them.
       for log in "$WORK"/*.log; do
         [[ -s $log ]] && { echo "--- last lines of $(basename "$log"):" >&2; tail -n 15 "$log" >&2; }

@@ -42,8 +42,11 @@ class TransferEndToEndTest {
   static final String STALL = "cut=24M..28M,mode=blackhole,count=1";
   /** Logged by the client (with -v) when its chaos cut happens. */
   static final String CUT_LOGGED = "chaos: cutting";
-  /** Time for the receiver to write, sync and checkpoint what arrived before the cut. */
-  static final Duration SETTLE = Duration.ofMillis(800);
+  /**
+   * Time for the receiver to write, sync and checkpoint what arrived before the cut; well inside
+   * the 2 s the black hole lasts, so the kill still lands in the stall.
+   */
+  static final Duration SETTLE = Duration.ofMillis(1000);
 
   @TempDir Path dir;
   Path data;
