@@ -211,6 +211,7 @@ public final class SessionCore implements Session {
     scheduleAck();
     scheduleDrain();
     runWritableTasksIfRoom();
+    maybeFinishClose();
   }
 
   /** The connection under the session is gone; the session itself lives on. */
