@@ -38,6 +38,15 @@ public interface SessionHandler {
    */
   default void onInboundRewind(Session session, Checkpoint checkpoint) {}
 
+  /**
+   * The peer lost messages this side had sent (it restarted, or this side did), so the outbound
+   * stream went back to the peer's last durable {@code checkpoint}: the next message sent gets
+   * sequence {@code checkpoint.position() + 1} and must carry what followed that checkpoint. The
+   * next {@link Session#send} also throws {@link StreamRewoundException}; an application that is
+   * not sending at the moment (it waits for an answer) learns of the rewind here.
+   */
+  default void onOutboundRewind(Session session, Checkpoint checkpoint) {}
+
   /** The connection under the session broke; the client is reconnecting. */
   default void onDisconnected(Session session, Throwable cause) {}
 

@@ -50,12 +50,14 @@ public final class SessionCore implements Session {
   private long writeCursor = 1;
   private long highestWritten;
   private boolean replayLost;
+  private boolean restored;
   private Checkpoint pendingRewind;
   private final List<Runnable> writableTasks = new ArrayList<>();
 
   // Inbound stream; guarded by this.
   private long received;
   private long delivered;
+  private long delivering;
   private long inboundEpoch;
   private long inboundQueued;
   private long lastAckSent = -1;
@@ -97,9 +99,11 @@ public final class SessionCore implements Session {
   public synchronized void restore(String id, Checkpoint checkpoint) {
     this.id = id;
     this.replayLost = true;
+    this.restored = true;
     this.lastCheckpoint = checkpoint;
     this.received = checkpoint.position();
     this.delivered = checkpoint.position();
+    this.delivering = checkpoint.position();
   }
 
   public void assignId(String id) {
@@ -167,14 +171,16 @@ public final class SessionCore implements Session {
               + " but this side holds " + replay.firstSeq() + ".." + (nextSeq - 1));
         }
         writeCursor = plan.replayFrom();
-        if (plan.inboundRewind()) {
+        if (plan.inboundRewind() || restored) {
           inboundEpoch++;
           received = lastCheckpoint.position();
           delivered = lastCheckpoint.position();
+          delivering = delivered;
           inboundRewind = lastCheckpoint;
         }
         reconnects++;
       }
+      restored = false;
       channel = ch;
       connected = true;
       lastAckSent = -1;
@@ -199,6 +205,7 @@ public final class SessionCore implements Session {
     }
     if (out != null) {
       log.info("session {}: outbound stream rewound to peer checkpoint {}", id, out.position());
+      app.execute(() -> handler.onOutboundRewind(this, out));
     }
     ch.flush();
     scheduleAck();
@@ -252,6 +259,7 @@ public final class SessionCore implements Session {
         if (epoch != inboundEpoch || closed) {
           return;
         }
+        delivering = data.seq();
       }
       try {
         handler.onMessage(this, data.seq(), data.payload().nioBuffer());
@@ -497,7 +505,7 @@ public final class SessionCore implements Session {
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
     Checkpoint cp = Checkpoint.of(position, state);
     synchronized (this) {
-      if (position > delivered) {
+      if (position > Math.max(delivered, delivering)) {
         throw new IllegalArgumentException("position: " + position
             + " (expected: <= last delivered message " + delivered + ")");
       }

@@ -78,6 +78,8 @@ public final class FileStoreEngine implements AutoCloseable {
     this.live = new ConcurrentHashMap<>(recovered.records());
     this.nextSequence = recovered.nextSequence();
     this.snapshotSequence = recovered.snapshotSequence();
+    // a long replay is a reason to snapshot soon, even if this process writes little
+    this.bytesSinceSnapshot = recovered.replayedBytes();
     this.journal = new JournalWriter(dir, config.channels());
     if (recovered.appendSegment() != null) {
       journal.openExisting(recovered.appendSegment(), recovered.appendSegmentFirst(),

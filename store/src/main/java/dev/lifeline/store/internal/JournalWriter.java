@@ -124,10 +124,19 @@ public final class JournalWriter implements AutoCloseable {
     durableEnd = pos;
   }
 
-  /** Removes whatever a failed batch left after the durable end. */
+  /**
+   * Removes whatever a failed batch left after the durable end. Forcing the truncation is best
+   * effort: while the disk is failing it may not succeed, and the next successful batch's sync
+   * persists the shorter size anyway. Until then a crash may bring back records of the failed
+   * batch: changes whose futures failed may turn out stored, never the reverse.
+   */
   public void rollback() throws IOException {
     channel.truncate(durableEnd);
-    channel.force(false);
+    try {
+      channel.force(false);
+    } catch (IOException stillFailing) {
+      // see above
+    }
   }
 
   private void ensureRoom(int bytes) {

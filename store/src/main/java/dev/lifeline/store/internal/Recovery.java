@@ -31,7 +31,7 @@ public final class Recovery {
   /** The recovered state and where the writer continues. */
   public record Result(Map<String, SessionRecord> records, long nextSequence,
       Path appendSegment, long appendSegmentFirst, long appendOffset, long snapshotSequence,
-      long replayed) {}
+      long replayed, long replayedBytes) {}
 
   private Recovery() {}
 
@@ -47,6 +47,7 @@ public final class Recovery {
     long appendSegmentFirst = 0;
     long appendOffset = 0;
     long replayed = 0;
+    long replayedBytes = 0;
     boolean readAny = false;
     for (int i = 0; i < segments.size(); i++) {
       SequencedFile seg = segments.get(i);
@@ -62,6 +63,7 @@ public final class Recovery {
       Replayer replayer = new Replayer(seg.path(), records, after);
       JournalReader.Segment read = JournalReader.read(seg.path(), seg.sequence(), last, replayer);
       replayed += replayer.applied;
+      replayedBytes += replayer.bytes;
       next = Math.max(next, read.lastSequence() + 1);
       if (last && !read.removed() && read.lastSequence() + 1 == next) {
         appendSegment = seg.path();
@@ -72,7 +74,7 @@ public final class Recovery {
     log.info("opened store {}: {} records from snapshot at sequence {} plus {} journal records",
         dir.path(), records.size(), after, replayed);
     return new Result(records, next, appendSegment, appendSegmentFirst, appendOffset, after,
-        replayed);
+        replayed, replayedBytes);
   }
 
   private static SnapshotFile.Contents chooseBase(StoreDirectory dir, long journalStart)
@@ -121,6 +123,7 @@ public final class Recovery {
     private final Map<String, SessionRecord> records;
     private final long after;
     long applied;
+    long bytes;
 
     Replayer(Path file, Map<String, SessionRecord> records, long after) {
       this.file = file;
@@ -135,6 +138,7 @@ public final class Recovery {
         return;
       }
       try {
+        bytes += JournalDescriptor.RECORD_HEADER_LENGTH + payload.remaining();
         apply(type, payload);
         applied++;
       } catch (StoreCorruptedException e) {

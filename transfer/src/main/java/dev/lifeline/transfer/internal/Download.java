@@ -1,16 +1,296 @@
 package dev.lifeline.transfer.internal;
 
 import dev.lifeline.LifelineClient;
+import dev.lifeline.LifelineException;
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.StreamRewoundException;
+import dev.lifeline.store.Checkpoint;
+import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferException.Reason;
 import dev.lifeline.transfer.TransferListener;
 import dev.lifeline.transfer.TransferResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Placeholder until the transfer engine lands. */
-public final class Download {
-  private Download() {}
+/**
+ * The client side of a download. Writes chunks into {@code TARGET.part} at their offsets, and
+ * every few MiB or second makes the file durable and checkpoints it; the checkpoint is what the
+ * server's replay buffer waits for, and what a re-run of this process continues from. When the
+ * whole file has arrived and its SHA-256 matches the server's, it is renamed to the target.
+ *
+ * <p>All file work happens in session callbacks, on the session's ordered application thread.
+ */
+public final class Download implements SessionHandler {
+  private static final Logger log = LoggerFactory.getLogger(Download.class);
+  private static final long CHECKPOINT_BYTES = 16L << 20;
+  private static final long CHECKPOINT_NANOS = 1_000_000_000L;
 
-  public static TransferResult run(LifelineClient client, String server, Object a, Object b,
+  private final LifelineClient client;
+  private final String name;
+  private final Path target;
+  private final Path part;
+  private final TransferListener listener;
+  private final String key;
+  private final CompletableFuture<byte[]> finished = new CompletableFuture<>();
+
+  // Confined to the session's application thread.
+  private FileChannel file;
+  private MessageDigest digest;
+  private long written;
+  private long size = -1;
+  private long mtime;
+  private byte[] expectedSha;
+  private long sinceCheckpoint;
+  private long lastCheckpointNanos;
+  private volatile long resumedFrom;
+
+  private Download(LifelineClient client, String server, String name, Path target,
       TransferListener listener) {
-    throw new UnsupportedOperationException("not built yet");
+    this.client = client;
+    this.name = name;
+    this.target = target.toAbsolutePath().normalize();
+    this.part = this.target.resolveSibling(this.target.getFileName() + ".part");
+    this.listener = listener;
+    this.key = ClientSide.resumeKey("down", server, name, this.target.toString());
+  }
+
+  public static TransferResult run(LifelineClient client, String server, String name, Path target,
+      TransferListener listener) throws TransferException, InterruptedException {
+    return new Download(client, server, name, target, listener).run();
+  }
+
+  private TransferResult run() throws TransferException, InterruptedException {
+    long start = System.nanoTime();
+    Session session = ClientSide.open(client, key, this);
+    session.closeFuture().whenComplete((v, e) -> {
+      if (e != null) {
+        finished.completeExceptionally(ClientSide.failure(e));
+      }
+    });
+    CompletableFuture<Void> ready = new CompletableFuture<>();
+    session.setAutoAck(false);
+    runOnSessionThread(session, () -> {
+      try {
+        startFrom(session.lastCheckpoint());
+        ready.complete(null);
+      } catch (IOException e) {
+        ready.completeExceptionally(e);
+      }
+    });
+    try {
+      ready.get();
+      request(session);
+      byte[] sha = finished.get();
+      ClientSide.closeQuietly(session);
+      return ClientSide.result(name, size, sha, start, session.stats(), resumedFrom);
+    } catch (ExecutionException e) {
+      TransferException t = ClientSide.failure(e.getCause());
+      if (t.reason() == Reason.UNREACHABLE || t.reason() == Reason.DISK_FULL) {
+        session.abort();
+      } else {
+        ClientSide.closeQuietly(session);
+      }
+      throw t;
+    }
+  }
+
+  /** Runs after the callbacks queued so far, on the session's application thread. */
+  private static void runOnSessionThread(Session session, Runnable task) {
+    ((dev.lifeline.internal.session.SessionCore) session).runInOrder(task);
+  }
+
+  private void request(Session session) throws TransferException, InterruptedException {
+    long from = currentOffset();
+    try {
+      session.send(TransferDescriptor.download(from, name));
+    } catch (StreamRewoundException e) {
+      request(session);
+    } catch (LifelineException e) {
+      throw ClientSide.failure(e);
+    }
+  }
+
+  private synchronized long currentOffset() {
+    return written;
+  }
+
+  /** Opens the part file at the durable prefix a checkpoint describes (zero for none). */
+  private void startFrom(Checkpoint cp) throws IOException {
+    TransferState st = TransferState.decode(cp.state());
+    closeFile();
+    file = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.READ);
+    long offset = 0;
+    if (st != null && file.size() >= st.offset()) {
+      MessageDigest d = Hashing.prefix(file, st.offset());
+      if (MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
+        offset = st.offset();
+        digest = d;
+        size = st.size();
+        mtime = st.mtime();
+        expectedSha = st.fileSha();
+      }
+    }
+    if (offset == 0) {
+      digest = Hashing.sha256();
+    }
+    file.truncate(offset);
+    synchronized (this) {
+      written = offset;
+    }
+    if (offset > 0 && resumedFrom == 0) {
+      resumedFrom = offset;
+    }
+  }
+
+  @Override
+  public void onMessage(Session session, long seq, ByteBuffer m) throws Exception {
+    if (file == null) {
+      return; // before startFrom(): the request that follows brings everything again
+    }
+    byte type = m.get();
+    if (type == TransferDescriptor.META) {
+      meta(session, seq, m);
+    } else if (type == TransferDescriptor.CHUNK) {
+      chunk(session, seq, m);
+    } else if (type == TransferDescriptor.ERROR) {
+      finished.completeExceptionally(TransferDescriptor.errorOf(m));
+    }
+  }
+
+  private void meta(Session session, long seq, ByteBuffer m) throws IOException {
+    long newSize = m.getLong();
+    long newTime = m.getLong();
+    byte[] sha = TransferDescriptor.sha(m);
+    if (expectedSha != null && written > 0
+        && (newSize != size || !MessageDigest.isEqual(sha, expectedSha))) {
+      listener.restarted(FileNames.printable(name)
+          + " changed on the server since the download began; starting over");
+      file.truncate(0);
+      digest = Hashing.sha256();
+      synchronized (this) {
+        written = 0;
+      }
+      resumedFrom = 0;
+      session.trySend(TransferDescriptor.download(0, name));
+    }
+    boolean first = size < 0;
+    size = newSize;
+    mtime = newTime;
+    expectedSha = sha;
+    if (first || written == 0) {
+      listener.started(name, size, written);
+    }
+    if (written == size) {
+      complete(session, seq);
+    }
+  }
+
+  private void chunk(Session session, long seq, ByteBuffer m) throws IOException {
+    long offset = m.getLong();
+    int length = m.remaining();
+    if (expectedSha == null || offset > written || offset + length <= written
+        || written == size) {
+      return;
+    }
+    m.position(m.position() + (int) (written - offset));
+    ByteBuffer data = m.slice();
+    long pos = written;
+    try {
+      while (data.hasRemaining()) {
+        pos += file.write(data, pos);
+      }
+    } catch (IOException e) {
+      finished.completeExceptionally(new TransferException(
+          UploadReceiver.isDiskFull(e) ? Reason.DISK_FULL : Reason.IO_ERROR,
+          "cannot write " + part + ": " + e.getMessage(), e));
+      return;
+    }
+    data.rewind();
+    digest.update(data);
+    sinceCheckpoint += offset + length - written;
+    synchronized (this) {
+      written = offset + length;
+    }
+    listener.progress(written);
+    if (written == size) {
+      complete(session, seq);
+    } else if (sinceCheckpoint >= CHECKPOINT_BYTES
+        || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
+      file.force(false);
+      checkpoint(session, seq, false);
+    }
+  }
+
+  private void complete(Session session, long seq) throws IOException {
+    byte[] actual = Hashing.peek(digest);
+    if (!MessageDigest.isEqual(actual, expectedSha)) {
+      finished.completeExceptionally(new TransferException(Reason.HASH_MISMATCH,
+          "downloaded file has SHA-256 " + Hashing.hex(actual) + " but the server's is "
+              + Hashing.hex(expectedSha)));
+      return;
+    }
+    file.force(true);
+    closeFile();
+    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
+    UploadReceiver.syncDirectory(target.getParent());
+    checkpoint(session, seq, true);
+    finished.complete(actual);
+  }
+
+  private void checkpoint(Session session, long seq, boolean done) {
+    sinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
+    TransferState st = new TransferState(name, size, mtime, written, Hashing.peek(digest),
+        expectedSha, done);
+    session.checkpoint(seq, st.encode()).exceptionally(e -> {
+      log.warn("download checkpoint not stored: {}", e.toString());
+      return null;
+    });
+  }
+
+  @Override
+  public void onInboundRewind(Session session, Checkpoint checkpoint) {
+    try {
+      startFrom(checkpoint);
+    } catch (IOException e) {
+      finished.completeExceptionally(new TransferException(Reason.IO_ERROR,
+          "cannot reopen " + part + ": " + e.getMessage(), e));
+    }
+  }
+
+  @Override
+  public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+    try {
+      session.trySend(TransferDescriptor.download(currentOffset(), name));
+    } catch (StreamRewoundException e) {
+      onOutboundRewind(session, checkpoint);
+    } catch (LifelineException e) {
+      finished.completeExceptionally(ClientSide.failure(e));
+    }
+  }
+
+  @Override
+  public void onResumed(Session session) {
+    listener.reconnected(session.stats().reconnects());
+  }
+
+  private void closeFile() throws IOException {
+    if (file != null) {
+      file.close();
+      file = null;
+    }
   }
 }

@@ -2,19 +2,156 @@ package dev.lifeline.transfer.internal;
 
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.store.Checkpoint;
+import dev.lifeline.transfer.TransferException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Placeholder until the transfer engine lands. */
+/**
+ * The server side of file transfer. A session carries one transfer: its first message says
+ * whether it is an upload ({@link UploadReceiver}) or a download ({@link DownloadSender}).
+ * Complete files live in the files directory; uploads in progress under {@code .partial/}, named
+ * by session id, and move into place only once complete and verified.
+ */
 public final class TransferService implements SessionHandler {
-  public TransferService(Path filesDir, long maxFileSize, long checkpointBytes,
-      Duration checkpointInterval) {}
+  private static final Logger log = LoggerFactory.getLogger(TransferService.class);
 
-  @Override
-  public void onMessage(Session session, long seq, ByteBuffer message) {
-    throw new UnsupportedOperationException("not built yet");
+  private final Path filesDir;
+  private final Path partialDir;
+  private final long maxFileSize;
+  private final long checkpointBytes;
+  private final long checkpointNanos;
+  private final Checksums checksums;
+  private final ExecutorService senders = Executors.newCachedThreadPool(r -> {
+    Thread t = new Thread(r, "lifeline-download");
+    t.setDaemon(true);
+    return t;
+  });
+  private final Map<String, Object> transfers = new ConcurrentHashMap<>();
+
+  public TransferService(Path filesDir, long maxFileSize, long checkpointBytes,
+      Duration checkpointInterval) throws IOException {
+    this.filesDir = filesDir.toAbsolutePath().normalize();
+    this.partialDir = this.filesDir.resolve(".partial");
+    this.maxFileSize = maxFileSize;
+    this.checkpointBytes = checkpointBytes;
+    this.checkpointNanos = checkpointInterval.toNanos();
+    Files.createDirectories(partialDir);
+    this.checksums = new Checksums(this.filesDir.resolve(".meta"));
   }
 
-  public void discardPartial(String sessionId) {}
+  @Override
+  public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+    byte type = message.get();
+    Object t = transfers.get(session.id());
+    if (type == TransferDescriptor.UPLOAD && !(t instanceof DownloadSender)) {
+      UploadReceiver up = t instanceof UploadReceiver u ? u : newUpload(session);
+      up.request(seq, message);
+    } else if (type == TransferDescriptor.DOWNLOAD && !(t instanceof UploadReceiver)) {
+      DownloadSender down = t instanceof DownloadSender d ? d : newDownload(session);
+      down.request(message);
+    } else if (type == TransferDescriptor.CHUNK && t instanceof UploadReceiver up) {
+      up.chunk(seq, message);
+    } else if (type == TransferDescriptor.END && t instanceof UploadReceiver up) {
+      up.end(seq, message);
+    } else {
+      log.info("session {}: unexpected transfer message 0x{}; ending it", session.id(),
+          Integer.toHexString(type & 0xff));
+      UploadReceiver.trySendAfterRewind(session, TransferDescriptor.error(
+          TransferException.Reason.IO_ERROR, "unexpected message"));
+      throw new IllegalStateException("unexpected transfer message type " + type);
+    }
+  }
+
+  private UploadReceiver newUpload(Session session) {
+    UploadReceiver up = new UploadReceiver(session, this);
+    transfers.put(session.id(), up);
+    return up;
+  }
+
+  private DownloadSender newDownload(Session session) {
+    DownloadSender d = new DownloadSender(session, this);
+    transfers.put(session.id(), d);
+    return d;
+  }
+
+  @Override
+  public void onInboundRewind(Session session, Checkpoint checkpoint) {
+    TransferState state = TransferState.decode(checkpoint.state());
+    Object t = transfers.get(session.id());
+    if (state == null) {
+      if (t instanceof UploadReceiver up) {
+        up.discard();
+      }
+      transfers.remove(session.id());
+      return;
+    }
+    UploadReceiver up = t instanceof UploadReceiver u ? u : newUpload(session);
+    up.rewind(checkpoint.position(), state);
+  }
+
+  @Override
+  public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+    if (transfers.get(session.id()) instanceof DownloadSender d) {
+      d.stop();
+    }
+  }
+
+  @Override
+  public void onClosed(Session session, Throwable cause) {
+    Object t = transfers.remove(session.id());
+    if (t instanceof UploadReceiver up) {
+      up.discard();
+    } else if (t instanceof DownloadSender d) {
+      d.stop();
+    }
+  }
+
+  /** Removes the partial upload an expired session left behind. */
+  public void discardPartial(String sessionId) {
+    transfers.remove(sessionId);
+    try {
+      Files.deleteIfExists(partialDir.resolve(sessionId));
+    } catch (IOException e) {
+      log.warn("could not remove partial upload of expired session {}: {}", sessionId,
+          e.toString());
+    }
+  }
+
+  Path filesDir() {
+    return filesDir;
+  }
+
+  Path partialFile(String sessionId) {
+    return partialDir.resolve(sessionId);
+  }
+
+  long maxFileSize() {
+    return maxFileSize;
+  }
+
+  long checkpointBytes() {
+    return checkpointBytes;
+  }
+
+  long checkpointNanos() {
+    return checkpointNanos;
+  }
+
+  Checksums checksums() {
+    return checksums;
+  }
+
+  ExecutorService senders() {
+    return senders;
+  }
 }

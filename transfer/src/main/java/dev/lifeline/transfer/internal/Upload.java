@@ -1,16 +1,279 @@
 package dev.lifeline.transfer.internal;
 
 import dev.lifeline.LifelineClient;
+import dev.lifeline.LifelineException;
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.StreamRewoundException;
+import dev.lifeline.store.Checkpoint;
+import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferException.Reason;
 import dev.lifeline.transfer.TransferListener;
 import dev.lifeline.transfer.TransferResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 
-/** Placeholder until the transfer engine lands. */
+/**
+ * The client side of an upload. Reads the file in 256 KiB chunks, hashes as it sends, and lets
+ * the session's replay buffer carry it across cuts. When the server lost data (it restarted) or
+ * this process is a re-run, the stream rewinds to the server's checkpoint: the upload checks that
+ * the file still starts with the bytes the server holds (SHA-256 of that prefix), then continues
+ * from there. A file that changed since the upload began restarts it from zero, saying why.
+ */
 public final class Upload {
-  private Upload() {}
+  private final LifelineClient client;
+  private final Path path;
+  private final String name;
+  private final TransferListener listener;
+  private final String key;
+  private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+  private long size;
+  private long mtime;
+  private long offset;
+  private MessageDigest digest;
+  private long resumedFrom;
 
-  public static TransferResult run(LifelineClient client, String server, Object a, Object b,
+  private record Done(byte[] sha) {}
+
+  private record Failed(TransferException error) {}
+
+  private record Rewound(Checkpoint checkpoint) {}
+
+  private Upload(LifelineClient client, String server, Path file, String name,
       TransferListener listener) {
-    throw new UnsupportedOperationException("not built yet");
+    this.client = client;
+    this.path = file.toAbsolutePath().normalize();
+    this.name = name;
+    this.listener = listener;
+    this.key = ClientSide.resumeKey("up", server, name, path.toString());
+  }
+
+  public static TransferResult run(LifelineClient client, String server, Path file, String name,
+      TransferListener listener) throws TransferException, InterruptedException {
+    return new Upload(client, server, file, name, listener).run();
+  }
+
+  private TransferResult run() throws TransferException, InterruptedException {
+    long start = System.nanoTime();
+    try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
+      while (true) {
+        size = Files.size(path);
+        mtime = Files.getLastModifiedTime(path).toMillis();
+        Session session = ClientSide.open(client, key, handler());
+        String changed = changedSince(session);
+        if (changed != null) {
+          listener.restarted(changed);
+          ClientSide.closeQuietly(session);
+          continue;
+        }
+        session.setAttributes(attributes()).join();
+        try {
+          byte[] sha = send(session, file);
+          ClientSide.closeQuietly(session);
+          return ClientSide.result(name, size, sha, start, session.stats(), resumedFrom);
+        } catch (SourceChanged e) {
+          listener.restarted(e.getMessage());
+          ClientSide.closeQuietly(session);
+        } catch (TransferException e) {
+          if (e.reason() == Reason.DISK_FULL || e.reason() == Reason.UNREACHABLE) {
+            session.abort();
+          } else {
+            ClientSide.closeQuietly(session);
+          }
+          throw e;
+        }
+      }
+    } catch (NoSuchFileException e) {
+      throw new TransferException(Reason.NOT_FOUND, "no file " + path);
+    } catch (TransferException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new TransferException(Reason.IO_ERROR, "cannot read " + path + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** Thrown when the local file no longer matches what the server holds of it. */
+  private static final class SourceChanged extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    SourceChanged(String message) {
+      super(message);
+    }
+  }
+
+  private SessionHandler handler() {
+    return new SessionHandler() {
+      @Override
+      public void onMessage(Session session, long seq, ByteBuffer m) {
+        byte type = m.get();
+        if (type == TransferDescriptor.DONE) {
+          events.add(new Done(TransferDescriptor.sha(m)));
+        } else if (type == TransferDescriptor.ERROR) {
+          events.add(new Failed(TransferDescriptor.errorOf(m)));
+        }
+      }
+
+      @Override
+      public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+        events.add(new Rewound(checkpoint));
+      }
+
+      @Override
+      public void onResumed(Session session) {
+        listener.reconnected(session.stats().reconnects());
+      }
+
+      @Override
+      public void onClosed(Session session, Throwable cause) {
+        if (cause != null) {
+          events.add(new Failed(ClientSide.failure(cause)));
+        }
+      }
+    };
+  }
+
+  private byte[] attributes() {
+    return ByteBuffer.allocate(16).putLong(size).putLong(mtime).array();
+  }
+
+  /** Why a re-run must start over, or null: the file's size or time differ from the first run. */
+  private String changedSince(Session session) {
+    byte[] a = session.attributes();
+    if (a.length != 16) {
+      return null;
+    }
+    ByteBuffer b = ByteBuffer.wrap(a);
+    long oldSize = b.getLong();
+    long oldTime = b.getLong();
+    if (oldSize != size || oldTime != mtime) {
+      return path + " changed since the upload began (size " + oldSize + " -> " + size
+          + ", modified " + oldTime + " -> " + mtime + "); starting over";
+    }
+    return null;
+  }
+
+  private byte[] send(Session session, FileChannel file)
+      throws TransferException, SourceChanged, InterruptedException, IOException {
+    offset = 0;
+    digest = Hashing.sha256();
+    sendOrRewind(session, file, TransferDescriptor.upload(size, mtime, name));
+    listener.started(name, size, offset);
+    while (true) {
+      while (offset < size) {
+        pollEvents(session, file);
+        int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - offset);
+        byte[] chunk = new byte[TransferDescriptor.CHUNK_HEADER + n];
+        ByteBuffer b = ByteBuffer.wrap(chunk).put(TransferDescriptor.CHUNK).putLong(offset);
+        while (b.hasRemaining()) {
+          if (file.read(b, offset + b.position() - TransferDescriptor.CHUNK_HEADER) < 0) {
+            throw new SourceChanged(path + " shrank while being uploaded; starting over");
+          }
+        }
+        long before = offset;
+        if (sendOrRewind(session, file, chunk) != null && offset == before) {
+          digest.update(chunk, TransferDescriptor.CHUNK_HEADER, n);
+          offset += n;
+          listener.progress(offset);
+        }
+      }
+      byte[] sha = Hashing.peek(digest);
+      if (sendOrRewind(session, file, TransferDescriptor.end(sha)) == null) {
+        continue;
+      }
+      byte[] confirmed = awaitDone(session, file);
+      if (confirmed == null) {
+        continue;
+      }
+      if (!MessageDigest.isEqual(confirmed, sha)) {
+        throw new TransferException(Reason.HASH_MISMATCH, "server stored SHA-256 "
+            + Hashing.hex(confirmed) + " but the file's is " + Hashing.hex(sha));
+      }
+      return sha;
+    }
+  }
+
+  /** Sends, or on a rewind moves {@code offset} back and returns null. */
+  private Object sendOrRewind(Session session, FileChannel file, byte[] message)
+      throws TransferException, SourceChanged, InterruptedException, IOException {
+    try {
+      return session.send(message);
+    } catch (StreamRewoundException e) {
+      rewind(session, file, e.checkpoint());
+      return null;
+    } catch (LifelineException e) {
+      throw ClientSide.failure(e);
+    }
+  }
+
+  private void rewind(Session session, FileChannel file, Checkpoint cp)
+      throws SourceChanged, TransferException, InterruptedException, IOException {
+    TransferState st = TransferState.decode(cp.state());
+    if (st == null) {
+      offset = 0;
+      digest = Hashing.sha256();
+      try {
+        session.send(TransferDescriptor.upload(size, mtime, name));
+      } catch (StreamRewoundException again) {
+        rewind(session, file, again.checkpoint());
+      } catch (LifelineException e) {
+        throw ClientSide.failure(e);
+      }
+      return;
+    }
+    if (st.size() != size || st.mtime() != mtime || st.offset() > size) {
+      throw new SourceChanged(path + " changed since the upload began; starting over");
+    }
+    MessageDigest d = Hashing.prefix(file, st.offset());
+    byte[] prefix = Hashing.peek(d);
+    if (!MessageDigest.isEqual(prefix, st.done() ? st.fileSha() : st.prefixSha())) {
+      throw new SourceChanged("the first " + st.offset() + " bytes of " + path
+          + " differ from what the server holds; starting over");
+    }
+    digest = d;
+    offset = st.offset();
+    if (resumedFrom == 0) {
+      resumedFrom = offset;
+    }
+    if (st.done()) {
+      events.add(new Done(st.fileSha()));
+    }
+  }
+
+  /** Fails fast on an ERROR from the server; rewinds reach the sender through send(). */
+  private void pollEvents(Session session, FileChannel file) throws TransferException {
+    Object e;
+    while ((e = events.poll()) != null) {
+      if (e instanceof Failed f) {
+        throw f.error();
+      }
+    }
+  }
+
+  /** The server's DONE hash, or null if the stream rewound and sending must go on. */
+  private byte[] awaitDone(Session session, FileChannel file)
+      throws TransferException, SourceChanged, InterruptedException, IOException {
+    while (true) {
+      Object e = events.poll(1, TimeUnit.SECONDS);
+      if (e instanceof Done d) {
+        return d.sha();
+      } else if (e instanceof Failed f) {
+        throw f.error();
+      } else if (e instanceof Rewound r) {
+        rewind(session, file, r.checkpoint());
+        if (!(events.peek() instanceof Done)) {
+          return null;
+        }
+      }
+    }
   }
 }

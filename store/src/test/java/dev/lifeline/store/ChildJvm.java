@@ -1,0 +1,21 @@
+package dev.lifeline.store;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Starts a main class of the test classpath in a small, fast-starting child JVM. */
+final class ChildJvm {
+  private ChildJvm() {}
+
+  static Process start(Class<?> main, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java",
+        "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k", "-Xmx96m",
+        "-XX:-UsePerfData", "-Dlogback.configurationFile=logback-child.xml",
+        "-cp", System.getProperty("java.class.path"), main.getName()));
+    cmd.addAll(List.of(args));
+    return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+  }
+}

@@ -1,0 +1,126 @@
+package dev.lifeline.transfer.internal;
+
+import dev.lifeline.LifelineException;
+import dev.lifeline.Session;
+import dev.lifeline.StreamRewoundException;
+import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferException.Reason;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one download: answers each DOWNLOAD request with META and streams CHUNKs from the
+ * requested offset on a sender thread. A new request (the client came back after a restart) or a
+ * rewind stops the current stream; the client then asks again from its durable offset.
+ */
+final class DownloadSender {
+  private static final Logger log = LoggerFactory.getLogger(DownloadSender.class);
+
+  private final Session session;
+  private final TransferService service;
+  private final AtomicInteger generation = new AtomicInteger();
+
+  DownloadSender(Session session, TransferService service) {
+    this.session = session;
+    this.service = service;
+  }
+
+  void request(ByteBuffer m) throws Exception {
+    long offset = m.getLong();
+    String name;
+    Path path;
+    long size;
+    byte[] sha;
+    long mtime;
+    try {
+      name = TransferDescriptor.str16(m, FileNames.MAX_BYTES * 4);
+      path = FileNames.resolve(service.filesDir(), name);
+      size = Files.size(path);
+      mtime = Files.getLastModifiedTime(path).toMillis();
+      sha = service.checksums().of(path);
+    } catch (TransferException e) {
+      UploadReceiver.trySendAfterRewind(session,
+          TransferDescriptor.error(e.reason(), e.getMessage()));
+      return;
+    } catch (NoSuchFileException e) {
+      UploadReceiver.trySendAfterRewind(session, TransferDescriptor.error(Reason.NOT_FOUND, "no complete file named "
+          + FileNames.printable(e.getFile() == null ? "" : Path.of(e.getFile()).getFileName()
+              .toString())));
+      return;
+    }
+    if (offset < 0 || offset > size) {
+      offset = 0;
+    }
+    int gen = generation.incrementAndGet();
+    long start = offset;
+    service.senders().execute(() -> stream(gen, path, name, size, mtime, sha, start));
+  }
+
+  void stop() {
+    generation.incrementAndGet();
+  }
+
+  private void stream(int gen, Path path, String name, long size, long mtime, byte[] sha,
+      long offset) {
+    try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
+      if (!send(gen, TransferDescriptor.meta(size, mtime, sha))) {
+        return;
+      }
+      long pos = offset;
+      while (pos < size && generation.get() == gen) {
+        int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - pos);
+        ByteBuffer chunk = ByteBuffer.allocate(TransferDescriptor.CHUNK_HEADER + n);
+        chunk.put(TransferDescriptor.CHUNK).putLong(pos);
+        while (chunk.hasRemaining()) {
+          if (file.read(chunk, pos + chunk.position() - TransferDescriptor.CHUNK_HEADER) < 0) {
+            throw new IOException(path + " shrank while being sent");
+          }
+        }
+        if (!send(gen, chunk.array())) {
+          return;
+        }
+        pos += n;
+      }
+      log.info("session {}: sent {} from byte {}", session.id(), FileNames.printable(name),
+          offset);
+    } catch (IOException e) {
+      log.warn("session {}: download of {} failed: {}", session.id(), FileNames.printable(name),
+          e.toString());
+      try {
+        UploadReceiver.trySendAfterRewind(session,
+            TransferDescriptor.error(Reason.IO_ERROR, e.getMessage()));
+      } catch (LifelineException ignored) {
+        // the session is gone
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private boolean send(int gen, byte[] message) throws InterruptedException {
+    if (generation.get() != gen) {
+      return false;
+    }
+    try {
+      try {
+        session.send(message);
+      } catch (StreamRewoundException e) {
+        // The client lost what we sent and asks again from its durable offset; that request
+        // stops this stream (a new generation). Until it arrives, going on costs nothing: the
+        // client drops chunks that do not follow what it holds.
+        session.send(message);
+      }
+      return true;
+    } catch (LifelineException e) {
+      return false;
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package dev.lifeline.transfer.internal;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/** SHA-256 helpers. */
+final class Hashing {
+  private Hashing() {}
+
+  static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new AssertionError("SHA-256 is required of every JDK", e);
+    }
+  }
+
+  /** A digest fed with the first {@code length} bytes of {@code file}. */
+  static MessageDigest prefix(FileChannel file, long length) throws IOException {
+    MessageDigest d = sha256();
+    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    long pos = 0;
+    while (pos < length) {
+      buf.clear().limit((int) Math.min(buf.capacity(), length - pos));
+      int n = file.read(buf, pos);
+      if (n < 0) {
+        throw new IOException("file shorter than " + length + " bytes");
+      }
+      buf.flip();
+      d.update(buf);
+      pos += n;
+    }
+    return d;
+  }
+
+  /** The digest so far, without disturbing it. */
+  static byte[] peek(MessageDigest d) {
+    try {
+      return ((MessageDigest) d.clone()).digest();
+    } catch (CloneNotSupportedException e) {
+      throw new AssertionError("SHA-256 digests are cloneable", e);
+    }
+  }
+
+  static String hex(byte[] sha) {
+    return HexFormat.of().formatHex(sha);
+  }
+}

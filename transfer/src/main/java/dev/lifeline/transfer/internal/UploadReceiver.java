@@ -1,0 +1,300 @@
+package dev.lifeline.transfer.internal;
+
+import dev.lifeline.Session;
+import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferException.Reason;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Receives one upload: writes chunks at their offsets into the partial file, and every few MiB or
+ * second makes the file durable (fsync) and only then commits a checkpoint, which is what the
+ * client's replay buffer waits for. Runs on the session's ordered application thread.
+ *
+ * <p>After a failure (a full disk) it refuses further chunks until the stream is rewound to the
+ * last checkpoint, which happens when the client comes back; so the upload stays resumable once
+ * space returns.
+ */
+final class UploadReceiver {
+  private static final Logger log = LoggerFactory.getLogger(UploadReceiver.class);
+  private static final byte[] NO_SHA = new byte[TransferDescriptor.SHA_BYTES];
+
+  private final Session session;
+  private final TransferService service;
+  private String name;
+  private long size;
+  private long mtime;
+  private FileChannel file;
+  private MessageDigest digest;
+  private long written;
+  private long sinceCheckpoint;
+  private long lastCheckpointNanos;
+  private boolean failed;
+  private boolean done;
+
+  UploadReceiver(Session session, TransferService service) {
+    this.session = session;
+    this.service = service;
+  }
+
+  void request(long seq, ByteBuffer m) throws IOException {
+    long size = m.getLong();
+    long mtime = m.getLong();
+    String name;
+    try {
+      name = TransferDescriptor.str16(m, FileNames.MAX_BYTES * 4);
+      FileNames.resolve(service.filesDir(), name);
+      if (size < 0 || size > service.maxFileSize()) {
+        throw new TransferException(Reason.TOO_LARGE, "file of " + size
+            + " bytes is larger than this server accepts (" + service.maxFileSize() + " bytes)");
+      }
+      if (Files.exists(FileNames.resolve(service.filesDir(), name))) {
+        throw new TransferException(Reason.EXISTS, "a complete file named "
+            + FileNames.printable(name) + " exists; it is never overwritten");
+      }
+    } catch (TransferException e) {
+      refuse(e);
+      return;
+    }
+    session.setAutoAck(false);
+    this.name = name;
+    this.size = size;
+    this.mtime = mtime;
+    open(0);
+    digest = Hashing.sha256();
+    checkpoint(seq);
+    log.info("session {}: receiving {} ({} bytes)", session.id(), FileNames.printable(name), size);
+  }
+
+  void chunk(long seq, ByteBuffer m) throws IOException {
+    if (failed || done || file == null) {
+      return;
+    }
+    long offset = m.getLong();
+    int length = m.remaining();
+    if (offset > written || offset + length > size) {
+      refuse(new TransferException(Reason.IO_ERROR, "chunk at " + offset + "+" + length
+          + " does not follow the " + written + " bytes received of " + size));
+      return;
+    }
+    if (offset + length <= written) {
+      return;
+    }
+    m.position(m.position() + (int) (written - offset));
+    ByteBuffer data = m.slice();
+    try {
+      long pos = written;
+      while (data.hasRemaining()) {
+        pos += file.write(data, pos);
+      }
+    } catch (IOException e) {
+      failWrite(e);
+      return;
+    }
+    data.rewind();
+    digest.update(data);
+    sinceCheckpoint += offset + length - written;
+    written = offset + length;
+    if (sinceCheckpoint >= service.checkpointBytes()
+        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) {
+      syncAndCheckpoint(seq);
+    }
+  }
+
+  void end(long seq, ByteBuffer m) throws IOException {
+    if (failed || done || file == null) {
+      return;
+    }
+    byte[] expected = TransferDescriptor.sha(m);
+    if (written != size) {
+      refuse(new TransferException(Reason.IO_ERROR,
+          "END after " + written + " of " + size + " bytes"));
+      return;
+    }
+    byte[] actual = digest.digest();
+    if (!MessageDigest.isEqual(expected, actual)) {
+      refuse(new TransferException(Reason.HASH_MISMATCH, "received file has SHA-256 "
+          + Hashing.hex(actual) + " but the client sent " + Hashing.hex(expected)));
+      discard();
+      return;
+    }
+    try {
+      file.force(true);
+      file.close();
+      Path target = FileNames.resolve(service.filesDir(), name);
+      Files.move(service.partialFile(session.id()), target, StandardCopyOption.ATOMIC_MOVE);
+      Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
+      syncDirectory(service.filesDir());
+      service.checksums().record(target, actual);
+    } catch (FileAlreadyExistsException e) {
+      refuse(new TransferException(Reason.EXISTS, "a complete file named "
+          + FileNames.printable(name) + " appeared meanwhile; it is never overwritten"));
+      discard();
+      return;
+    } catch (TransferException e) {
+      refuse(e);
+      return;
+    }
+    done = true;
+    file = null;
+    session.checkpoint(seq, state(actual, actual).encode());
+    reply(TransferDescriptor.done(actual));
+    log.info("session {}: stored {} ({} bytes, sha256 {})", session.id(),
+        FileNames.printable(name), size, Hashing.hex(actual));
+  }
+
+  /** The stream went back to our checkpoint: continue from the durable prefix it describes. */
+  void rewind(long seq, TransferState state) {
+    failed = false;
+    name = state.name();
+    size = state.size();
+    mtime = state.mtime();
+    if (state.done()) {
+      done = true;
+      closeQuietly();
+      return;
+    }
+    try {
+      open(state.offset());
+      digest = Hashing.prefix(file, state.offset());
+      if (!MessageDigest.isEqual(Hashing.peek(digest), state.prefixSha())) {
+        throw new IOException("partial upload " + service.partialFile(session.id())
+            + " does not match its checkpoint");
+      }
+      written = state.offset();
+      session.setAutoAck(false);
+      log.info("session {}: continuing {} from byte {}", session.id(), FileNames.printable(name),
+          written);
+    } catch (IOException e) {
+      log.warn("session {}: cannot continue upload: {}", session.id(), e.toString());
+      failed = true;
+      reply(TransferDescriptor.error(Reason.IO_ERROR, e.getMessage()));
+    }
+  }
+
+  private void open(long length) throws IOException {
+    closeQuietly();
+    Path partial = service.partialFile(session.id());
+    file = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+        StandardOpenOption.READ);
+    if (file.size() < length) {
+      throw new IOException("partial upload " + partial + " has " + file.size()
+          + " bytes but its checkpoint says " + length);
+    }
+    file.truncate(length);
+    written = length;
+    sinceCheckpoint = 0;
+    done = false;
+  }
+
+  private void syncAndCheckpoint(long seq) {
+    try {
+      file.force(false);
+    } catch (IOException e) {
+      failWrite(e);
+      return;
+    }
+    checkpoint(seq);
+  }
+
+  private void checkpoint(long seq) {
+    sinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
+    session.checkpoint(seq, state(Hashing.peek(digest), NO_SHA).encode())
+        .exceptionally(e -> {
+          log.warn("session {}: checkpoint not stored: {}", session.id(), e.toString());
+          return null;
+        });
+  }
+
+  private TransferState state(byte[] prefixSha, byte[] fileSha) {
+    return new TransferState(name, size, mtime, written, prefixSha, fileSha, done);
+  }
+
+  private void failWrite(IOException e) {
+    failed = true;
+    boolean full = isDiskFull(e);
+    try {
+      file.truncate(written);
+    } catch (IOException ignored) {
+      // the next rewind truncates to the checkpoint anyway
+    }
+    String msg = full
+        ? "server disk is full after " + written + " bytes; the upload resumes when space returns"
+        : "server could not write the upload: " + e.getMessage();
+    log.warn("session {}: {}", session.id(), msg);
+    reply(TransferDescriptor.error(full ? Reason.DISK_FULL : Reason.IO_ERROR, msg));
+  }
+
+  /** Answers the client; the answer is small, so only a closed session stops it. */
+  private void reply(byte[] message) {
+    try {
+      if (trySendAfterRewind(session, message) == null) {
+        log.warn("session {}: replay buffer full, answer dropped", session.id());
+      }
+    } catch (dev.lifeline.LifelineException e) {
+      log.debug("session {}: closed before the answer", session.id());
+    }
+  }
+
+  /**
+   * Sends an answer. A rewind of the outbound stream only means the peer lost earlier answers,
+   * which it asks for again; this answer is still due, so it is sent after the rewind.
+   */
+  static java.util.concurrent.CompletableFuture<Void> trySendAfterRewind(Session session,
+      byte[] message) throws dev.lifeline.LifelineException {
+    try {
+      return session.trySend(message);
+    } catch (dev.lifeline.StreamRewoundException e) {
+      return session.trySend(message);
+    }
+  }
+
+  static boolean isDiskFull(IOException e) {
+    String m = String.valueOf(e.getMessage());
+    return m.contains("No space left") || m.contains("Disk quota");
+  }
+
+  private void refuse(TransferException e) {
+    failed = true;
+    log.info("session {}: upload refused: {}", session.id(), e.getMessage());
+    reply(TransferDescriptor.error(e.reason(), e.getMessage()));
+  }
+
+  void discard() {
+    closeQuietly();
+    try {
+      Files.deleteIfExists(service.partialFile(session.id()));
+    } catch (IOException e) {
+      log.warn("could not remove {}: {}", service.partialFile(session.id()), e.toString());
+    }
+  }
+
+  private void closeQuietly() {
+    if (file != null) {
+      try {
+        file.close();
+      } catch (IOException ignored) {
+        // nothing more to do with it
+      }
+      file = null;
+    }
+  }
+
+  static void syncDirectory(Path dir) {
+    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+      d.force(true);
+    } catch (IOException ignored) {
+      // not every file system lets a directory be synced; the rename itself is atomic
+    }
+  }
+}

@@ -1,0 +1,222 @@
+package dev.lifeline.transfer;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifeline.ChaosSpec;
+import dev.lifeline.ClientTlsConfig;
+import dev.lifeline.LifelineClient;
+import dev.lifeline.LifelineServer;
+import dev.lifeline.ServerTlsConfig;
+import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.InMemoryCheckpointStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Upload and download on real TLS over loopback, with cuts and restarts of either side. */
+class TransferTest {
+  @TempDir Path dir;
+
+  CheckpointStore serverStore;
+  CheckpointStore clientStore;
+  LifelineServer server;
+  FileTransferServer files;
+  int port;
+
+  @BeforeEach
+  void start() throws IOException {
+    serverStore = InMemoryCheckpointStore.builder().build();
+    clientStore = InMemoryCheckpointStore.builder().build();
+    startServer();
+  }
+
+  void startServer() throws IOException {
+    files = FileTransferServer.builder(dir.resolve("data/files"))
+        .checkpointEvery(1 << 20, Duration.ofMillis(200)).build();
+    server = LifelineServer.builder()
+        .port(port)
+        .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("data/tls")).build())
+        .store(serverStore)
+        .handler(files.handler())
+        .idleTimeout(Duration.ofSeconds(1))
+        .start();
+    port = server.port();
+  }
+
+  @AfterEach
+  void stop() {
+    server.close();
+  }
+
+  LifelineClient client(String chaos) throws IOException {
+    LifelineClient.Builder b = LifelineClient.builder()
+        .server("localhost", port)
+        .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
+        .store(clientStore)
+        .idleTimeout(Duration.ofSeconds(1))
+        .replayBufferBytes(8 << 20)
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60));
+    if (chaos != null) {
+      b.chaos(ChaosSpec.parse(chaos), 7);
+    }
+    return b.build();
+  }
+
+  Path randomFile(String name, int bytes) throws IOException {
+    byte[] data = new byte[bytes];
+    new Random(bytes).nextBytes(data);
+    Path p = dir.resolve(name);
+    Files.write(p, data);
+    return p;
+  }
+
+  static String sha(Path p) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+        .digest(Files.readAllBytes(p)));
+  }
+
+  String server() {
+    return "localhost:" + port;
+  }
+
+  @Test
+  void uploadAndDownloadSurviveCutsOfEveryKind() throws Exception {
+    Path src = randomFile("src.bin", 24 << 20);
+    try (LifelineClient client = client("cut=1M..6M,mode=mix,count=8")) {
+      FileTransferClient t = new FileTransferClient(client, server());
+      TransferResult up = t.upload(src, "a.bin", TransferListener.NONE);
+      assertEquals(sha(src), up.sha256());
+      assertEquals(sha(src), sha(dir.resolve("data/files/a.bin")));
+      Path back = dir.resolve("back.bin");
+      TransferResult down = t.download("a.bin", back, TransferListener.NONE);
+      assertEquals(sha(src), down.sha256());
+      assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+      assertTrue(up.reconnects() + down.reconnects() >= 4, up + " " + down);
+      assertTrue(up.tlsResumed() > 0, up.toString());
+    }
+  }
+
+  @Test
+  void uploadContinuesAfterServerRestartFromItsCheckpoint() throws Exception {
+    Path src = randomFile("src.bin", 48 << 20);
+    AtomicLong progress = new AtomicLong();
+    try (LifelineClient client = client(null)) {
+      FileTransferClient t = new FileTransferClient(client, server());
+      CompletableFuture<TransferResult> up = CompletableFuture.supplyAsync(() -> {
+        try {
+          return t.upload(src, "r.bin", new TransferListener() {
+            @Override
+            public void progress(long done) {
+              progress.set(done);
+            }
+          });
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
+      server.close();
+      startServer();
+      TransferResult r = up.get(60, TimeUnit.SECONDS);
+      assertEquals(sha(src), r.sha256());
+      assertEquals(sha(src), sha(dir.resolve("data/files/r.bin")));
+      assertTrue(r.resumedFromOffset() > 0 || r.resentBytes() > 0 && r.resentBytes() < (32 << 20),
+          "continued from the server's checkpoint, not from zero: " + r);
+    }
+  }
+
+  @Test
+  void uploadContinuesInANewClientProcessWithTheSameStore() throws Exception {
+    Path src = randomFile("src.bin", 48 << 20);
+    AtomicLong progress = new AtomicLong();
+    LifelineClient first = client(null);
+    CompletableFuture<TransferResult> up = CompletableFuture.supplyAsync(() -> {
+      try {
+        return new FileTransferClient(first, server()).upload(src, "c.bin",
+            new TransferListener() {
+              @Override
+              public void progress(long done) {
+                progress.set(done);
+              }
+            });
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+    first.close();
+    assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
+    try (LifelineClient second = client(null)) {
+      TransferResult r = new FileTransferClient(second, server()).upload(src, "c.bin",
+          TransferListener.NONE);
+      assertEquals(sha(src), r.sha256());
+      assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(sha(src), sha(dir.resolve("data/files/c.bin")));
+    }
+  }
+
+  @Test
+  void downloadContinuesAfterServerRestart() throws Exception {
+    Path src = randomFile("src.bin", 48 << 20);
+    Files.copy(src, dir.resolve("data/files/d.bin"));
+    AtomicLong progress = new AtomicLong();
+    try (LifelineClient client = client(null)) {
+      FileTransferClient t = new FileTransferClient(client, server());
+      Path back = dir.resolve("d-back.bin");
+      CompletableFuture<TransferResult> down = CompletableFuture.supplyAsync(() -> {
+        try {
+          return t.download("d.bin", back, new TransferListener() {
+            @Override
+            public void progress(long done) {
+              progress.set(done);
+            }
+          });
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
+      server.close();
+      startServer();
+      TransferResult r = down.get(60, TimeUnit.SECONDS);
+      assertEquals(sha(src), r.sha256());
+      assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+    }
+  }
+
+  @Test
+  void refusesHostileNamesAndExistingFiles() throws Exception {
+    Path src = randomFile("small.bin", 1000);
+    try (LifelineClient client = client(null)) {
+      FileTransferClient t = new FileTransferClient(client, server());
+      for (String bad : new String[] {"../x", "/etc/passwd", "", "a\u0001b", ".hidden",
+          "x".repeat(300), "a/b", "..", " lead"}) {
+        TransferException e = assertThrows(TransferException.class,
+            () -> t.upload(src, bad, TransferListener.NONE), bad);
+        assertEquals(TransferException.Reason.INVALID_NAME, e.reason(), e.getMessage());
+      }
+      t.upload(src, "once.bin", TransferListener.NONE);
+      TransferException e = assertThrows(TransferException.class,
+          () -> t.upload(src, "once.bin", TransferListener.NONE));
+      assertEquals(TransferException.Reason.EXISTS, e.reason());
+      TransferException missing = assertThrows(TransferException.class,
+          () -> t.download("nope.bin", dir.resolve("n"), TransferListener.NONE));
+      assertEquals(TransferException.Reason.NOT_FOUND, missing.reason());
+    }
+  }
+}
