@@ -144,7 +144,17 @@ class MidResumeCutTest {
       int rounds = 6;
       for (int round = 0; round < rounds; round++) {
         long before = Math.min(atServer.received(), atClient.received());
-        Awaitility.await().atMost(Duration.ofSeconds(10))
+        // Generous: on two busy cores a round can take seconds; the message says where it stood.
+        Awaitility.await().atMost(Duration.ofSeconds(30))
+            .conditionEvaluationListener(c -> {
+              if (c.getElapsedTimeInMS() > 10_000 && c.getElapsedTimeInMS() % 5_000 < 150) {
+                System.out.println("stalled: server " + atServer.received() + " client "
+                    + atClient.received() + " client " + session.stats() + " connected="
+                    + session.isConnected() + " server " + (serverSession.get() == null ? null
+                    : serverSession.get().stats() + " connected="
+                    + serverSession.get().isConnected()));
+              }
+            })
             .until(() -> Math.min(atServer.received(), atClient.received()) > before + 50);
         final int round0 = round;
         boolean serverSide0 = round % 2 == 0;
