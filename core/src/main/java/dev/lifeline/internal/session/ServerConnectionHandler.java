@@ -50,6 +50,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
     Authenticator.Peer peer = new Authenticator.Peer(
         address(ch), TlsChannelInfo.peerCertificateSubject(ch));
     if (!sessions.admits(ServerSessions.host(peer))) {
+      release(frame);
       closeWith(ctx, ErrorCode.RATE_LIMITED, "too many refused attempts; retry later");
       return;
     }

@@ -1,0 +1,313 @@
+package dev.lifeline.internal.session;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifeline.Authenticator;
+import dev.lifeline.ErrorCode;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.ProtocolException;
+import dev.lifeline.store.Checkpoint;
+import dev.lifeline.store.InMemoryCheckpointStore;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link ConnectionHandler} in an {@link EmbeddedChannel}: heartbeats on idle events (fired by
+ * hand, and from a real {@link IdleStateHandler} on frozen, advanced time), the frames of an
+ * established session, and failures turned into one CLOSE frame.
+ */
+class ConnectionHandlerTest {
+
+  /** The smallest concrete handler: records handshake-phase frames. */
+  static final class TestHandler extends ConnectionHandler {
+    final List<Frame> handshakeFrames = new ArrayList<>();
+
+    @Override
+    protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) {
+      handshakeFrames.add(frame);
+    }
+  }
+
+  static final class NoPersistence implements SessionPersistence {
+    @Override
+    public CompletableFuture<Void> commit(Checkpoint checkpoint) {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public byte[] attributes() {
+      return new byte[0];
+    }
+
+    @Override
+    public CompletableFuture<Void> setAttributes(byte[] attributes) {
+      return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public void released(SessionCore session, boolean forget) {}
+  }
+
+  /** Application callbacks wait here until the test runs them. */
+  private final Queue<Runnable> appTasks = new ArrayDeque<>();
+  private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
+  private final List<String> delivered = new ArrayList<>();
+  private EmbeddedChannel ch;
+
+  @AfterEach
+  void tearDown() {
+    if (ch != null) {
+      ch.finishAndReleaseAll();
+    }
+    timer.shutdownNow();
+  }
+
+  private SessionCore newSession(long inboundQueueBytes) {
+    SessionConfig config = new SessionConfig(1024, 64 * 1024, inboundQueueBytes, appTasks::add, timer);
+    SessionHandler app = (session, seq, message) -> delivered.add(seq + ":" + UTF_8.decode(message));
+    SessionCore core = new SessionCore(config, app, new NoPersistence());
+    core.assignId("test-session");
+    return core;
+  }
+
+  /** A channel whose handler has an attached session; the ACK written on attach is drained. */
+  private TestHandler established(long inboundQueueBytes) throws Exception {
+    TestHandler handler = new TestHandler();
+    ch = new EmbeddedChannel(handler);
+    handler.session = newSession(inboundQueueBytes);
+    handler.session.attach(ch, null, false, null);
+    ch.runPendingTasks();
+    outbound();
+    return handler;
+  }
+
+  private List<Frame> outbound() {
+    ch.runPendingTasks();
+    List<Frame> frames = new ArrayList<>();
+    for (Object o; (o = ch.readOutbound()) != null; ) {
+      frames.add((Frame) o);
+    }
+    return frames;
+  }
+
+  private void runAppTasks() {
+    for (Runnable r; (r = appTasks.poll()) != null; ) {
+      r.run();
+    }
+    ch.runPendingTasks();
+  }
+
+  private static Frame.Close onlyClose(List<Frame> frames) {
+    assertEquals(1, frames.size(), frames.toString());
+    return assertInstanceOf(Frame.Close.class, frames.get(0));
+  }
+
+  @Test
+  void writerIdleSendsPingOnlyOnceASessionIsAttached() throws Exception {
+    ch = new EmbeddedChannel(new TestHandler());
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
+    assertTrue(outbound().isEmpty(), "no heartbeat before OPENED/RESUMED");
+    ch.finishAndReleaseAll();
+
+    established(1024);
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.WRITER_IDLE_STATE_EVENT);
+    List<Frame> frames = outbound();
+    assertEquals(2, frames.size(), frames.toString());
+    assertEquals(1, assertInstanceOf(Frame.Ping.class, frames.get(0)).opaque());
+    assertEquals(2, assertInstanceOf(Frame.Ping.class, frames.get(1)).opaque());
+    assertTrue(ch.isActive());
+  }
+
+  @Test
+  void readerIdleClosesWithTimeout() throws Exception {
+    established(1024);
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+    Frame.Close close = onlyClose(outbound());
+    assertEquals(ErrorCode.TIMEOUT, close.code());
+    assertFalse(ch.isActive());
+  }
+
+  @Test
+  void readerIdleDuringTheHandshakePhaseClosesToo() {
+    ch = new EmbeddedChannel(new TestHandler());
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+    assertEquals(ErrorCode.TIMEOUT, onlyClose(outbound()).code());
+    assertFalse(ch.isActive());
+  }
+
+  @Test
+  void readerIdleIsIgnoredWhileReadingIsPausedForASlowApplication() throws Exception {
+    TestHandler handler = established(10);
+    ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("a message over the bound", UTF_8)));
+    assertTrue(handler.session.isReadPaused());
+    assertFalse(ch.config().isAutoRead());
+
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+    assertTrue(outbound().isEmpty(), "no CLOSE while the application is behind");
+    assertTrue(ch.isActive());
+
+    runAppTasks(); // the application catches up: reading resumes and the message is acknowledged
+    assertEquals(List.of("1:a message over the bound"), delivered);
+    assertFalse(handler.session.isReadPaused());
+    assertTrue(ch.config().isAutoRead());
+    List<Frame> frames = outbound();
+    assertEquals(1, assertInstanceOf(Frame.Ack.class, frames.get(frames.size() - 1)).seq());
+
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.READER_IDLE_STATE_EVENT);
+    assertEquals(ErrorCode.TIMEOUT, onlyClose(outbound()).code());
+  }
+
+  @Test
+  void heartbeatsFollowTheIdleStateHandlerOnControlledTime() throws Exception {
+    TestHandler handler = new TestHandler();
+    ch = EmbeddedChannel.builder().handlers(
+        new IdleStateHandler(900, 300, 0, TimeUnit.MILLISECONDS), handler).build();
+    ch.freezeTime();
+    handler.session = newSession(1024);
+    handler.session.attach(ch, null, false, null);
+    outbound();
+
+    ch.advanceTimeBy(299, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertTrue(outbound().isEmpty());
+    ch.advanceTimeBy(1, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertInstanceOf(Frame.Ping.class, outbound().get(0), "PING after 300 ms without writing");
+
+    // The peer answers: reading something resets the read-idle clock.
+    ch.advanceTimeBy(400, TimeUnit.MILLISECONDS);
+    ch.writeInbound(new Frame.Pong(1));
+    ch.advanceTimeBy(800, TimeUnit.MILLISECONDS); // 1200 ms since start, 800 since the PONG
+    ch.runScheduledPendingTasks();
+    assertTrue(ch.isActive(), "still alive: the PONG arrived 800 ms ago");
+    outbound().forEach(f -> assertInstanceOf(Frame.Ping.class, f));
+
+    ch.advanceTimeBy(100, TimeUnit.MILLISECONDS); // 900 ms of silence
+    ch.runScheduledPendingTasks();
+    List<Frame> frames = outbound();
+    Frame.Close close = assertInstanceOf(Frame.Close.class, frames.get(frames.size() - 1));
+    assertEquals(ErrorCode.TIMEOUT, close.code());
+    assertFalse(ch.isActive());
+  }
+
+  @Test
+  void pingIsAnsweredWithTheSameOpaque() throws Exception {
+    established(1024);
+    ch.writeInbound(new Frame.Ping(0xCAFEL));
+    assertEquals(0xCAFEL, assertInstanceOf(Frame.Pong.class, outbound().get(0)).opaque());
+  }
+
+  @Test
+  void dataIsDeliveredInOrderAndDuplicatesAreDropped() throws Exception {
+    established(1024);
+    ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("one", UTF_8)));
+    ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("one again", UTF_8)));
+    ch.writeInbound(new Frame.Data(2, Unpooled.copiedBuffer("two", UTF_8)));
+    runAppTasks();
+    assertEquals(List.of("1:one", "2:two"), delivered);
+  }
+
+  @Test
+  void aGapInSequenceNumbersIsAProtocolError() throws Exception {
+    established(1024);
+    ch.writeInbound(new Frame.Data(2, Unpooled.copiedBuffer("two", UTF_8)));
+    Frame.Close close = onlyClose(outbound());
+    assertEquals(ErrorCode.PROTOCOL_ERROR, close.code());
+    assertTrue(close.reason().contains("expected: 1"), close.reason());
+  }
+
+  @Test
+  void anAckForAMessageNeverSentIsAProtocolError() throws Exception {
+    established(1024);
+    ch.writeInbound(new Frame.Ack(1));
+    assertEquals(ErrorCode.PROTOCOL_ERROR, onlyClose(outbound()).code());
+  }
+
+  @Test
+  void decoderFailureBecomesACloseWithItsCode() throws Exception {
+    established(1024);
+    ch.pipeline().fireExceptionCaught(new DecoderException(
+        new ProtocolException(ErrorCode.FRAME_TOO_LARGE, "frame length 99999999")));
+    Frame.Close close = onlyClose(outbound());
+    assertEquals(ErrorCode.FRAME_TOO_LARGE, close.code());
+    assertEquals("frame length 99999999", close.reason());
+  }
+
+  @Test
+  void aBugBecomesInternalErrorWithoutDetails() throws Exception {
+    established(1024);
+    ch.pipeline().fireExceptionCaught(new NullPointerException("secret detail"));
+    Frame.Close close = onlyClose(outbound());
+    assertEquals(ErrorCode.INTERNAL_ERROR, close.code());
+    assertFalse(close.reason().contains("secret"), close.reason());
+  }
+
+  @Test
+  void aNonResumableCloseFromThePeerEndsTheSession() throws Exception {
+    TestHandler handler = established(1024);
+    ch.writeInbound(new Frame.Close(ErrorCode.APPLICATION_ERROR, "bye"));
+    assertFalse(ch.isActive());
+    assertTrue(handler.session.isClosed());
+  }
+
+  @Test
+  void aResumableCloseFromThePeerKeepsTheSession() throws Exception {
+    TestHandler handler = established(1024);
+    ch.writeInbound(new Frame.Close(ErrorCode.GOING_AWAY, "restart"));
+    assertFalse(ch.isActive());
+    assertFalse(handler.session.isClosed());
+    assertFalse(handler.session.isConnected());
+  }
+
+  private ServerSessions serverSessions(RefusalLimiter limiter) {
+    return new ServerSessions(InMemoryCheckpointStore.builder().build(),
+        new SessionConfig(1024, 64 * 1024, 1024, appTasks::add, timer),
+        (session, seq, message) -> { }, new ResumeTokens(new SecureRandom()), Clock.systemUTC(),
+        10, limiter, Authenticator.DEFAULT);
+  }
+
+  @Test
+  void serverRefusesDataBeforeOpen() {
+    ServerSessions sessions = serverSessions(new RefusalLimiter(5, 1, System::nanoTime));
+    ch = new EmbeddedChannel(new ServerConnectionHandler(sessions, 4096, "test"));
+    Frame.Data data = new Frame.Data(1, Unpooled.copiedBuffer("early", UTF_8));
+    ch.writeInbound(data);
+    Frame.Close close = onlyClose(outbound());
+    assertEquals(ErrorCode.PROTOCOL_ERROR, close.code());
+    assertTrue(close.reason().contains("expected OPEN or RESUME, got DATA"), close.reason());
+    assertEquals(0, data.refCnt(), "the early DATA frame was released");
+  }
+
+  @Test
+  void rateLimitedSourceIsRefusedAndItsFrameReleased() {
+    RefusalLimiter limiter = new RefusalLimiter(1, 0.001, System::nanoTime);
+    ch = new EmbeddedChannel(new ServerConnectionHandler(serverSessions(limiter), 4096, "test"));
+    limiter.refused(ServerConnectionHandler.address(ch)); // the embedded channel's "host"
+    Frame.Data data = new Frame.Data(1, Unpooled.copiedBuffer("early", UTF_8));
+    ch.writeInbound(data);
+    assertEquals(ErrorCode.RATE_LIMITED, onlyClose(outbound()).code());
+    assertEquals(0, data.refCnt(), "the refused frame was released");
+  }
+}
