@@ -37,6 +37,26 @@ final class ConfigChecks {
     return value;
   }
 
+  static long atLeast(String name, long value, long min) {
+    if (value < min) {
+      throw new IllegalArgumentException(name + ": " + value + " (expected: >= " + min + ")");
+    }
+    return value;
+  }
+
+  static int inRange(String name, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          name + ": " + value + " (expected: " + min + ".." + max + ")");
+    }
+    return value;
+  }
+
+  /** The largest message size a frame can carry: the frame limit less version, type and seq. */
+  static final int MAX_MESSAGE_SIZE = dev.lifeline.internal.protocol.FrameDescriptor.MAX_MAX_FRAME_SIZE
+      - dev.lifeline.internal.protocol.FrameDescriptor.HEADER_BODY_BYTES
+      - dev.lifeline.internal.protocol.FrameDescriptor.DATA_SEQ_BYTES;
+
   static List<String> protocols(List<String> protocols) {
     Objects.requireNonNull(protocols, "protocols");
     Set<String> distinct = new LinkedHashSet<>(protocols);

@@ -183,12 +183,12 @@ public final class LifelineClient implements AutoCloseable {
 
     /** A connection that delivers nothing for this long is dropped and resumed; default 30s. */
     public Builder idleTimeout(Duration idleTimeout) {
-      this.idleTimeout = LifelineServer.Builder.positive("idleTimeout", idleTimeout);
+      this.idleTimeout = ConfigChecks.positive("idleTimeout", idleTimeout);
       return this;
     }
 
     public Builder connectTimeout(Duration connectTimeout) {
-      this.connectTimeout = LifelineServer.Builder.positive("connectTimeout", connectTimeout);
+      this.connectTimeout = ConfigChecks.positive("connectTimeout", connectTimeout);
       return this;
     }
 
@@ -197,9 +197,9 @@ public final class LifelineClient implements AutoCloseable {
      * initial * 2^n)}; after {@code deadline} without a connection the session fails.
      */
     public Builder reconnect(Duration initial, Duration max, Duration deadline) {
-      this.initialBackoff = LifelineServer.Builder.positive("initial", initial);
-      this.maxBackoff = LifelineServer.Builder.positive("max", max);
-      this.reconnectDeadline = LifelineServer.Builder.positive("deadline", deadline);
+      this.initialBackoff = ConfigChecks.positive("initial", initial);
+      this.maxBackoff = ConfigChecks.positive("max", max);
+      this.reconnectDeadline = ConfigChecks.positive("deadline", deadline);
       return this;
     }
 
@@ -215,31 +215,19 @@ public final class LifelineClient implements AutoCloseable {
 
     /** The largest message this client sends and receives; default 1 MiB. */
     public Builder maxMessageSize(int maxMessageSize) {
-      int max = FrameDescriptor.MAX_MAX_FRAME_SIZE - 10;
-      if (maxMessageSize < 1 || maxMessageSize > max) {
-        throw new IllegalArgumentException(
-            "maxMessageSize: " + maxMessageSize + " (expected: 1.." + max + ")");
-      }
-      this.maxMessageSize = maxMessageSize;
+      this.maxMessageSize = ConfigChecks.inRange(
+          "maxMessageSize", maxMessageSize, 1, ConfigChecks.MAX_MESSAGE_SIZE);
       return this;
     }
 
     /** Unacknowledged bytes each session may hold before senders wait; default 32 MiB. */
     public Builder replayBufferBytes(long replayBufferBytes) {
-      if (replayBufferBytes < 1) {
-        throw new IllegalArgumentException(
-            "replayBufferBytes: " + replayBufferBytes + " (expected: > 0)");
-      }
-      this.replayBufferBytes = replayBufferBytes;
+      this.replayBufferBytes = ConfigChecks.atLeast("replayBufferBytes", replayBufferBytes, 1);
       return this;
     }
 
     public Builder inboundQueueBytes(long inboundQueueBytes) {
-      if (inboundQueueBytes < 1) {
-        throw new IllegalArgumentException(
-            "inboundQueueBytes: " + inboundQueueBytes + " (expected: > 0)");
-      }
-      this.inboundQueueBytes = inboundQueueBytes;
+      this.inboundQueueBytes = ConfigChecks.atLeast("inboundQueueBytes", inboundQueueBytes, 1);
       return this;
     }
 

@@ -250,44 +250,32 @@ public final class LifelineServer implements AutoCloseable {
 
     /** A connection that delivers nothing for this long is closed as half-open; default 30s. */
     public Builder idleTimeout(Duration idleTimeout) {
-      this.idleTimeout = positive("idleTimeout", idleTimeout);
+      this.idleTimeout = ConfigChecks.positive("idleTimeout", idleTimeout);
       return this;
     }
 
     /** How often expired sessions are removed; default 1 minute. */
     public Builder sweepInterval(Duration sweepInterval) {
-      this.sweepInterval = positive("sweepInterval", sweepInterval);
+      this.sweepInterval = ConfigChecks.positive("sweepInterval", sweepInterval);
       return this;
     }
 
     /** The largest message either side may send; default 1 MiB, at most 16 MiB. */
     public Builder maxMessageSize(int maxMessageSize) {
-      int max = FrameDescriptor.MAX_MAX_FRAME_SIZE - 10;
-      if (maxMessageSize < 1 || maxMessageSize > max) {
-        throw new IllegalArgumentException(
-            "maxMessageSize: " + maxMessageSize + " (expected: 1.." + max + ")");
-      }
-      this.maxMessageSize = maxMessageSize;
+      this.maxMessageSize = ConfigChecks.inRange(
+          "maxMessageSize", maxMessageSize, 1, ConfigChecks.MAX_MESSAGE_SIZE);
       return this;
     }
 
     /** Unacknowledged bytes each session may hold before senders wait; default 32 MiB. */
     public Builder replayBufferBytes(long replayBufferBytes) {
-      if (replayBufferBytes < 1) {
-        throw new IllegalArgumentException(
-            "replayBufferBytes: " + replayBufferBytes + " (expected: > 0)");
-      }
-      this.replayBufferBytes = replayBufferBytes;
+      this.replayBufferBytes = ConfigChecks.atLeast("replayBufferBytes", replayBufferBytes, 1);
       return this;
     }
 
     /** Received bytes waiting for the handler before reading pauses; default 8 MiB. */
     public Builder inboundQueueBytes(long inboundQueueBytes) {
-      if (inboundQueueBytes < 1) {
-        throw new IllegalArgumentException(
-            "inboundQueueBytes: " + inboundQueueBytes + " (expected: > 0)");
-      }
-      this.inboundQueueBytes = inboundQueueBytes;
+      this.inboundQueueBytes = ConfigChecks.atLeast("inboundQueueBytes", inboundQueueBytes, 1);
       return this;
     }
 
@@ -351,14 +339,6 @@ public final class LifelineServer implements AutoCloseable {
             + " (expected: >= maxMessageSize " + maxMessageSize + ")");
       }
       return new LifelineServer(this);
-    }
-
-    static Duration positive(String name, Duration d) {
-      Objects.requireNonNull(d, name);
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
   }
 }

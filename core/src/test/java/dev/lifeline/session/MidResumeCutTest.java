@@ -157,10 +157,21 @@ class MidResumeCutTest {
 
       int rounds = 6;
       for (int round = 0; round < rounds; round++) {
-        // Let each direction make progress (or finish) between two rounds.
+        // Let each direction make progress (or finish: a direction that already delivered all
+        // its messages cannot progress, which is not a stall) between two rounds. Generous: on
+        // two busy cores a round can take seconds; the listener says where a slow one stood.
         long serverBefore = atServer.received();
         long clientBefore = atClient.received();
-        Awaitility.await("progress before round " + round).atMost(Duration.ofSeconds(10))
+        Awaitility.await("progress before round " + round).atMost(Duration.ofSeconds(30))
+            .conditionEvaluationListener(c -> {
+              if (c.getElapsedTimeInMS() > 10_000 && c.getElapsedTimeInMS() % 5_000 < 150) {
+                System.out.println("stalled: server " + atServer.received() + " client "
+                    + atClient.received() + " client " + session.stats() + " connected="
+                    + session.isConnected() + " server " + (serverSession.get() == null ? null
+                    : serverSession.get().stats() + " connected="
+                    + serverSession.get().isConnected()));
+              }
+            })
             .until(() -> progressed(atServer, serverBefore) && progressed(atClient, clientBefore));
         final int round0 = round;
         boolean serverSide0 = round % 2 == 0;

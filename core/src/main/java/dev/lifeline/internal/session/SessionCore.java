@@ -67,8 +67,10 @@ public final class SessionCore implements Session {
   // Connection; guarded by this.
   private Channel channel;
   private boolean connected;
-  private boolean drainScheduled;
-  private boolean ackScheduled;
+  // The channel a drain/ack task is queued for: a task queued for a connection that has since
+  // died must not stop one from being queued for its successor.
+  private Channel drainScheduledFor;
+  private Channel ackScheduledFor;
   private boolean readPaused;
   private boolean closing;
   private boolean closed;
@@ -211,6 +213,7 @@ public final class SessionCore implements Session {
     scheduleAck();
     scheduleDrain();
     runWritableTasksIfRoom();
+    maybeFinishClose();
   }
 
   /** The connection under the session is gone; the session itself lives on. */
@@ -336,11 +339,11 @@ public final class SessionCore implements Session {
   private void scheduleDrain() {
     Channel ch;
     synchronized (this) {
-      if (!connected || drainScheduled || writeCursor >= nextSeq) {
+      if (!connected || drainScheduledFor == channel || writeCursor >= nextSeq) {
         return;
       }
-      drainScheduled = true;
       ch = channel;
+      drainScheduledFor = ch;
     }
     ch.eventLoop().execute(() -> drain(ch));
   }
@@ -349,7 +352,9 @@ public final class SessionCore implements Session {
   public void drain(Channel ch) {
     boolean wrote = false;
     synchronized (this) {
-      drainScheduled = false;
+      if (drainScheduledFor == ch) {
+        drainScheduledFor = null;
+      }
       if (channel != ch || !connected) {
         return;
       }
@@ -375,11 +380,11 @@ public final class SessionCore implements Session {
   private void scheduleAck() {
     Channel ch;
     synchronized (this) {
-      if (!connected || ackScheduled || ackable() <= lastAckSent) {
+      if (!connected || ackScheduledFor == channel || ackable() <= lastAckSent) {
         return;
       }
-      ackScheduled = true;
       ch = channel;
+      ackScheduledFor = ch;
     }
     ch.eventLoop().execute(() -> flushAck(ch));
   }
@@ -387,7 +392,9 @@ public final class SessionCore implements Session {
   private void flushAck(Channel ch) {
     long seq;
     synchronized (this) {
-      ackScheduled = false;
+      if (ackScheduledFor == ch) {
+        ackScheduledFor = null;
+      }
       seq = ackable();
       if (channel != ch || seq <= lastAckSent) {
         return;
@@ -583,28 +590,13 @@ public final class SessionCore implements Session {
 
   @Override
   public void abort() {
-    Channel ch;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      ch = channel;
-      channel = null;
-      connected = false;
-      notifyAll();
-    }
-    if (ch != null) {
-      ch.close();
-    }
-    failOutstanding(new LifelineException("session " + id + " aborted"));
-    persistence.released(this, false);
-    closeFuture.completeExceptionally(new LifelineException("session " + id + " aborted"));
+    terminate(ErrorCode.GOING_AWAY, "aborted",
+        new LifelineException("session " + id + " aborted"), false, false);
   }
 
   /**
-   * Ends the session for good. {@code tellPeer} sends a CLOSE with {@code code} first. The stored
-   * record is deleted unless the code is resumable.
+   * Ends the session in this process and deletes its stored record. {@code tellPeer} sends a
+   * CLOSE with {@code code} first.
    */
   public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer) {
     terminate(code, reason, cause, tellPeer, true);
