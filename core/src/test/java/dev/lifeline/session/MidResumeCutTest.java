@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * slot, or the new current one) and the streams must continue with nothing lost or repeated.
  */
 class MidResumeCutTest {
-  static final int MESSAGES = 3_000;
+  static final int MESSAGES = 5_000;
   static final int SPREAD = 2_000;
 
   @TempDir Path dir;
@@ -102,6 +102,20 @@ class MidResumeCutTest {
     return false;
   }
 
+  private static boolean progressed(Fixtures.CheckedStream stream, long before) {
+    return stream.received() >= Math.min(MESSAGES, before + 50) || !stream.ok();
+  }
+
+  /** Sends the checked stream at a pace that keeps data flowing through every round. */
+  private static void sendPaced(Session session) throws Exception {
+    for (long n = 1; n <= MESSAGES; n++) {
+      session.send(Fixtures.message(n, SPREAD));
+      if (n % 10 == 0) {
+        Thread.sleep(1);
+      }
+    }
+  }
+
   @Test
   void cutsRightAfterResumeAndRightAfterResumedLoseNothing() throws Exception {
     ExecutorService senders = Executors.newCachedThreadPool();
@@ -114,7 +128,7 @@ class MidResumeCutTest {
       public void onOpen(Session session) {
         serverSession.set(session);
         serverSending.complete(senders.submit(() -> {
-          Fixtures.sendAll(session, MESSAGES, SPREAD);
+          sendPaced(session);
           return null;
         }));
       }
@@ -137,15 +151,18 @@ class MidResumeCutTest {
       clientStore.proxy = proxy;
       Session session = client.open("mid-resume", atClient).get(30, TimeUnit.SECONDS);
       Future<?> clientSending = senders.submit(() -> {
-        Fixtures.sendAll(session, MESSAGES, SPREAD);
+        sendPaced(session);
         return null;
       });
 
       int rounds = 6;
       for (int round = 0; round < rounds; round++) {
-        long before = Math.min(atServer.received(), atClient.received());
-        // Generous: on two busy cores a round can take seconds; the message says where it stood.
-        Awaitility.await().atMost(Duration.ofSeconds(30))
+        // Let each direction make progress (or finish: a direction that already delivered all
+        // its messages cannot progress, which is not a stall) between two rounds. Generous: on
+        // two busy cores a round can take seconds; the listener says where a slow one stood.
+        long serverBefore = atServer.received();
+        long clientBefore = atClient.received();
+        Awaitility.await("progress before round " + round).atMost(Duration.ofSeconds(30))
             .conditionEvaluationListener(c -> {
               if (c.getElapsedTimeInMS() > 10_000 && c.getElapsedTimeInMS() % 5_000 < 150) {
                 System.out.println("stalled: server " + atServer.received() + " client "
@@ -155,7 +172,7 @@ class MidResumeCutTest {
                     + serverSession.get().isConnected()));
               }
             })
-            .until(() -> Math.min(atServer.received(), atClient.received()) > before + 50);
+            .until(() -> progressed(atServer, serverBefore) && progressed(atClient, clientBefore));
         final int round0 = round;
         boolean serverSide0 = round % 2 == 0;
         CuttingStore armed = serverSide0 ? serverStore : clientStore;
