@@ -88,12 +88,14 @@ public final class LifelineServer implements AutoCloseable {
             tls.install(ch.pipeline());
           }
         });
-    try {
-      this.listener = bootstrap.bind(b.host, b.port).syncUninterruptibly().channel();
-    } catch (RuntimeException e) {
+    io.netty.channel.ChannelFuture bound = bootstrap.bind(b.host, b.port).awaitUninterruptibly();
+    if (!bound.isSuccess()) {
       shutdown();
-      throw new IOException("cannot listen on " + b.host + ":" + b.port + ": " + e.getMessage(), e);
+      Throwable cause = bound.cause();
+      throw new IOException("cannot listen on " + b.host + ":" + b.port + ": "
+          + (cause == null ? "bind failed" : cause.getMessage()), cause);
     }
+    this.listener = bound.channel();
     long sweepMillis = b.sweepInterval.toMillis();
     timer.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     log.info("Lifeline server on {} (TLS provider {}, transport {})", address(),

@@ -3,7 +3,6 @@ package dev.lifeline.demo.server;
 import dev.lifeline.FileTicketKeyStore;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
-import dev.lifeline.TlsConfigurationException;
 import dev.lifeline.demo.common.DemoStores;
 import dev.lifeline.demo.common.Units;
 import dev.lifeline.store.CheckpointStore;
@@ -71,16 +70,9 @@ final class DemoServer implements AutoCloseable {
       log.info("data in {}, uploads up to {}, interrupted transfers kept {}", dataDir,
           Units.formatBytes(s.maxFileSize()), Units.formatDuration(s.sessionTtl()));
       return new DemoServer(store, server);
-    } catch (TlsConfigurationException e) {
-      store.close();
-      throw e;
     } catch (IOException e) {
       store.close();
-      // A failed bind can arrive as Netty's bare "bind(..) failed: Address already in use";
-      // the operator needs to know which address.
-      String where = s.host() + ":" + s.port();
-      throw e.getMessage() != null && e.getMessage().contains(where) ? e
-          : new IOException("cannot listen on " + where + ": " + e.getMessage(), e);
+      throw e;
     } catch (RuntimeException e) {
       store.close();
       throw e;
