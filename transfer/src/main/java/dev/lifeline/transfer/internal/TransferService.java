@@ -37,6 +37,8 @@ public final class TransferService implements SessionHandler {
     return t;
   });
   private final Map<String, Object> transfers = new ConcurrentHashMap<>();
+  // Test seam: given the file size a write would reach, whether the disk is "full" for it.
+  private volatile java.util.function.LongPredicate diskFull = size -> false;
 
   public TransferService(Path filesDir, long maxFileSize, long checkpointBytes,
       Duration checkpointInterval) throws IOException {
@@ -124,6 +126,17 @@ public final class TransferService implements SessionHandler {
     } catch (IOException e) {
       log.warn("could not remove partial upload of expired session {}: {}", sessionId,
           e.toString());
+    }
+  }
+
+  /** Makes writes fail as on a full disk while {@code full} says so (tests only). */
+  void simulateDiskFull(java.util.function.LongPredicate full) {
+    this.diskFull = full;
+  }
+
+  void checkSpace(long sizeAfterWrite) throws IOException {
+    if (diskFull.test(sizeAfterWrite)) {
+      throw new IOException("No space left on device (simulated)");
     }
   }
 

@@ -92,6 +92,7 @@ final class UploadReceiver {
     m.position(m.position() + (int) (written - offset));
     ByteBuffer data = m.slice();
     try {
+      service.checkSpace(offset + length);
       long pos = written;
       while (data.hasRemaining()) {
         pos += file.write(data, pos);
