@@ -94,6 +94,27 @@ class TransferTest {
     return "localhost:" + port;
   }
 
+  /** What a transfer call does, run on another thread so the test can break things meanwhile. */
+  interface Transfer {
+    TransferResult run(TransferListener progress) throws Exception;
+  }
+
+  static CompletableFuture<TransferResult> inBackground(Transfer transfer, AtomicLong progress) {
+    TransferListener listener = new TransferListener() {
+      @Override
+      public void progress(long done) {
+        progress.set(done);
+      }
+    };
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return transfer.run(listener);
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+  }
+
   @Test
   void uploadAndDownloadSurviveCutsOfEveryKind() throws Exception {
     Path src = randomFile("src.bin", 24 << 20);
@@ -117,18 +138,8 @@ class TransferTest {
     AtomicLong progress = new AtomicLong();
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, server());
-      CompletableFuture<TransferResult> up = CompletableFuture.supplyAsync(() -> {
-        try {
-          return t.upload(src, "r.bin", new TransferListener() {
-            @Override
-            public void progress(long done) {
-              progress.set(done);
-            }
-          });
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<TransferResult> up =
+          inBackground(l -> t.upload(src, "r.bin", l), progress);
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
       server.close();
       startServer();
@@ -145,19 +156,8 @@ class TransferTest {
     Path src = randomFile("src.bin", 48 << 20);
     AtomicLong progress = new AtomicLong();
     LifelineClient first = client(null);
-    CompletableFuture<TransferResult> up = CompletableFuture.supplyAsync(() -> {
-      try {
-        return new FileTransferClient(first, server()).upload(src, "c.bin",
-            new TransferListener() {
-              @Override
-              public void progress(long done) {
-                progress.set(done);
-              }
-            });
-      } catch (Exception e) {
-        throw new RuntimeException(e);
-      }
-    });
+    CompletableFuture<TransferResult> up = inBackground(
+        l -> new FileTransferClient(first, server()).upload(src, "c.bin", l), progress);
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
     first.close();
     assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
@@ -178,18 +178,8 @@ class TransferTest {
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, server());
       Path back = dir.resolve("d-back.bin");
-      CompletableFuture<TransferResult> down = CompletableFuture.supplyAsync(() -> {
-        try {
-          return t.download("d.bin", back, new TransferListener() {
-            @Override
-            public void progress(long done) {
-              progress.set(done);
-            }
-          });
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<TransferResult> down =
+          inBackground(l -> t.download("d.bin", back, l), progress);
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
       server.close();
       startServer();
