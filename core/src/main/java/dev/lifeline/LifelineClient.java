@@ -46,7 +46,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LifelineClient implements AutoCloseable {
 
-  private final Builder config;
   private final ClientTls tls;
   private final EventLoopGroup group;
   private final ExecutorService appExecutor;
@@ -55,7 +54,6 @@ public final class LifelineClient implements AutoCloseable {
   private final ChaosInjector chaos;
 
   private LifelineClient(Builder b) throws IOException {
-    this.config = b;
     this.chaos = b.chaos == null ? null : new ChaosInjector(b.chaos,
         b.chaosSeed == null ? new java.util.Random() : new java.util.Random(b.chaosSeed));
     this.tls = ClientTls.create(b.tls, b.handshakeListener);

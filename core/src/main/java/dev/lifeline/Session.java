@@ -91,6 +91,12 @@ public interface Session {
   /** Whether a connection is up and the session is resumed on it. */
   boolean isConnected();
 
+  /**
+   * Runs {@code task} on the thread that runs this session's {@link SessionHandler} callbacks,
+   * after the callbacks already queued: state the handler owns can be touched there without locks.
+   */
+  void runInOrder(Runnable task);
+
   /** Counters for this session: reconnects, bytes sent again, TLS handshakes. */
   SessionStats stats();
 

@@ -662,7 +662,7 @@ public final class SessionCore implements Session {
     app.execute(() -> handler.onOpen(this));
   }
 
-  /** Runs {@code task} on this session's application executor, after earlier callbacks. */
+  @Override
   public void runInOrder(Runnable task) {
     app.execute(task);
   }

@@ -80,7 +80,7 @@ public final class Download implements SessionHandler {
     });
     CompletableFuture<Void> ready = new CompletableFuture<>();
     session.setAutoAck(false);
-    runOnSessionThread(session, () -> {
+    session.runInOrder(() -> {
       try {
         startFrom(session.lastCheckpoint());
         ready.complete(null);
@@ -103,11 +103,6 @@ public final class Download implements SessionHandler {
       }
       throw t;
     }
-  }
-
-  /** Runs after the callbacks queued so far, on the session's application thread. */
-  private static void runOnSessionThread(Session session, Runnable task) {
-    ((dev.lifeline.internal.session.SessionCore) session).runInOrder(task);
   }
 
   private void request(Session session) throws TransferException, InterruptedException {
