@@ -115,6 +115,9 @@ public final class Upload {
     return new SessionHandler() {
       @Override
       public void onMessage(Session session, long seq, ByteBuffer m) {
+        // Record that this answer was consumed before acting on it: a later run of the same
+        // upload resumes after it instead of having the old answer replayed to it.
+        session.checkpoint(seq, new byte[0]).join();
         byte type = m.get();
         if (type == TransferDescriptor.DONE) {
           events.add(new Done(TransferDescriptor.sha(m)));
