@@ -53,9 +53,8 @@ final class ConfigChecks {
   }
 
   /** The largest message size a frame can carry: the frame limit less version, type and seq. */
-  static final int MAX_MESSAGE_SIZE = dev.lifeline.internal.protocol.FrameDescriptor.MAX_MAX_FRAME_SIZE
-      - dev.lifeline.internal.protocol.FrameDescriptor.HEADER_BODY_BYTES
-      - dev.lifeline.internal.protocol.FrameDescriptor.DATA_SEQ_BYTES;
+  static final int MAX_MESSAGE_SIZE = dev.lifeline.internal.protocol.FrameDescriptor
+      .maxMessageSize(dev.lifeline.internal.protocol.FrameDescriptor.MAX_MAX_FRAME_SIZE);
 
   static List<String> protocols(List<String> protocols) {
     Objects.requireNonNull(protocols, "protocols");

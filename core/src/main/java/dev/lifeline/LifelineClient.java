@@ -1,11 +1,10 @@
 package dev.lifeline;
 
 import dev.lifeline.internal.chaos.ChaosInjector;
-import dev.lifeline.internal.protocol.FrameDecoder;
 import dev.lifeline.internal.protocol.FrameDescriptor;
-import dev.lifeline.internal.protocol.FrameEncoder;
 import dev.lifeline.internal.session.ClientSessions;
 import dev.lifeline.internal.session.SessionConfig;
+import dev.lifeline.internal.session.SessionPipeline;
 import dev.lifeline.internal.tls.ClientTls;
 import dev.lifeline.internal.transport.Transports;
 import dev.lifeline.store.CheckpointStore;
@@ -14,7 +13,6 @@ import dev.lifeline.store.SessionRecord;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.Objects;
@@ -62,7 +60,6 @@ public final class LifelineClient implements AutoCloseable {
         LifelineServer.daemon("lifeline-client-app"));
     this.timer = Executors.newSingleThreadScheduledExecutor(
         LifelineServer.daemon("lifeline-client-timer"));
-    long idle = b.idleTimeout.toMillis();
     Bootstrap base = new Bootstrap()
         .group(group)
         .channel(Transports.clientChannel())
@@ -71,13 +68,9 @@ public final class LifelineClient implements AutoCloseable {
             (int) Math.min(Integer.MAX_VALUE, b.connectTimeout.toMillis()));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
         b.inboundQueueBytes, appExecutor, timer);
-    int maxFrame = b.maxMessageSize + FrameDescriptor.HEADER_BODY_BYTES
-        + FrameDescriptor.DATA_SEQ_BYTES;
+    int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     this.sessions = new ClientSessions(b.store, sc, base, pipeline -> {
-      pipeline.addLast("idle", new IdleStateHandler(
-              idle, Math.max(1, idle / 3), 0, TimeUnit.MILLISECONDS))
-          .addLast("decoder", new FrameDecoder(FrameDescriptor.MAX_CONTROL_FRAME_SIZE))
-          .addLast("encoder", FrameEncoder.INSTANCE);
+      SessionPipeline.addFraming(pipeline, b.idleTimeout);
       tls.install(pipeline, b.host, b.port);
       if (chaos != null) {
         io.netty.channel.ChannelHandler cut = chaos.newHandlerOrNull();
@@ -156,10 +149,7 @@ public final class LifelineClient implements AutoCloseable {
 
     public Builder server(String host, int port) {
       this.host = Objects.requireNonNull(host, "host");
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("port: " + port + " (expected: 1..65535)");
-      }
-      this.port = port;
+      this.port = ConfigChecks.inRange("port", port, 1, 65535);
       return this;
     }
 

@@ -1,13 +1,12 @@
 package dev.lifeline;
 
-import dev.lifeline.internal.protocol.FrameDecoder;
 import dev.lifeline.internal.protocol.FrameDescriptor;
-import dev.lifeline.internal.protocol.FrameEncoder;
 import dev.lifeline.internal.session.RefusalLimiter;
 import dev.lifeline.internal.session.ResumeTokens;
 import dev.lifeline.internal.session.ServerConnectionHandler;
 import dev.lifeline.internal.session.ServerSessions;
 import dev.lifeline.internal.session.SessionConfig;
+import dev.lifeline.internal.session.SessionPipeline;
 import dev.lifeline.internal.tls.ServerTls;
 import dev.lifeline.internal.transport.Transports;
 import dev.lifeline.store.CheckpointStore;
@@ -17,7 +16,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -69,9 +67,7 @@ public final class LifelineServer implements AutoCloseable {
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
         b.clock, b.maxSessions, new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
             System::nanoTime), b.authenticator);
-    int maxFrame = b.maxMessageSize + FrameDescriptor.HEADER_BODY_BYTES
-        + FrameDescriptor.DATA_SEQ_BYTES;
-    long idle = b.idleTimeout.toMillis();
+    int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
         .channel(Transports.serverChannel())
@@ -80,10 +76,7 @@ public final class LifelineServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
-            ch.pipeline().addLast("idle", new IdleStateHandler(
-                    idle, Math.max(1, idle / 3), 0, TimeUnit.MILLISECONDS))
-                .addLast("decoder", new FrameDecoder(FrameDescriptor.MAX_CONTROL_FRAME_SIZE))
-                .addLast("encoder", FrameEncoder.INSTANCE)
+            SessionPipeline.addFraming(ch.pipeline(), b.idleTimeout)
                 .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
             tls.install(ch.pipeline());
           }
@@ -216,10 +209,7 @@ public final class LifelineServer implements AutoCloseable {
 
     /** The port to listen on; 0 (the default) picks a free one, see {@link #port()}. */
     public Builder port(int port) {
-      if (port < 0 || port > 65535) {
-        throw new IllegalArgumentException("port: " + port + " (expected: 0..65535)");
-      }
-      this.port = port;
+      this.port = ConfigChecks.inRange("port", port, 0, 65535);
       return this;
     }
 

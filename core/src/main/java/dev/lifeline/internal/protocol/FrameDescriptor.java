@@ -88,6 +88,16 @@ public final class FrameDescriptor {
   public static final byte PONG = 0x13;
   public static final byte CLOSE = 0x1F;
 
+  /** The frame length (after the length field) of a DATA frame carrying {@code messageSize}. */
+  public static int dataFrameLength(int messageSize) {
+    return HEADER_BODY_BYTES + DATA_SEQ_BYTES + messageSize;
+  }
+
+  /** The largest message a DATA frame of at most {@code frameLength} can carry. */
+  public static int maxMessageSize(int frameLength) {
+    return frameLength - HEADER_BODY_BYTES - DATA_SEQ_BYTES;
+  }
+
   /** A short name for logs. */
   public static String typeName(int type) {
     return switch (type) {

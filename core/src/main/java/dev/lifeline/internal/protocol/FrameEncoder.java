@@ -25,7 +25,7 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof Frame.Data data) {
       ByteBuf header = ctx.alloc().buffer(HEADER_BYTES + DATA_SEQ_BYTES);
-      header.writeInt(HEADER_BODY_BYTES + DATA_SEQ_BYTES + data.payload().readableBytes())
+      header.writeInt(dataFrameLength(data.payload().readableBytes()))
           .writeByte(VERSION).writeByte(DATA).writeLong(data.seq());
       ByteBuf payload = data.payload().retainedDuplicate();
       data.release();

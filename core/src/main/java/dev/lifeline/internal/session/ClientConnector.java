@@ -91,7 +91,7 @@ public final class ClientConnector {
     if (maxFrameSize > serverMaxFrameSize) {
       return "server accepts frames up to " + serverMaxFrameSize + " bytes but this client "
           + "sends up to " + maxFrameSize + "; lower maxMessageSize to at most "
-          + (serverMaxFrameSize - FrameDescriptor.HEADER_BODY_BYTES - FrameDescriptor.DATA_SEQ_BYTES);
+          + FrameDescriptor.maxMessageSize(serverMaxFrameSize);
     }
     return null;
   }

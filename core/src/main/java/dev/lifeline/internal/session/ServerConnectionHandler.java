@@ -104,11 +104,6 @@ public final class ServerConnectionHandler extends ConnectionHandler {
     return false;
   }
 
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
-    super.channelInactive(ctx);
-  }
-
   static String address(Channel ch) {
     if (ch.remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null) {
       return inet.getAddress().getHostAddress() + ":" + inet.getPort();

@@ -82,7 +82,11 @@ public final class Download implements SessionHandler {
     session.setAutoAck(false);
     session.runInOrder(() -> {
       try {
-        startFrom(session.lastCheckpoint());
+        if (file == null) {
+          // A session restored from the store has already reopened the part file in
+          // onInboundRewind (hashing its durable prefix); only a new session starts here.
+          startFrom(session.lastCheckpoint());
+        }
         ready.complete(null);
       } catch (IOException e) {
         ready.completeExceptionally(e);

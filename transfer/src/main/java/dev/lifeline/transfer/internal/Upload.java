@@ -173,7 +173,7 @@ public final class Upload {
     listener.started(name, size, offset);
     while (true) {
       while (offset < size) {
-        pollEvents(session, file);
+        pollEvents();
         int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - offset);
         byte[] chunk = new byte[TransferDescriptor.CHUNK_HEADER + n];
         ByteBuffer b = ByteBuffer.wrap(chunk).put(TransferDescriptor.CHUNK).putLong(offset);
@@ -253,7 +253,7 @@ public final class Upload {
   }
 
   /** Fails fast on an ERROR from the server; rewinds reach the sender through send(). */
-  private void pollEvents(Session session, FileChannel file) throws TransferException {
+  private void pollEvents() throws TransferException {
     Object e;
     while ((e = events.poll()) != null) {
       if (e instanceof Failed f) {
