@@ -1,13 +1,17 @@
 package dev.lifeline;
 
+import dev.lifeline.internal.http.HttpEndpoint;
+import dev.lifeline.internal.http.ProtocolSelector;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.session.RefusalLimiter;
 import dev.lifeline.internal.session.ResumeTokens;
+import dev.lifeline.internal.session.SafeServerEvents;
 import dev.lifeline.internal.session.ServerConnectionHandler;
 import dev.lifeline.internal.session.ServerSessions;
 import dev.lifeline.internal.session.SessionConfig;
 import dev.lifeline.internal.session.SessionPipeline;
 import dev.lifeline.internal.tls.ServerTls;
+import dev.lifeline.internal.tls.TlsConstants;
 import dev.lifeline.internal.transport.Transports;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
@@ -21,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,10 +59,16 @@ public final class LifelineServer implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ServerSessions sessions;
   private final Channel listener;
+  private final HttpEndpoint http; // null without an HTTP service
 
   private LifelineServer(Builder b) throws IOException {
     this.config = b;
-    this.tls = ServerTls.create(b.tls, b.handshakeListener);
+    this.http = (HttpEndpoint) b.http;
+    HandshakeListener handshakes = http == null ? b.handshakeListener
+        : b.handshakeListener.andThen(http.handshakeListener());
+    ServerEventListener events = new SafeServerEvents(http == null ? List.of(b.events)
+        : List.of(b.events, http.events()));
+    this.tls = ServerTls.create(b.tls, handshakes, http != null);
     this.boss = Transports.newGroup(1, "lifeline-accept");
     this.workers = Transports.newGroup(b.ioThreads, "lifeline-io");
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads, daemon("lifeline-app"));
@@ -66,7 +77,7 @@ public final class LifelineServer implements AutoCloseable {
         b.inboundQueueBytes, appExecutor, timer);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
         b.clock, b.maxSessions, new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
-            System::nanoTime), b.authenticator);
+            System::nanoTime), b.authenticator, events);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
@@ -79,6 +90,12 @@ public final class LifelineServer implements AutoCloseable {
             SessionPipeline.addFraming(ch.pipeline(), b.idleTimeout)
                 .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
             tls.install(ch.pipeline());
+            if (http != null) {
+              // Right behind TLS: an HTTP connection drops the Lifeline stages before the
+              // session handler could greet it.
+              ch.pipeline().addAfter(TlsConstants.CLASSIFIER_HANDLER, "lifeline-protocol",
+                  new ProtocolSelector(http, "idle", "decoder", "encoder", "session"));
+            }
           }
         });
     io.netty.channel.ChannelFuture bound = bootstrap.bind(b.host, b.port).awaitUninterruptibly();
@@ -89,6 +106,9 @@ public final class LifelineServer implements AutoCloseable {
           + (cause == null ? "bind failed" : cause.getMessage()), cause);
     }
     this.listener = bound.channel();
+    if (http != null) {
+      http.serverStarted(this);
+    }
     long sweepMillis = b.sweepInterval.toMillis();
     timer.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     log.info("Lifeline server on {} (TLS provider {}, transport {})", address(),
@@ -114,6 +134,14 @@ public final class LifelineServer implements AutoCloseable {
   /** Sessions held in memory (connected, or waiting for their client to come back). */
   public int sessionCount() {
     return sessions.size();
+  }
+
+  /**
+   * A snapshot of every session held in memory: connected ones and those waiting for their
+   * client to come back. For status pages; each call takes a fresh snapshot.
+   */
+  public List<SessionInfo> sessions() {
+    return sessions.snapshot();
   }
 
   /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */
@@ -148,6 +176,9 @@ public final class LifelineServer implements AutoCloseable {
   public void close() {
     listener.close().syncUninterruptibly();
     shutdown();
+    if (http != null) {
+      http.serverStopped();
+    }
   }
 
   private void shutdown() {
@@ -176,6 +207,8 @@ public final class LifelineServer implements AutoCloseable {
     private CheckpointStore store;
     private Authenticator authenticator = Authenticator.DEFAULT;
     private HandshakeListener handshakeListener = e -> { };
+    private ServerEventListener events = ServerEventListener.NONE;
+    private HttpService http;
     private Duration idleTimeout = Duration.ofSeconds(30);
     private Duration sweepInterval = Duration.ofMinutes(1);
     private int maxMessageSize = 1024 * 1024;
@@ -237,6 +270,29 @@ public final class LifelineServer implements AutoCloseable {
 
     public Builder handshakeListener(HandshakeListener listener) {
       this.handshakeListener = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /** Told about sessions opening, resuming, disconnecting and closing; for metrics. */
+    public Builder events(ServerEventListener listener) {
+      this.events = Objects.requireNonNull(listener, "listener");
+      return this;
+    }
+
+    /**
+     * Also serves HTTP/1.1 on the same port: TLS clients that choose {@code http/1.1} by ALPN,
+     * or offer no ALPN at all, are handed to {@code service}; Lifeline clients (ALPN {@code
+     * lifeline/1}) are not affected. Without it (the default) every client speaks Lifeline.
+     *
+     * @param service from the {@code lifeline-http} module ({@code dev.lifeline.http.HttpFrontend})
+     */
+    public Builder http(HttpService service) {
+      Objects.requireNonNull(service, "service");
+      if (!(service instanceof HttpEndpoint)) {
+        throw new IllegalArgumentException("http: " + service.getClass().getName()
+            + " (expected: an HttpService from the lifeline-http module)");
+      }
+      this.http = service;
       return this;
     }
 

@@ -25,6 +25,11 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   private final int maxFrameSize;
   private final String serverName;
   private boolean admitting;
+  // For events: the RESUME being admitted (null for OPEN), when it arrived, and the replay
+  // counter when the session was attached to this connection.
+  private String resumingId;
+  private long admissionStartNanos;
+  private long resentAtAttach;
 
   public ServerConnectionHandler(ServerSessions sessions, int maxFrameSize, String serverName) {
     this.sessions = sessions;
@@ -51,6 +56,9 @@ public final class ServerConnectionHandler extends ConnectionHandler {
         address(ch), TlsChannelInfo.peerCertificateSubject(ch));
     if (!sessions.admits(ServerSessions.host(peer))) {
       release(frame);
+      if (frame instanceof Frame.Resume resume) {
+        sessions.events().resumeRefused(resume.sessionId(), ErrorCode.RATE_LIMITED, 0);
+      }
       closeWith(ctx, ErrorCode.RATE_LIMITED, "too many refused attempts; retry later");
       return;
     }
@@ -58,6 +66,8 @@ public final class ServerConnectionHandler extends ConnectionHandler {
     if (frame instanceof Frame.Open open) {
       admission = sessions.open(peer, open);
     } else if (frame instanceof Frame.Resume resume) {
+      resumingId = resume.sessionId();
+      admissionStartNanos = System.nanoTime();
       admission = sessions.resume(peer, resume);
     } else {
       release(frame);
@@ -75,10 +85,12 @@ public final class ServerConnectionHandler extends ConnectionHandler {
     if (err != null) {
       log.warn("could not admit session for {}: {}", ctx.channel().remoteAddress(),
           describe(err));
+      resumeRefused(ErrorCode.STORE_UNAVAILABLE);
       closeWith(ctx, ErrorCode.STORE_UNAVAILABLE, "session store unavailable");
       return;
     }
     if (a.refusal() != null) {
+      resumeRefused(a.refusal());
       closeWith(ctx, a.refusal(), a.reason());
       return;
     }
@@ -88,10 +100,37 @@ public final class ServerConnectionHandler extends ConnectionHandler {
     try {
       session = a.session();
       ctx.pipeline().get(FrameDecoder.class).maxFrameSize(maxFrameSize);
+      resentAtAttach = session.stats().resentBytes();
       ServerSessions.attach(ctx.channel(), a, TlsChannelInfo.wasResumed(ctx.channel()));
+      if (resumingId != null) {
+        sessions.events().resumeSucceeded(resumingId, System.nanoTime() - admissionStartNanos);
+      }
       ctx.channel().config().setAutoRead(true);
     } catch (Exception e) {
+      resumeRefused(ErrorCode.PROTOCOL_ERROR);
       exceptionCaught(ctx, e);
+    }
+  }
+
+  private void resumeRefused(ErrorCode code) {
+    if (resumingId != null) {
+      sessions.events().resumeRefused(resumingId, code, System.nanoTime() - admissionStartNanos);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    SessionCore s = session;
+    super.channelInactive(ctx);
+    if (s != null) {
+      long replayed = s.stats().resentBytes() - resentAtAttach;
+      if (replayed > 0) {
+        sessions.events().replayed(s.id(), replayed);
+      }
+      if (!s.isClosed()) {
+        sessions.events().sessionDisconnected(s.id(), closeCause == null
+            ? "connection closed" : describe(closeCause));
+      }
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.lifeline.internal.session;
 
+import dev.lifeline.ServerEventListener;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.SessionRecord;
@@ -16,12 +17,14 @@ final class ServerPersistence implements SessionPersistence {
   private final CheckpointStore store;
   private final Clock clock;
   private final BiConsumer<SessionCore, Boolean> onRelease;
+  private final ServerEventListener events;
   // guarded by this
   private SessionRecord record;
 
   ServerPersistence(CheckpointStore store, Clock clock, SessionRecord record,
-      BiConsumer<SessionCore, Boolean> onRelease) {
+      BiConsumer<SessionCore, Boolean> onRelease, ServerEventListener events) {
     this.store = store;
+    this.events = events;
     this.clock = clock;
     this.record = record;
     this.onRelease = onRelease;
@@ -47,7 +50,11 @@ final class ServerPersistence implements SessionPersistence {
     if (checkpoint.position() >= record.checkpoint().position()) {
       record = record.withCheckpoint(checkpoint, clock.millis());
     }
-    return store.commit(record.id(), checkpoint);
+    String id = record.id();
+    long start = System.nanoTime();
+    CompletableFuture<Void> done = store.commit(id, checkpoint);
+    done.thenRun(() -> events.checkpointCommitted(id, System.nanoTime() - start));
+    return done;
   }
 
   @Override

@@ -2,7 +2,9 @@ package dev.lifeline.internal.session;
 
 import dev.lifeline.Authenticator;
 import dev.lifeline.ErrorCode;
+import dev.lifeline.ServerEventListener;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionInfo;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.CheckpointStore;
@@ -37,6 +39,7 @@ public final class ServerSessions {
   private final int maxSessions;
   private final RefusalLimiter limiter;
   private final Authenticator authenticator;
+  private final ServerEventListener events;
   private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
   // guarded by itself; ids removed by expiry, to answer EXPIRED rather than UNKNOWN
   private final Map<String, Boolean> tombstones = new LinkedHashMap<>(16, 0.75f, false) {
@@ -48,7 +51,7 @@ public final class ServerSessions {
 
   public ServerSessions(CheckpointStore store, SessionConfig config, SessionHandler handler,
       ResumeTokens tokens, Clock clock, int maxSessions, RefusalLimiter limiter,
-      Authenticator authenticator) {
+      Authenticator authenticator, ServerEventListener events) {
     this.store = store;
     this.config = config;
     this.handler = handler;
@@ -57,6 +60,12 @@ public final class ServerSessions {
     this.maxSessions = maxSessions;
     this.limiter = limiter;
     this.authenticator = authenticator;
+    this.events = events;
+  }
+
+  /** Where session events go (never throws). */
+  public ServerEventListener events() {
+    return events;
   }
 
   /** The outcome of OPEN or RESUME: a session to attach, or a refusal. */
@@ -99,6 +108,7 @@ public final class ServerSessions {
     core.assignId(id);
     return store.put(record).thenApply(v -> {
       live.put(id, core);
+      events.sessionOpened(id, identity);
       return new Admission(core, token, null, null, null);
     });
   }
@@ -169,7 +179,11 @@ public final class ServerSessions {
 
   private SessionCore newCore(SessionRecord record) {
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
-        (session, forget) -> live.remove(session.id(), session));
+        (session, forget) -> {
+          if (live.remove(session.id(), session)) {
+            events.sessionClosed(session.id());
+          }
+        }, events);
     return new SessionCore(config, handler, persistence);
   }
 
@@ -212,6 +226,18 @@ public final class ServerSessions {
 
   public int size() {
     return live.size();
+  }
+
+  /** A snapshot of every live session. */
+  public List<SessionInfo> snapshot() {
+    List<SessionInfo> out = new ArrayList<>(live.size());
+    for (SessionCore s : live.values()) {
+      Channel ch = s.channel();
+      String remote = ch == null ? "" : ServerConnectionHandler.address(ch);
+      out.add(new SessionInfo(s.id(), ((ServerPersistence) s.persistence()).record().identity(),
+          ch != null && s.isConnected(), remote, s.stats(), s.replayBufferedBytes()));
+    }
+    return out;
   }
 
   /** Attaches an admitted session to its connection and answers the client. */

@@ -671,6 +671,11 @@ public final class SessionCore implements Session {
     return channel;
   }
 
+  /** Unacknowledged outbound message bytes held for resend. */
+  public synchronized long replayBufferedBytes() {
+    return replay.bytes();
+  }
+
   /** Sends a control frame now if connected; for PONG and CONFIRM. */
   public static void writeControl(Channel ch, Frame frame) {
     ch.writeAndFlush(frame, ch.voidPromise());

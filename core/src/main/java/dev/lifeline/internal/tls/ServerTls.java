@@ -76,12 +76,26 @@ public final class ServerTls implements AutoCloseable {
    */
   public static ServerTls create(ServerTlsConfig config, HandshakeListener listener)
       throws IOException {
-    return create(config, listener, Clock.systemUTC(), true);
+    return create(config, listener, Clock.systemUTC(), true, false);
+  }
+
+  /**
+   * As {@link #create(ServerTlsConfig, HandshakeListener)}; {@code offerHttp} also selects
+   * {@code http/1.1} by ALPN, for a server that serves HTTP beside Lifeline on its port.
+   */
+  public static ServerTls create(ServerTlsConfig config, HandshakeListener listener,
+      boolean offerHttp) throws IOException {
+    return create(config, listener, Clock.systemUTC(), true, offerHttp);
   }
 
   /** For tests: a given clock, and rotation only when {@link #rotateTicketKeys()} is called. */
   static ServerTls create(ServerTlsConfig config, HandshakeListener listener, Clock clock,
       boolean scheduleRotation) throws IOException {
+    return create(config, listener, clock, scheduleRotation, false);
+  }
+
+  private static ServerTls create(ServerTlsConfig config, HandshakeListener listener, Clock clock,
+      boolean scheduleRotation, boolean offerHttp) throws IOException {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(listener, "listener");
     SslProvider provider = TlsProviders.select(config.provider());
@@ -96,7 +110,8 @@ public final class ServerTls implements AutoCloseable {
     TlsContexts.KeyMaterial keys = TlsContexts.loadKeyMaterial(certificateFile, keyFile);
     SslContextBuilder builder = TlsContexts.common(
         SslContextBuilder.forServer(keys.key, keys.chain), provider, config.protocols(),
-        config.sessionCacheSize(), config.sessionTimeout());
+        config.sessionCacheSize(), config.sessionTimeout(),
+        offerHttp ? TlsConstants.ALPN_WITH_HTTP : TlsConstants.ALPN);
     if (config.trustedClientCaFile().isPresent()) {
       builder.trustManager(PemFiles.readCertificates(config.trustedClientCaFile().get()))
           .clientAuth(ClientAuth.REQUIRE);

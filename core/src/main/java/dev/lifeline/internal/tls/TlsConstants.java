@@ -11,6 +11,9 @@ public final class TlsConstants {
   /** The ALPN protocol id of the Lifeline session protocol. */
   public static final String ALPN_PROTOCOL = "lifeline/1";
 
+  /** The ALPN protocol id of HTTP/1.1, served beside Lifeline when the server has an HTTP service. */
+  public static final String HTTP_ALPN_PROTOCOL = "http/1.1";
+
   /** Pipeline names, front to back: wire observer (JDK only), TLS, limiter (server), classifier. */
   public static final String WIRE_OBSERVER_HANDLER = "lifeline-tls-wire";
   public static final String SSL_HANDLER = "lifeline-tls";
@@ -33,13 +36,21 @@ public final class TlsConstants {
       "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
 
   /**
-   * The server selects {@link #ALPN_PROTOCOL} when offered and otherwise selects nothing (so a later
-   * release can add http/1.1 on the same port); the client offers only {@link #ALPN_PROTOCOL}.
-   * These failure behaviours are the ones both providers support.
+   * The server selects {@link #ALPN_PROTOCOL} when offered and otherwise selects nothing; the
+   * client offers only {@link #ALPN_PROTOCOL}. These failure behaviours are the ones both
+   * providers support.
    */
   static final ApplicationProtocolConfig ALPN = new ApplicationProtocolConfig(
       Protocol.ALPN, SelectorFailureBehavior.NO_ADVERTISE, SelectedListenerFailureBehavior.ACCEPT,
       ALPN_PROTOCOL);
+
+  /**
+   * A server with an HTTP service: {@link #ALPN_PROTOCOL} first, then {@link #HTTP_ALPN_PROTOCOL};
+   * a client that offers neither (or no ALPN at all) gets no ALPN answer and is served HTTP/1.1.
+   */
+  static final ApplicationProtocolConfig ALPN_WITH_HTTP = new ApplicationProtocolConfig(
+      Protocol.ALPN, SelectorFailureBehavior.NO_ADVERTISE, SelectedListenerFailureBehavior.ACCEPT,
+      ALPN_PROTOCOL, HTTP_ALPN_PROTOCOL);
 
   private TlsConstants() {
   }

@@ -39,10 +39,18 @@ final class TlsContexts {
   /** Applies what every Lifeline context has: provider, protocols, suites, ALPN, session cache. */
   static SslContextBuilder common(SslContextBuilder builder, SslProvider provider,
       List<String> protocols, int sessionCacheSize, Duration sessionTimeout) {
+    return common(builder, provider, protocols, sessionCacheSize, sessionTimeout,
+        TlsConstants.ALPN);
+  }
+
+  /** As above, with the given ALPN configuration (a server that also serves HTTP/1.1). */
+  static SslContextBuilder common(SslContextBuilder builder, SslProvider provider,
+      List<String> protocols, int sessionCacheSize, Duration sessionTimeout,
+      io.netty.handler.ssl.ApplicationProtocolConfig alpn) {
     return builder.sslProvider(provider)
         .protocols(protocols)
         .ciphers(TlsConstants.CIPHER_SUITES, SupportedCipherSuiteFilter.INSTANCE)
-        .applicationProtocolConfig(TlsConstants.ALPN)
+        .applicationProtocolConfig(alpn)
         .sessionCacheSize(sessionCacheSize)
         .sessionTimeout(Math.max(1, sessionTimeout.toSeconds()));
   }

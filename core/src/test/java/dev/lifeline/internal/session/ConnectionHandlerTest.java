@@ -285,7 +285,7 @@ class ConnectionHandlerTest {
     return new ServerSessions(InMemoryCheckpointStore.builder().build(),
         new SessionConfig(1024, 64 * 1024, 1024, appTasks::add, timer),
         (session, seq, message) -> { }, new ResumeTokens(new SecureRandom()), Clock.systemUTC(),
-        10, limiter, Authenticator.DEFAULT);
+        10, limiter, Authenticator.DEFAULT, dev.lifeline.ServerEventListener.NONE);
   }
 
   @Test
