@@ -33,6 +33,19 @@ public final class FileTransferServer {
     return service;
   }
 
+  /** The directory complete files live in (absolute, normalised). */
+  public Path filesDir() {
+    return service.filesDir();
+  }
+
+  /**
+   * The transfers under way now, one per session that has asked for an upload or a download and
+   * not yet ended. A snapshot; safe from any thread.
+   */
+  public java.util.List<TransferProgress> activeTransfers() {
+    return service.activeTransfers();
+  }
+
   /** Removes what an expired session left: its partial upload. */
   public void sessionExpired(String sessionId) {
     service.discardPartial(sessionId);

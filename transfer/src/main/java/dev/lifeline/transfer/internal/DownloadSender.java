@@ -27,6 +27,10 @@ final class DownloadSender {
   private final Session session;
   private final TransferService service;
   private final AtomicInteger generation = new AtomicInteger();
+  // The file being sent and how far, for progress(); written by the sender thread.
+  private volatile String name;
+  private volatile long size;
+  private volatile long sent;
 
   DownloadSender(Session session, TransferService service) {
     this.session = session;
@@ -64,6 +68,13 @@ final class DownloadSender {
     service.senders().execute(() -> stream(gen, path, name, size, mtime, sha, start));
   }
 
+  /** Where the download stands, or null before it started streaming. */
+  dev.lifeline.transfer.TransferProgress progress() {
+    String n = name;
+    return n == null ? null : new dev.lifeline.transfer.TransferProgress(session.id(),
+        dev.lifeline.transfer.TransferProgress.Direction.DOWNLOAD, n, size, sent);
+  }
+
   void stop() {
     generation.incrementAndGet();
   }
@@ -75,6 +86,9 @@ final class DownloadSender {
         return;
       }
       long pos = offset;
+      this.size = size;
+      this.sent = pos;
+      this.name = name;
       while (pos < size && generation.get() == gen) {
         int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - pos);
         ByteBuffer chunk = ByteBuffer.allocate(TransferDescriptor.CHUNK_HEADER + n);
@@ -88,6 +102,7 @@ final class DownloadSender {
           return;
         }
         pos += n;
+        this.sent = pos;
       }
       log.info("session {}: sent {} from byte {}", session.id(), FileNames.printable(name),
           offset);

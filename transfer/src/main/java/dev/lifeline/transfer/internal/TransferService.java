@@ -140,7 +140,20 @@ public final class TransferService implements SessionHandler {
     }
   }
 
-  Path filesDir() {
+  /** A snapshot of the transfers under way. */
+  public java.util.List<dev.lifeline.transfer.TransferProgress> activeTransfers() {
+    java.util.List<dev.lifeline.transfer.TransferProgress> out = new java.util.ArrayList<>();
+    transfers.forEach((id, t) -> {
+      dev.lifeline.transfer.TransferProgress p = t instanceof UploadReceiver up ? up.progress()
+          : t instanceof DownloadSender d ? d.progress() : null;
+      if (p != null) {
+        out.add(p);
+      }
+    });
+    return out;
+  }
+
+  public Path filesDir() {
     return filesDir;
   }
 

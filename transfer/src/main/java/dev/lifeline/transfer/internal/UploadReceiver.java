@@ -30,16 +30,17 @@ final class UploadReceiver {
 
   private final Session session;
   private final TransferService service;
-  private String name;
-  private long size;
+  // name, size and written are volatile only so that progress() may read them from any thread.
+  private volatile String name;
+  private volatile long size;
   private long mtime;
   private FileChannel file;
   private MessageDigest digest;
-  private long written;
+  private volatile long written;
   private long sinceCheckpoint;
   private long lastCheckpointNanos;
   private boolean failed;
-  private boolean done;
+  private volatile boolean done;
 
   UploadReceiver(Session session, TransferService service) {
     this.session = session;
@@ -73,6 +74,13 @@ final class UploadReceiver {
     digest = Hashing.sha256();
     checkpoint(seq);
     log.info("session {}: receiving {} ({} bytes)", session.id(), FileNames.printable(name), size);
+  }
+
+  /** Where the upload stands, or null before its request was accepted. */
+  dev.lifeline.transfer.TransferProgress progress() {
+    String n = name;
+    return n == null || done ? null : new dev.lifeline.transfer.TransferProgress(session.id(),
+        dev.lifeline.transfer.TransferProgress.Direction.UPLOAD, n, size, written);
   }
 
   void chunk(long seq, ByteBuffer m) throws IOException {

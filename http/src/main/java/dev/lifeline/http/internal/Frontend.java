@@ -1,0 +1,105 @@
+package dev.lifeline.http.internal;
+
+import dev.lifeline.Authenticator;
+import dev.lifeline.HandshakeListener;
+import dev.lifeline.LifelineServer;
+import dev.lifeline.ServerEventListener;
+import dev.lifeline.http.Access;
+import dev.lifeline.internal.http.HttpEndpoint;
+import dev.lifeline.internal.session.SafeServerEvents;
+import dev.lifeline.transfer.FileTransferServer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.stream.ChunkedWriteHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The HTTP side of one server: its settings, metrics and status tracker, and the pipeline every
+ * HTTP connection gets.
+ */
+public final class Frontend implements HttpEndpoint {
+  /** What {@code HttpFrontend.Builder} collected. */
+  public record Settings(FileTransferServer files, Authenticator authenticator,
+      Access statusAccess, Access metricsAccess, Duration idleTimeout, int maxRequestBytes) {}
+
+  private final Settings settings;
+  private final LifelineMetrics metrics = new LifelineMetrics();
+  private final StatusTracker status = new StatusTracker(Clock.systemUTC());
+  private final FileResponder files;
+  private final ServerEventListener events;
+  private final HandshakeListener handshakes;
+  private ScheduledExecutorService sampler; // guarded by this
+
+  public Frontend(Settings settings) {
+    this.settings = settings;
+    this.files = new FileResponder(settings.files().filesDir());
+    this.events = new SafeServerEvents(List.of(metrics, status));
+    this.handshakes = metrics.andThen(status);
+  }
+
+  @Override
+  public synchronized void serverStarted(LifelineServer server) {
+    if (sampler != null) {
+      throw new IllegalStateException("this HttpService already serves a server");
+    }
+    metrics.bind(server, settings.files());
+    status.bind(server, settings.files());
+    sampler = Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "lifeline-http-status");
+      t.setDaemon(true);
+      return t;
+    });
+    sampler.scheduleAtFixedRate(status::sample, 1, 1, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void initHttpPipeline(ChannelPipeline p) {
+    p.addLast("http-idle", new IdleStateHandler(0, 0, settings.idleTimeout().toMillis(),
+            TimeUnit.MILLISECONDS))
+        .addLast("http-codec", new HttpServerCodec(4096, settings.maxRequestBytes(), 8192))
+        // GET and HEAD carry no body; a request with a larger one is answered 413 and closed.
+        .addLast("http-aggregator", new HttpObjectAggregator(8192, true))
+        .addLast("http-chunked", new ChunkedWriteHandler())
+        .addLast("http-handler", new HttpRequestHandler(this));
+  }
+
+  @Override
+  public HandshakeListener handshakeListener() {
+    return handshakes;
+  }
+
+  @Override
+  public ServerEventListener events() {
+    return events;
+  }
+
+  @Override
+  public synchronized void serverStopped() {
+    if (sampler != null) {
+      sampler.shutdownNow();
+    }
+  }
+
+  Settings settings() {
+    return settings;
+  }
+
+  FileResponder files() {
+    return files;
+  }
+
+  StatusTracker status() {
+    return status;
+  }
+
+  LifelineMetrics metrics() {
+    return metrics;
+  }
+}
