@@ -9,8 +9,8 @@ import java.util.Objects;
  * @param direction {@link Direction#UPLOAD} (client to server) or {@link Direction#DOWNLOAD}
  * @param name the file name
  * @param size the file's size in bytes
- * @param done bytes written to the partial file (upload) or handed to the session to send
- *     (download); may fall back after a rewind
+ * @param done bytes written to the partial file (upload) or acknowledged by the client
+ *     (download); an upload's may fall back after a rewind to its last checkpoint
  */
 public record TransferProgress(String sessionId, Direction direction, String name, long size,
     long done) {

@@ -5,6 +5,8 @@ import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.demo.common.DemoStores;
 import dev.lifeline.demo.common.Units;
+import dev.lifeline.http.Access;
+import dev.lifeline.http.HttpFrontend;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.transfer.FileTransferServer;
 import java.io.IOException;
@@ -25,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * DATA_DIR/files/     complete uploads; DATA_DIR/files/.partial/ uploads in progress
  * </pre>
  *
+ * <p>The same port serves HTTPS to browsers and curl (ALPN {@code http/1.1} or none): complete
+ * files at {@code /files/NAME}, the status page at {@code /} and {@code /metrics}.
+ *
  * <p>Closing it stops the server before the store, so every checkpoint the server acknowledged
  * is on disk when the process exits.
  */
@@ -33,7 +38,7 @@ final class DemoServer implements AutoCloseable {
 
   /** What {@link ServerMain} parsed; validated there. */
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
-      Duration idleTimeout, long maxFileSize, Duration sessionTtl) {}
+      Duration idleTimeout, long maxFileSize, Duration sessionTtl, Access statusAccess) {}
 
   private final CheckpointStore store;
   private final LifelineServer server;
@@ -66,9 +71,16 @@ final class DemoServer implements AutoCloseable {
           .handler(files.handler())
           .onSessionExpired(files::sessionExpired)
           .idleTimeout(s.idleTimeout())
+          // Browsers and curl on the same port: downloads, status page, metrics (docs/http.md).
+          .http(HttpFrontend.builder(files)
+              .statusAccess(s.statusAccess())
+              .metricsAccess(s.statusAccess())
+              .build())
           .start();
       log.info("data in {}, uploads up to {}, interrupted transfers kept {}", dataDir,
           Units.formatBytes(s.maxFileSize()), Units.formatDuration(s.sessionTtl()));
+      log.info("HTTPS on the same port: status page https://{}/ and /metrics ({}), "
+          + "downloads at /files/NAME", server.address(), s.statusAccess());
       return new DemoServer(store, server);
     } catch (IOException e) {
       store.close();

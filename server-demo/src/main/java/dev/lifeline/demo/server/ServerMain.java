@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.lifeline.http.Access;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -78,6 +79,12 @@ public final class ServerMain implements Callable<Integer> {
           + "deleted after that (default: ${DEFAULT-VALUE}).")
   Duration sessionTtl;
 
+  @Option(names = "--status-access", defaultValue = "loopback", paramLabel = "WHO",
+      description = "Who may read the status page (/) and /metrics over HTTPS on the same port: "
+          + "loopback (default), certificate (clients with a certificate), any, none. "
+          + "Downloads (/files/NAME) are open to the same clients as the Lifeline protocol.")
+  String statusAccess;
+
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
 
@@ -146,7 +153,15 @@ public final class ServerMain implements Callable<Integer> {
       throw Cli.usageError(spec, "--max-file-size: " + maxFileSize + " (expected: "
           + Units.SIZE_FORM + ", at least 1)");
     }
+    Access access = switch (statusAccess.toLowerCase(java.util.Locale.ROOT)) {
+      case "loopback" -> Access.LOOPBACK;
+      case "certificate" -> Access.CLIENT_CERTIFICATE;
+      case "any" -> Access.ANYONE;
+      case "none" -> Access.NOBODY;
+      default -> throw Cli.usageError(spec, "--status-access: '" + statusAccess
+          + "' (expected: loopback, certificate, any or none)");
+    };
     return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
-        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl);
+        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, access);
   }
 }

@@ -27,10 +27,10 @@ final class DownloadSender {
   private final Session session;
   private final TransferService service;
   private final AtomicInteger generation = new AtomicInteger();
-  // The file being sent and how far, for progress(); written by the sender thread.
+  // The file being sent and how far the client acknowledged it, for progress().
   private volatile String name;
   private volatile long size;
-  private volatile long sent;
+  private final java.util.concurrent.atomic.AtomicLong acked = new java.util.concurrent.atomic.AtomicLong();
 
   DownloadSender(Session session, TransferService service) {
     this.session = session;
@@ -68,11 +68,11 @@ final class DownloadSender {
     service.senders().execute(() -> stream(gen, path, name, size, mtime, sha, start));
   }
 
-  /** Where the download stands, or null before it started streaming. */
+  /** Where the download stands (bytes the client acknowledged), or null before it started. */
   dev.lifeline.transfer.TransferProgress progress() {
     String n = name;
     return n == null ? null : new dev.lifeline.transfer.TransferProgress(session.id(),
-        dev.lifeline.transfer.TransferProgress.Direction.DOWNLOAD, n, size, sent);
+        dev.lifeline.transfer.TransferProgress.Direction.DOWNLOAD, n, size, acked.get());
   }
 
   void stop() {
@@ -82,12 +82,12 @@ final class DownloadSender {
   private void stream(int gen, Path path, String name, long size, long mtime, byte[] sha,
       long offset) {
     try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
-      if (!send(gen, TransferDescriptor.meta(size, mtime, sha))) {
+      if (!send(gen, TransferDescriptor.meta(size, mtime, sha), () -> { })) {
         return;
       }
       long pos = offset;
       this.size = size;
-      this.sent = pos;
+      this.acked.set(pos);
       this.name = name;
       while (pos < size && generation.get() == gen) {
         int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - pos);
@@ -98,11 +98,11 @@ final class DownloadSender {
             throw new IOException(path + " shrank while being sent");
           }
         }
-        if (!send(gen, chunk.array())) {
+        long end = pos + n;
+        if (!send(gen, chunk.array(), () -> acked.accumulateAndGet(end, Math::max))) {
           return;
         }
         pos += n;
-        this.sent = pos;
       }
       log.info("session {}: sent {} from byte {}", session.id(), FileNames.printable(name),
           offset);
@@ -120,19 +120,22 @@ final class DownloadSender {
     }
   }
 
-  private boolean send(int gen, byte[] message) throws InterruptedException {
+  /** Sends {@code message}; {@code onAck} runs once the client has acknowledged it. */
+  private boolean send(int gen, byte[] message, Runnable onAck) throws InterruptedException {
     if (generation.get() != gen) {
       return false;
     }
     try {
+      java.util.concurrent.CompletableFuture<Void> delivered;
       try {
-        session.send(message);
+        delivered = session.send(message);
       } catch (StreamRewoundException e) {
         // The client lost what we sent and asks again from its durable offset; that request
         // stops this stream (a new generation). Until it arrives, going on costs nothing: the
         // client drops chunks that do not follow what it holds.
-        session.send(message);
+        delivered = session.send(message);
       }
+      delivered.thenRun(onAck);
       return true;
     } catch (LifelineException e) {
       return false;
