@@ -107,7 +107,13 @@ public final class LifelineServer implements AutoCloseable {
     }
     this.listener = bound.channel();
     if (http != null) {
-      http.serverStarted(this);
+      try {
+        http.serverStarted(this);
+      } catch (RuntimeException e) {
+        listener.close().syncUninterruptibly();
+        shutdown();
+        throw e;
+      }
     }
     long sweepMillis = b.sweepInterval.toMillis();
     timer.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
