@@ -88,6 +88,26 @@ class AlpnSelectionTest {
     assertEquals(HttpTestServer.sha256(file), HttpTestServer.sha256(dir.resolve("curl.bin")));
   }
 
+  @Test
+  void jdkTlsProviderSelectsTheSameWay() throws Exception {
+    server.close();
+    server = new HttpTestServer(dir.resolve("jdk"), dev.lifeline.Authenticator.DEFAULT,
+        Access.LOOPBACK, Access.LOOPBACK, dev.lifeline.TlsProvider.JDK);
+    assertEquals("JDK", server.server.tlsProvider());
+    try (SSLSocket s = server.socket("lifeline/1")) {
+      assertEquals("lifeline/1", s.getApplicationProtocol());
+      assertEquals(dev.lifeline.internal.protocol.FrameDescriptor.HELLO,
+          s.getInputStream().readNBytes(6)[5]);
+    }
+    try (SSLSocket s = server.socket("h2", "http/1.1")) {
+      assertEquals("http/1.1", s.getApplicationProtocol());
+      assertTrue(get(s, "/status.json").startsWith("HTTP/1.1 200 OK"));
+    }
+    try (SSLSocket s = server.socket()) {
+      assertTrue(get(s, "/status.json").startsWith("HTTP/1.1 200 OK"));
+    }
+  }
+
   /** Sends a GET and returns what arrives until the server closes (Connection: close). */
   static String get(SSLSocket s, String path) throws Exception {
     OutputStream out = s.getOutputStream();

@@ -38,11 +38,17 @@ final class HttpTestServer implements AutoCloseable {
 
   HttpTestServer(Path dir, Authenticator authenticator, Access statusAccess, Access metricsAccess)
       throws IOException {
+    this(dir, authenticator, statusAccess, metricsAccess, dev.lifeline.TlsProvider.AUTO);
+  }
+
+  HttpTestServer(Path dir, Authenticator authenticator, Access statusAccess, Access metricsAccess,
+      dev.lifeline.TlsProvider provider) throws IOException {
     this.dir = dir;
     this.files = FileTransferServer.builder(dir.resolve("files"))
         .checkpointEvery(1 << 20, Duration.ofMillis(200)).build();
     this.server = LifelineServer.builder()
-        .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls")).build())
+        .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls"))
+            .provider(provider).build())
         .store(InMemoryCheckpointStore.builder().build())
         .handler(files.handler())
         .authenticator(authenticator)
