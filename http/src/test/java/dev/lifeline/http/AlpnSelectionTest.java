@@ -11,8 +11,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.nio.file.Files;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,16 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
  * server does not speak) get HTTP/1.1 and never see the greeting.
  */
 class AlpnSelectionTest {
-  @TempDir Path dir;
-  HttpTestServer server;
+  @TempDir static Path dir;
+  static HttpTestServer server;
 
-  @BeforeEach
-  void start() throws Exception {
+  @BeforeAll
+  static void start() throws Exception {
     server = new HttpTestServer(dir);
   }
 
-  @AfterEach
-  void stop() {
+  @AfterAll
+  static void stop() {
     server.close();
   }
 
@@ -76,6 +77,8 @@ class AlpnSelectionTest {
   @Test
   void curlAndLifelineShareThePort() throws Exception {
     Path file = server.putFile("shared.bin", 3 << 20, 1);
+    Files.deleteIfExists(dir.resolve("curl.bin"));
+    Files.deleteIfExists(dir.resolve("lifeline.bin"));
     HttpTestServer.Run curl = server.curl("--write-out", "%{http_version} %{http_code}",
         "--output", dir.resolve("curl.bin").toString(), server.url("/files/shared.bin"));
     assertEquals(0, curl.exit(), curl.toString());
@@ -89,11 +92,21 @@ class AlpnSelectionTest {
   }
 
   @Test
+  void eachConnectionOnOnePortChoosesItsOwnProtocol() throws Exception {
+    selectsPerConnection(server);
+  }
+
+  @Test
   void jdkTlsProviderSelectsTheSameWay() throws Exception {
-    server.close();
-    server = new HttpTestServer(dir.resolve("jdk"), dev.lifeline.Authenticator.DEFAULT,
-        Access.LOOPBACK, Access.LOOPBACK, dev.lifeline.TlsProvider.JDK);
-    assertEquals("JDK", server.server.tlsProvider());
+    try (HttpTestServer jdk = new HttpTestServer(dir.resolve("jdk"),
+        dev.lifeline.Authenticator.DEFAULT, Access.LOOPBACK, Access.LOOPBACK,
+        dev.lifeline.TlsProvider.JDK)) {
+      assertEquals("JDK", jdk.server.tlsProvider());
+      selectsPerConnection(jdk);
+    }
+  }
+
+  private static void selectsPerConnection(HttpTestServer server) throws Exception {
     try (SSLSocket s = server.socket("lifeline/1")) {
       assertEquals("lifeline/1", s.getApplicationProtocol());
       assertEquals(dev.lifeline.internal.protocol.FrameDescriptor.HELLO,
