@@ -15,7 +15,9 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.awaitility.Awaitility;
@@ -48,13 +50,17 @@ class StatusPageChromiumTest {
     try (HttpTestServer server = new HttpTestServer(dir)) {
       server.putFile("movie.bin", 24 << 20, 9);
       LifelineClient client = server.client(dir, "cut=1M..2M,mode=rst,count=3", 4);
-      Thread download = new Thread(() -> slowDownload(server, client), "test-download");
+      CountDownLatch release = new CountDownLatch(1);
+      AtomicBoolean held = new AtomicBoolean();
+      Thread download = new Thread(() -> heldDownload(server, client, held, release),
+          "test-download");
       download.setDaemon(true);
       download.start();
       try {
+        // The three cuts come within the first ~6 MiB; the download then holds at half way.
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() ->
-            !server.files.activeTransfers().isEmpty() && server.server.sessions().stream()
-                .anyMatch(s -> s.stats().reconnects() >= 1));
+            held.get() && !server.files.activeTransfers().isEmpty()
+                && server.server.sessions().stream().anyMatch(s -> s.stats().reconnects() >= 3));
 
         String dom = chromium(dir, "--dump-dom", server.url("/"));
         Matcher row = TRANSFER_ROW.matcher(dom);
@@ -75,19 +81,28 @@ class StatusPageChromiumTest {
           Files.copy(shot, Path.of(keep), StandardCopyOption.REPLACE_EXISTING);
         }
       } finally {
+        release.countDown();
         client.close();
         download.join(30_000);
       }
     }
   }
 
-  /** Downloads slowly (the listener holds the client's callback thread) so the page sees it. */
-  private static void slowDownload(HttpTestServer server, LifelineClient client) {
+  /**
+   * Downloads, and holds still at half way until {@code release} (the listener blocks the
+   * client's callback thread; the client stops reading, the session stays connected), so the
+   * page sees the transfer in progress however slow the machine is.
+   */
+  private static void heldDownload(HttpTestServer server, LifelineClient client,
+      AtomicBoolean held, CountDownLatch release) {
     TransferListener slow = new TransferListener() {
       @Override
       public void progress(long done) {
         try {
-          Thread.sleep(120);
+          if (done >= 12 << 20) {
+            held.set(true);
+            release.await(120, TimeUnit.SECONDS);
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
