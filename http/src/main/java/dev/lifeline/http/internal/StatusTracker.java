@@ -25,6 +25,8 @@ import java.util.concurrent.atomic.LongAdder;
 final class StatusTracker implements ServerEventListener, HandshakeListener {
   static final int MAX_EVENTS = 50;
   static final int MAX_SAMPLES = 300;
+  /** Rows of sessions and of transfers in one document; the page shows the totals beside them. */
+  static final int MAX_ROWS = 100;
 
   private final Clock clock;
   private final LongAdder tlsFull = new LongAdder();
@@ -157,9 +159,17 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
     j.key("totals").open('{').field("resumes", resumes.sum())
         .field("disconnects", disconnects.sum()).field("replayedBytes", replayedBytes.sum())
         .close('}');
+    j.key("counts").open('{').field("sessions", sessions.size())
+        .field("connected", sessions.stream().filter(SessionInfo::connected).count())
+        .field("transfers", transfers.size()).close('}');
     synchronized (this) {
       j.key("sessions").open('[');
-      for (SessionInfo i : sessions) {
+      // Connected sessions first, then the most active; at most MAX_ROWS.
+      List<SessionInfo> shown = sessions.stream()
+          .sorted(java.util.Comparator.comparing(SessionInfo::connected).reversed()
+              .thenComparing(i -> -(i.stats().bytesSent() + i.stats().bytesReceived())))
+          .limit(MAX_ROWS).toList();
+      for (SessionInfo i : shown) {
         SessionStats st = i.stats();
         j.open('{').field("id", i.id()).field("identity", i.identity())
             .field("connected", i.connected()).field("remote", i.remoteAddress())
@@ -169,7 +179,7 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
       }
       j.close(']');
       j.key("transfers").open('[');
-      for (TransferProgress t : transfers) {
+      for (TransferProgress t : transfers.subList(0, Math.min(MAX_ROWS, transfers.size()))) {
         SessionInfo i = byId.get(t.sessionId());
         j.open('{').field("session", t.sessionId())
             .field("direction", t.direction().name().toLowerCase(Locale.ROOT))
