@@ -10,7 +10,7 @@ package dev.lifeline;
  * LifelineServer.Builder#http}.
  *
  * <pre>{@code
- * HttpFrontend http = HttpFrontend.builder().files(files).build();
+ * HttpService http = HttpFrontend.builder(files).build();
  * LifelineServer server = LifelineServer.builder().handler(files.handler()).http(http)...start();
  * }</pre>
  */
