@@ -3,6 +3,7 @@ package dev.lifeline.internal.session;
 import dev.lifeline.Authenticator;
 import dev.lifeline.ErrorCode;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionMovedException;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.CheckpointStore;
@@ -114,11 +115,47 @@ public final class ServerSessions {
           Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
     }
     SessionCore existing = live.get(resume.sessionId());
+    if (store.isShared()) {
+      // Another node may have resumed the session since this one held it: only the store knows.
+      return store.load(resume.sessionId())
+          .thenCompose(r -> dropIfMoved(existing, r))
+          .thenCompose(r -> admitResume(peer, identity, resume, r));
+    }
     CompletableFuture<Optional<SessionRecord>> found = existing != null
         ? CompletableFuture.completedFuture(
             Optional.of(((ServerPersistence) existing.persistence()).record()))
         : store.load(resume.sessionId());
     return found.thenCompose(r -> admitResume(peer, identity, resume, r));
+  }
+
+  /**
+   * With a shared store: keeps this node's copy of a session only while the stored record is
+   * still the one it wrote last (every resume anywhere replaces the token hashes); otherwise ends
+   * the copy, without deleting anything, and completes once its application callbacks ran.
+   */
+  private CompletableFuture<Optional<SessionRecord>> dropIfMoved(SessionCore existing,
+      Optional<SessionRecord> stored) {
+    if (existing == null) {
+      return CompletableFuture.completedFuture(stored);
+    }
+    byte[] mine = ((ServerPersistence) existing.persistence()).record().secret();
+    if (stored.isPresent() && java.util.Arrays.equals(mine, stored.get().secret())) {
+      return CompletableFuture.completedFuture(stored);
+    }
+    return drop(existing, stored.isPresent()
+        ? "resumed on another node since" : "removed from the store by another node")
+        .thenApply(v -> stored);
+  }
+
+  /** Ends this node's stale copy of a session that moved; completes after its onClosed ran. */
+  private CompletableFuture<Void> drop(SessionCore core, String why) {
+    log.info("session {} {}: dropping this node's copy", core.id(), why);
+    core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
+        new SessionMovedException("session " + core.id() + " " + why), true, false);
+    live.remove(core.id(), core);
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    core.runInOrder(() -> drained.complete(null));
+    return drained;
   }
 
   private CompletableFuture<Admission> admitResume(Authenticator.Peer peer, String identity,
@@ -151,6 +188,9 @@ public final class ServerSessions {
     SessionCore core = live.computeIfAbsent(id, k -> {
       SessionCore c = newCore(record);
       c.restore(id, record.checkpoint());
+      if (store.isShared()) {
+        ((ServerPersistence) c.persistence()).claimOnNextWrite();
+      }
       return c;
     });
     byte[] token = tokens.newToken();
@@ -168,9 +208,17 @@ public final class ServerSessions {
   }
 
   private SessionCore newCore(SessionRecord record) {
+    SessionCore[] core = new SessionCore[1];
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
-        (session, forget) -> live.remove(session.id(), session));
-    return new SessionCore(config, handler, persistence);
+        (session, forget) -> live.remove(session.id(), session),
+        taken -> {
+          SessionCore c = core[0];
+          if (c != null && !c.isClosed()) {
+            drop(c, "taken over by another node");
+          }
+        });
+    core[0] = new SessionCore(config, handler, persistence);
+    return core[0];
   }
 
   /**
@@ -184,7 +232,11 @@ public final class ServerSessions {
         touches.add(((ServerPersistence) s.persistence()).touch());
       }
     }
+    if (store.isShared()) {
+      touches.add(dropMovedSessions());
+    }
     return CompletableFuture.allOf(touches.toArray(new CompletableFuture<?>[0]))
+        .exceptionally(e -> null) // a failed touch must not stop the sweep
         .thenCompose(v -> store.sweepExpired())
         .thenApply(expired -> {
           for (String id : expired) {
@@ -203,6 +255,20 @@ public final class ServerSessions {
           }
           return expired;
         });
+  }
+
+  /**
+   * With a shared store: drops this node's copies of disconnected sessions that another node
+   * resumed or removed since, so they neither hold memory nor count against maxSessions.
+   */
+  private CompletableFuture<Void> dropMovedSessions() {
+    List<CompletableFuture<?>> checks = new ArrayList<>();
+    for (SessionCore s : live.values()) {
+      if (!s.isConnected() && s.id() != null) {
+        checks.add(store.load(s.id()).thenCompose(r -> dropIfMoved(s, r)));
+      }
+    }
+    return CompletableFuture.allOf(checks.toArray(new CompletableFuture<?>[0]));
   }
 
   /** Live sessions (connected or waiting for their client). */

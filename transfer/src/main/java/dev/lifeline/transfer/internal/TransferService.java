@@ -2,6 +2,7 @@ package dev.lifeline.transfer.internal;
 
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionMovedException;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
 import java.io.IOException;
@@ -111,7 +112,9 @@ public final class TransferService implements SessionHandler {
   @Override
   public void onClosed(Session session, Throwable cause) {
     Object t = transfers.remove(session.id());
-    if (t instanceof UploadReceiver up) {
+    if (t instanceof UploadReceiver up && cause instanceof SessionMovedException) {
+      up.release(); // another node continues the upload in the shared files directory
+    } else if (t instanceof UploadReceiver up) {
       up.discard();
     } else if (t instanceof DownloadSender d) {
       d.stop();

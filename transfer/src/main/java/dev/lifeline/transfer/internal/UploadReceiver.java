@@ -271,6 +271,12 @@ final class UploadReceiver {
     reply(TransferDescriptor.error(e.reason(), e.getMessage()));
   }
 
+  /** Stops writing and closes the partial file, leaving it for the node that continues. */
+  void release() {
+    failed = true;
+    closeQuietly();
+  }
+
   void discard() {
     closeQuietly();
     try {
