@@ -37,6 +37,13 @@ public final class TransferService implements SessionHandler {
     t.setDaemon(true);
     return t;
   });
+  // Retries of checkpoints the store could not take (e.g. a shared store briefly unreachable).
+  private final java.util.concurrent.ScheduledExecutorService retries =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lifeline-checkpoint-retry");
+        t.setDaemon(true);
+        return t;
+      });
   private final Map<String, Object> transfers = new ConcurrentHashMap<>();
   // Test seam: given the file size a write would reach, whether the disk is "full" for it.
   private volatile java.util.function.LongPredicate diskFull = size -> false;
@@ -165,6 +172,12 @@ public final class TransferService implements SessionHandler {
 
   Checksums checksums() {
     return checksums;
+  }
+
+  /** Runs {@code task} on the session's ordered thread after {@code millis}. */
+  void retryLater(Session session, Runnable task, long millis) {
+    retries.schedule(() -> session.runInOrder(task), millis,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   ExecutorService senders() {
