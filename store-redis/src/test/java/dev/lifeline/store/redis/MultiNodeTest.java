@@ -172,8 +172,11 @@ class MultiNodeTest {
       assertTrue(progress.get() - stalled <= 8 << 20,
           "no more than the replay buffers can run ahead without acknowledgements");
       redis.start();
-      assertTrue(b.store.load(id).join().orElseThrow().checkpoint().position() >= acked,
-          "the acknowledged checkpoint survived the SIGKILL of Redis");
+      long recovered = Awaitility.await("node b reconnected to Redis")
+          .atMost(Duration.ofSeconds(20)).ignoreExceptions()
+          .until(() -> b.store.load(id).join().orElseThrow().checkpoint().position(), p -> true);
+      assertTrue(recovered >= acked, "the acknowledged checkpoint " + acked
+          + " survived the SIGKILL of Redis (found " + recovered + ")");
       proxy.resetAll(); // and the client moves to the other node on top of it
       TransferResult r = up.get(120, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
