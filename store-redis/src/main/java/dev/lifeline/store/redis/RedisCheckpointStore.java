@@ -448,8 +448,8 @@ public final class RedisCheckpointStore implements CheckpointStore {
     }
 
     /**
-     * Whether to refuse a Redis that does not run with {@code appendonly yes} and {@code
-     * appendfsync always}; default {@code true}. Turn it off only when Redis forbids {@code CONFIG
+     * Whether to refuse a Redis that does not run with {@code appendonly yes}, {@code
+     * appendfsync always} and {@code maxmemory-policy noeviction}; default {@code true}. Turn it off only when Redis forbids {@code CONFIG
      * GET} and you made sure yourself, or when acknowledged checkpoints may be lost with Redis
      * (tests, or with {@link #waitForReplicas} as the only protection).
      */

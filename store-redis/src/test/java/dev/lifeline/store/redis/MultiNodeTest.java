@@ -31,6 +31,7 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -126,6 +127,7 @@ class MultiNodeTest {
   }
 
   @Test
+  @Timeout(180)
   void uploadMovesBetweenNodesAcrossCutsWithTlsResumedAndKeysRotating() throws Exception {
     Path src = randomFile("src.bin", 24 << 20);
     AtomicLong progress = new AtomicLong();
@@ -155,6 +157,7 @@ class MultiNodeTest {
   }
 
   @Test
+  @Timeout(180)
   void uploadSurvivesARedisRestartMidTransfer() throws Exception {
     Path src = randomFile("src.bin", 16 << 20);
     AtomicLong progress = new AtomicLong();

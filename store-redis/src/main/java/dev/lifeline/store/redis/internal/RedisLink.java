@@ -43,8 +43,8 @@ import reactor.core.Disposable;
  * budget, applies the durability setting before a write counts as done, and completes every
  * future on its own thread ({@code lifeline-redis-ack}), never on Lettuce's I/O thread.
  *
- * <p>Durability: with {@code requireFsyncAlways} the server must report {@code appendonly yes}
- * and {@code appendfsync always}, checked when connecting and again after every reconnect (Redis
+ * <p>Durability: with {@code requireFsyncAlways} the server must report {@code appendonly yes},
+ * {@code appendfsync always} and {@code maxmemory-policy noeviction}, checked when connecting and again after every reconnect (Redis
  * then fsyncs its AOF before it answers a write); with {@code replicas > 0} every write is
  * followed by {@code WAIT replicas timeout} and counts only if enough replicas confirmed it.
  */
@@ -213,7 +213,7 @@ public final class RedisLink implements AutoCloseable {
     if (!settings.requireFsyncAlways()) {
       return CompletableFuture.completedFuture(null);
     }
-    return redis.configGet("appendonly", "appendfsync").toCompletableFuture()
+    return redis.configGet("appendonly", "appendfsync", "maxmemory-policy").toCompletableFuture()
         .handle((Map<String, String> config, Throwable e) -> {
           if (e != null) {
             throw new CompletionException(new StoreException("cannot check the persistence "
@@ -228,6 +228,12 @@ public final class RedisLink implements AutoCloseable {
                 + " runs with appendonly " + aof + ", appendfsync " + fsync
                 + " (expected: appendonly yes, appendfsync always, so that an acknowledged "
                 + "checkpoint survives a Redis crash; see docs/deployment.md)"));
+          }
+          String eviction = config.get("maxmemory-policy");
+          if (eviction != null && !"noeviction".equals(eviction)) {
+            throw new CompletionException(new StoreException("Redis at " + server
+                + " runs with maxmemory-policy " + eviction + " (expected: noeviction; an "
+                + "evicting Redis silently drops sessions when memory runs short)"));
           }
           return null;
         });
