@@ -35,16 +35,6 @@ public final class Claims {
     }
   }
 
-  /** Records a claim unless a newer one (from a later claim by this node) is already held. */
-  public void heldAtLeast(String id, long epoch) {
-    synchronized (epochs) {
-      Long cur = epochs.get(id);
-      if (cur == null || cur == LOST || cur < epoch) {
-        epochs.put(id, epoch);
-      }
-    }
-  }
-
   public void lost(String id) {
     synchronized (epochs) {
       epochs.put(id, LOST);
