@@ -39,6 +39,9 @@ public final class ServerSessions {
   private final RefusalLimiter limiter;
   private final Authenticator authenticator;
   private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
+  // Sessions whose stale copy is being dropped: a resume of the same id on this node waits until
+  // the copy's application callbacks (onClosed) ran, so they cannot touch the new copy's state.
+  private final Map<String, CompletableFuture<Void>> draining = new ConcurrentHashMap<>();
   // guarded by itself; ids removed by expiry, to answer EXPIRED rather than UNKNOWN
   private final Map<String, Boolean> tombstones = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
@@ -117,7 +120,8 @@ public final class ServerSessions {
     SessionCore existing = live.get(resume.sessionId());
     if (store.isShared()) {
       // Another node may have resumed the session since this one held it: only the store knows.
-      return store.load(resume.sessionId())
+      return draining.getOrDefault(resume.sessionId(), CompletableFuture.completedFuture(null))
+          .thenCompose(v -> store.load(resume.sessionId()))
           .thenCompose(r -> dropIfMoved(existing, r))
           .thenCompose(r -> admitResume(peer, identity, resume, r));
     }
@@ -138,6 +142,10 @@ public final class ServerSessions {
     if (existing == null) {
       return CompletableFuture.completedFuture(stored);
     }
+    if (existing.isClosed()) { // dropped meanwhile (a refused write): wait for its callbacks
+      return draining.getOrDefault(existing.id(), CompletableFuture.completedFuture(null))
+          .thenApply(v -> stored);
+    }
     byte[] mine = ((ServerPersistence) existing.persistence()).record().secret();
     if (stored.isPresent() && java.util.Arrays.equals(mine, stored.get().secret())) {
       return CompletableFuture.completedFuture(stored);
@@ -150,11 +158,16 @@ public final class ServerSessions {
   /** Ends this node's stale copy of a session that moved; completes after its onClosed ran. */
   private CompletableFuture<Void> drop(SessionCore core, String why) {
     log.info("session {} {}: dropping this node's copy", core.id(), why);
-    core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
-        new SessionMovedException("session " + core.id() + " " + why), true, false);
-    live.remove(core.id(), core);
+    String id = core.id();
     CompletableFuture<Void> drained = new CompletableFuture<>();
-    core.runInOrder(() -> drained.complete(null));
+    draining.put(id, drained);
+    core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
+        new SessionMovedException("session " + id + " " + why), true, false);
+    live.remove(id, core);
+    core.runInOrder(() -> {
+      draining.remove(id, drained);
+      drained.complete(null);
+    });
     return drained;
   }
 

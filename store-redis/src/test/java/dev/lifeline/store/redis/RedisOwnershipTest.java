@@ -71,7 +71,7 @@ class RedisOwnershipTest {
         "node a's refused commit left no trace");
 
     b.commit("s", Checkpoint.of(7, new byte[] {7})).join();
-    b.put(b.load("s").join().orElseThrow().withSecret(new byte[] {2}, 1)).join();
+    b.put(b.load("s").join().orElseThrow().withSecret(new byte[] {2}, System.currentTimeMillis())).join();
     assertEquals(7, a.load("s").join().orElseThrow().checkpoint().position());
 
     a.claim(a.load("s").join().orElseThrow()).join(); // the client came back to node a
