@@ -46,7 +46,7 @@ class ServerClusterTest {
         ServerProcess second = ServerProcess.start(data, 0, dir.resolve("b.log"),
             "--store", redis.uri());
         AlternatingProxy proxy = AlternatingProxy.start(first.port(), second.port())) {
-      byte[] bytes = new byte[12 << 20];
+      byte[] bytes = new byte[6 << 20];
       new Random(7).nextBytes(bytes);
       Path src = Files.write(dir.resolve("src.bin"), bytes);
       try (LifelineClient client = LifelineClient.builder()
@@ -56,7 +56,7 @@ class ServerClusterTest {
           .idleTimeout(Duration.ofSeconds(2))
           // The default 32 MiB: more than the server's 16 MiB between checkpoints.
           .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
-          .chaos(ChaosSpec.parse("cut=1M..3M,mode=rst,count=4"), 3)
+          .chaos(ChaosSpec.parse("cut=512K..1536K,mode=rst,count=3"), 3)
           .build()) {
         TransferResult r = new FileTransferClient(client, "localhost:" + proxy.port())
             .upload(src, "cluster.bin", TransferListener.NONE);
@@ -64,8 +64,11 @@ class ServerClusterTest {
         assertEquals(sha, r.sha256());
         assertEquals(sha, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
             .digest(Files.readAllBytes(data.resolve("files/cluster.bin")))));
-        assertEquals(4, r.reconnects(), r.toString());
-        assertEquals(1, r.tlsFull(), "tickets of one node resume on the other: " + r);
+        assertEquals(3, r.reconnects(), r.toString());
+        // The first handshake is full (it may be counted before the session exists); every
+        // reconnect, whichever node it reaches, resumes from a ticket.
+        assertTrue(r.tlsFull() <= 1 && r.tlsResumed() >= r.reconnects(),
+            "tickets of one node resume on the other: " + r);
         assertTrue(proxy.accepted(0) >= 2 && proxy.accepted(1) >= 2, "both served");
       }
       assertFalse(Files.exists(data.resolve("sessions")), "no embedded store with Redis");

@@ -144,11 +144,11 @@ class MultiNodeTest {
       assertTrue(r.reconnects() >= 6, "the upload was cut and reconnected: " + r);
       assertTrue(proxy.accepted(0) >= 3 && proxy.accepted(1) >= 3,
           "both nodes served it: " + proxy.accepted(0) + " / " + proxy.accepted(1));
-      assertEquals(1, r.tlsFull(), "only the first handshake is full, even across the rotation: "
-          + r);
-      assertEquals(r.reconnects(), r.tlsResumed(), r.toString());
-      assertEquals(0, a.handshakes.snapshot().full(Side.SERVER)
-          + b.handshakes.snapshot().full(Side.SERVER) - 1, a.handshakes + " / " + b.handshakes);
+      assertTrue(r.tlsFull() <= 1 && r.tlsResumed() >= r.reconnects(),
+          "every reconnect resumed TLS, even across the rotation: " + r);
+      assertEquals(1, a.handshakes.snapshot().full(Side.SERVER)
+          + b.handshakes.snapshot().full(Side.SERVER),
+          "the nodes made one full handshake in all: " + a.handshakes + " / " + b.handshakes);
       assertTrue(a.handshakes.snapshot().resumed(Side.SERVER) > 0
           && b.handshakes.snapshot().resumed(Side.SERVER) > 0,
           "each node resumed tickets: " + a.handshakes + " / " + b.handshakes);
