@@ -58,7 +58,7 @@ class MultiNodeTest {
       store = RedisCheckpointStore.builder(redis.uri())
           .nodeId(name)
           .ttl(Duration.ofHours(1))
-          .timeout(Duration.ofSeconds(2))
+          .timeout(Duration.ofSeconds(5))
           .retryFor(Duration.ofSeconds(1))
           .ticketKeyRefresh(Duration.ofMillis(200))
           .build();

@@ -42,7 +42,7 @@ class RedisOwnershipTest {
 
   RedisCheckpointStore node(String name) throws StoreException {
     return RedisCheckpointStore.builder(redis.uri()).nodeId(name)
-        .timeout(Duration.ofSeconds(2)).retryFor(Duration.ofMillis(500)).build();
+        .timeout(Duration.ofSeconds(5)).retryFor(Duration.ofMillis(500)).build();
   }
 
   static SessionRecord record(String id) {

@@ -118,12 +118,23 @@ public final class RedisLink implements AutoCloseable {
         .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
         .timeoutOptions(TimeoutOptions.enabled(settings.timeout()))
         .build());
-    StatefulRedisConnection<byte[], byte[]> connection;
-    try {
-      connection = client.connect(ByteArrayCodec.INSTANCE);
-    } catch (RuntimeException e) {
-      shutdown(client, resources);
-      throw new StoreException("cannot connect to Redis at " + server + ": " + rootMessage(e), e);
+    StatefulRedisConnection<byte[], byte[]> connection = null;
+    long deadline = System.nanoTime() + settings.retryFor().toNanos();
+    for (int attempt = 1; connection == null; attempt++) {
+      try {
+        connection = client.connect(ByteArrayCodec.INSTANCE);
+      } catch (RuntimeException e) {
+        // A refused connection fails at once; a slow handshake (an overloaded Redis or host)
+        // is tried again within retryFor.
+        boolean slow = hasCause(e, RedisCommandTimeoutException.class);
+        if (!slow || System.nanoTime() > deadline) {
+          shutdown(client, resources);
+          throw new StoreException("cannot connect to Redis at " + server + ": "
+              + rootMessage(e), e);
+        }
+        log.info("connecting to Redis at {} timed out (attempt {}), trying again", server,
+            attempt);
+      }
     }
     RedisLink link = new RedisLink(server, settings, resources, client, connection);
     try {
@@ -337,6 +348,15 @@ public final class RedisLink implements AutoCloseable {
       log.debug("shutting down Redis client", e);
     }
     resources.shutdown(0, 2, TimeUnit.SECONDS);
+  }
+
+  private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   static Throwable unwrap(Throwable e) {
