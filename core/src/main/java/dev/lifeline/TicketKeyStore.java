@@ -1,6 +1,7 @@
 package dev.lifeline;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -27,6 +28,36 @@ public interface TicketKeyStore {
 
   /** Replaces the saved ring with {@code ring} (newest first, never empty). */
   void save(List<TicketKey> ring) throws IOException;
+
+  /**
+   * How often a server re-reads the ring to pick up keys that other servers added; {@link
+   * Duration#ZERO} (the default) for a store that only this server writes.
+   *
+   * <p>A store shared by several servers returns a positive interval. Each server then re-reads
+   * the ring that often, rotates through {@link #replace} so that only one server adds a key,
+   * and treats a new key as decrypt-only until three intervals after its creation, when every
+   * server has read it: only then does it encrypt with it. So a rotation never sends a client to
+   * a server that cannot decrypt its ticket.
+   */
+  default Duration refreshInterval() {
+    return Duration.ZERO;
+  }
+
+  /**
+   * Saves {@code ring} only if the saved ring still equals {@code expected} (empty: nothing
+   * saved); returns whether it did. The default compares and saves under this object's lock,
+   * which is atomic within one process only; a shared store overrides it with an atomic
+   * operation of its own.
+   */
+  default boolean replace(List<TicketKey> expected, List<TicketKey> ring) throws IOException {
+    synchronized (this) {
+      if (!load().equals(expected)) {
+        return false;
+      }
+      save(ring);
+      return true;
+    }
+  }
 
   /**
    * A store that keeps the ring in memory only: tickets survive a key rotation but not a restart.

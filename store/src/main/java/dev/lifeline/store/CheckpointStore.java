@@ -57,6 +57,27 @@ public interface CheckpointStore extends AutoCloseable {
   /** Removes every record whose time to live has passed and returns their ids. */
   CompletableFuture<List<String>> sweepExpired();
 
+  /**
+   * Stores {@code record} and takes the session for this process: from now on writes to it from
+   * any other process that had taken it before fail with {@link SessionTakenException}, so two
+   * server nodes never write the same session at once. A server calls it when a session resumes
+   * on it after being loaded from the store.
+   *
+   * <p>The default, for a store only one process uses, is {@link #put}.
+   */
+  default CompletableFuture<Void> claim(SessionRecord record) {
+    return put(record);
+  }
+
+  /**
+   * Whether several processes use this store at once (server nodes behind a load balancer), so a
+   * session may move to another process at any time. A server then reads a session from the store
+   * on every resume instead of trusting its own copy. Default {@code false}.
+   */
+  default boolean isShared() {
+    return false;
+  }
+
   /** Flushes pending work and releases files, locks and connections. Idempotent. */
   @Override
   void close();

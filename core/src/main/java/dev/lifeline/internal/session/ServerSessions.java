@@ -5,6 +5,7 @@ import dev.lifeline.ErrorCode;
 import dev.lifeline.ServerEventListener;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionInfo;
+import dev.lifeline.SessionMovedException;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.CheckpointStore;
@@ -41,6 +42,9 @@ public final class ServerSessions {
   private final Authenticator authenticator;
   private final ServerEventListener events;
   private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
+  // Sessions whose stale copy is being dropped: a resume of the same id on this node waits until
+  // the copy's application callbacks (onClosed) ran, so they cannot touch the new copy's state.
+  private final Map<String, CompletableFuture<Void>> draining = new ConcurrentHashMap<>();
   // guarded by itself; ids removed by expiry, to answer EXPIRED rather than UNKNOWN
   private final Map<String, Boolean> tombstones = new LinkedHashMap<>(16, 0.75f, false) {
     @Override
@@ -124,11 +128,57 @@ public final class ServerSessions {
           Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
     }
     SessionCore existing = live.get(resume.sessionId());
+    if (store.isShared()) {
+      // Another node may have resumed the session since this one held it: only the store knows.
+      return draining.getOrDefault(resume.sessionId(), CompletableFuture.completedFuture(null))
+          .thenCompose(v -> store.load(resume.sessionId()))
+          .thenCompose(r -> dropIfMoved(existing, r))
+          .thenCompose(r -> admitResume(peer, identity, resume, r));
+    }
     CompletableFuture<Optional<SessionRecord>> found = existing != null
         ? CompletableFuture.completedFuture(
             Optional.of(((ServerPersistence) existing.persistence()).record()))
         : store.load(resume.sessionId());
     return found.thenCompose(r -> admitResume(peer, identity, resume, r));
+  }
+
+  /**
+   * With a shared store: keeps this node's copy of a session only while the stored record is
+   * still the one it wrote last (every resume anywhere replaces the token hashes); otherwise ends
+   * the copy, without deleting anything, and completes once its application callbacks ran.
+   */
+  private CompletableFuture<Optional<SessionRecord>> dropIfMoved(SessionCore existing,
+      Optional<SessionRecord> stored) {
+    if (existing == null) {
+      return CompletableFuture.completedFuture(stored);
+    }
+    if (existing.isClosed()) { // dropped meanwhile (a refused write): wait for its callbacks
+      return draining.getOrDefault(existing.id(), CompletableFuture.completedFuture(null))
+          .thenApply(v -> stored);
+    }
+    byte[] mine = ((ServerPersistence) existing.persistence()).record().secret();
+    if (stored.isPresent() && java.util.Arrays.equals(mine, stored.get().secret())) {
+      return CompletableFuture.completedFuture(stored);
+    }
+    return drop(existing, stored.isPresent()
+        ? "resumed on another node since" : "removed from the store by another node")
+        .thenApply(v -> stored);
+  }
+
+  /** Ends this node's stale copy of a session that moved; completes after its onClosed ran. */
+  private CompletableFuture<Void> drop(SessionCore core, String why) {
+    log.info("session {} {}: dropping this node's copy", core.id(), why);
+    String id = core.id();
+    CompletableFuture<Void> drained = new CompletableFuture<>();
+    draining.put(id, drained);
+    core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
+        new SessionMovedException("session " + id + " " + why), true, false);
+    live.remove(id, core);
+    core.runInOrder(() -> {
+      draining.remove(id, drained);
+      drained.complete(null);
+    });
+    return drained;
   }
 
   private CompletableFuture<Admission> admitResume(Authenticator.Peer peer, String identity,
@@ -161,6 +211,9 @@ public final class ServerSessions {
     SessionCore core = live.computeIfAbsent(id, k -> {
       SessionCore c = newCore(record);
       c.restore(id, record.checkpoint());
+      if (store.isShared()) {
+        ((ServerPersistence) c.persistence()).claimOnNextWrite();
+      }
       return c;
     });
     byte[] token = tokens.newToken();
@@ -178,13 +231,21 @@ public final class ServerSessions {
   }
 
   private SessionCore newCore(SessionRecord record) {
+    SessionCore[] core = new SessionCore[1];
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
         (session, forget) -> {
           if (live.remove(session.id(), session)) {
             events.sessionClosed(session.id());
           }
-        }, events);
-    return new SessionCore(config, handler, persistence);
+        }, events,
+        taken -> {
+          SessionCore c = core[0];
+          if (c != null && !c.isClosed()) {
+            drop(c, "taken over by another node");
+          }
+        });
+    core[0] = new SessionCore(config, handler, persistence);
+    return core[0];
   }
 
   /**
@@ -198,7 +259,11 @@ public final class ServerSessions {
         touches.add(((ServerPersistence) s.persistence()).touch());
       }
     }
+    if (store.isShared()) {
+      touches.add(dropMovedSessions());
+    }
     return CompletableFuture.allOf(touches.toArray(new CompletableFuture<?>[0]))
+        .exceptionally(e -> null) // a failed touch must not stop the sweep
         .thenCompose(v -> store.sweepExpired())
         .thenApply(expired -> {
           for (String id : expired) {
@@ -217,6 +282,20 @@ public final class ServerSessions {
           }
           return expired;
         });
+  }
+
+  /**
+   * With a shared store: drops this node's copies of disconnected sessions that another node
+   * resumed or removed since, so they neither hold memory nor count against maxSessions.
+   */
+  private CompletableFuture<Void> dropMovedSessions() {
+    List<CompletableFuture<?>> checks = new ArrayList<>();
+    for (SessionCore s : live.values()) {
+      if (!s.isConnected() && s.id() != null) {
+        checks.add(store.load(s.id()).thenCompose(r -> dropIfMoved(s, r)));
+      }
+    }
+    return CompletableFuture.allOf(checks.toArray(new CompletableFuture<?>[0]));
   }
 
   /** Live sessions (connected or waiting for their client). */

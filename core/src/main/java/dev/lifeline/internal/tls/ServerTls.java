@@ -190,6 +190,11 @@ public final class ServerTls implements AutoCloseable {
     }
   }
 
+  /** The key new tickets are encrypted with; null with the JDK provider. */
+  TicketKey encryptingTicketKey() {
+    return ring == null ? null : ring.encryptingKey();
+  }
+
   /** The current ring, newest first; empty with the JDK provider. */
   List<TicketKey> ticketKeys() {
     return ring == null ? List.of() : ring.keys();
@@ -208,6 +213,11 @@ public final class ServerTls implements AutoCloseable {
       return;
     }
     long delay = Math.max(minimumDelayMillis, ring.untilNextRotation().toMillis());
+    if (ring.shared()) {
+      // A shared ring is re-read every refresh interval: keys other nodes added, and the moment
+      // a pending key becomes the encrypting one.
+      delay = Math.min(delay, refreshMillis());
+    }
     rotation.schedule(this::rotateWhenDue, delay, TimeUnit.MILLISECONDS);
   }
 
@@ -218,11 +228,15 @@ public final class ServerTls implements AutoCloseable {
         log.info("rotated TLS ticket keys; {} keys in the ring", ring.keys().size());
       }
     } catch (IOException | RuntimeException e) {
-      log.warn("cannot rotate TLS ticket keys ({}); keeping the current ring, retrying in 1 min",
-          e.toString());
-      retry = ROTATION_RETRY_MILLIS;
+      retry = ring.shared() ? refreshMillis() : ROTATION_RETRY_MILLIS;
+      log.warn("cannot rotate or re-read TLS ticket keys ({}); keeping the current ring, "
+          + "retrying in {} ms", e.toString(), retry);
     }
     scheduleRotation(Math.max(retry, 1));
+  }
+
+  private long refreshMillis() {
+    return Math.max(1, config.ticketKeyStore().refreshInterval().toMillis());
   }
 
   /**

@@ -3,11 +3,13 @@ package dev.lifeline.demo.server;
 import dev.lifeline.FileTicketKeyStore;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
+import dev.lifeline.TicketKeyStore;
 import dev.lifeline.demo.common.DemoStores;
 import dev.lifeline.demo.common.Units;
 import dev.lifeline.http.Access;
 import dev.lifeline.http.HttpFrontend;
 import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.redis.RedisCheckpointStore;
 import dev.lifeline.transfer.FileTransferServer;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,22 +25,27 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * DATA_DIR/tls/       development CA and server certificate (or the ticket keys for --cert/--key)
- * DATA_DIR/sessions/  the embedded checkpoint store
+ * DATA_DIR/sessions/  the embedded checkpoint store (not with --store redis://...)
  * DATA_DIR/files/     complete uploads; DATA_DIR/files/.partial/ uploads in progress
  * </pre>
  *
  * <p>The same port serves HTTPS to browsers and curl (ALPN {@code http/1.1} or none): complete
  * files at {@code /files/NAME}, the status page at {@code /} and {@code /metrics}.
  *
+ * <p>With {@code --store redis://HOST:PORT} sessions and TLS ticket keys live in Redis instead, and
+ * several servers may share one data directory (certificates and files): a client resumes on any
+ * of them.
+ *
  * <p>Closing it stops the server before the store, so every checkpoint the server acknowledged
- * is on disk when the process exits.
+ * is durable when the process exits.
  */
 final class DemoServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DemoServer.class);
 
   /** What {@link ServerMain} parsed; validated there. */
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
-      Duration idleTimeout, long maxFileSize, Duration sessionTtl, Access statusAccess) {}
+      Duration idleTimeout, long maxFileSize, Duration sessionTtl, Access statusAccess,
+      Optional<String> redis) {}
 
   private final CheckpointStore store;
   private final LifelineServer server;
@@ -57,12 +64,22 @@ final class DemoServer implements AutoCloseable {
   static DemoServer start(Settings s) throws IOException {
     Path dataDir = s.dataDir().toAbsolutePath();
     createDirectory(dataDir, "--data-dir");
-    ServerTlsConfig tls = tlsConfig(s, dataDir);
     FileTransferServer files = FileTransferServer.builder(dataDir.resolve("files"))
         .maxFileSize(s.maxFileSize())
         .build();
-    CheckpointStore store = DemoStores.open(dataDir.resolve("sessions"), s.sessionTtl());
+    CheckpointStore store;
+    TicketKeyStore ticketKeys = null;
+    if (s.redis().isPresent()) {
+      RedisCheckpointStore redis = RedisCheckpointStore.builder(s.redis().get())
+          .ttl(s.sessionTtl())
+          .build();
+      store = redis;
+      ticketKeys = redis.ticketKeyStore();
+    } else {
+      store = DemoStores.open(dataDir.resolve("sessions"), s.sessionTtl());
+    }
     try {
+      ServerTlsConfig tls = tlsConfig(s, dataDir, ticketKeys);
       LifelineServer server = LifelineServer.builder()
           .host(s.host())
           .port(s.port())
@@ -91,7 +108,9 @@ final class DemoServer implements AutoCloseable {
     }
   }
 
-  private static ServerTlsConfig tlsConfig(Settings s, Path dataDir) throws IOException {
+  /** {@code ticketKeys}: the shared ring, or null for the file under DATA_DIR/tls. */
+  private static ServerTlsConfig tlsConfig(Settings s, Path dataDir, TicketKeyStore ticketKeys)
+      throws IOException {
     Path tlsDir = dataDir.resolve("tls");
     ServerTlsConfig.Builder b = ServerTlsConfig.builder();
     if (s.cert().isPresent()) {
@@ -103,6 +122,9 @@ final class DemoServer implements AutoCloseable {
           .ticketKeyStore(new FileTicketKeyStore(tlsDir.resolve("ticket-keys")));
     } else {
       b.developmentCertificates(tlsDir);
+    }
+    if (ticketKeys != null) {
+      b.ticketKeyStore(ticketKeys); // every node encrypts tickets the others can decrypt
     }
     return b.build();
   }

@@ -31,7 +31,7 @@ import picocli.CommandLine.Spec;
     exitCodeList = {
         "0:stopped normally (143 after SIGTERM, 130 after Ctrl-C: also clean)",
         "1:unexpected error (a bug; run with -v)",
-        "2:bad arguments, or --store redis://... (not supported yet)",
+        "2:bad arguments",
         "3:cannot start: certificate, key, data directory, store or port unusable"})
 public final class ServerMain implements Callable<Integer> {
   /** Startup failed for a reason outside the command line syntax; the message names it. */
@@ -66,7 +66,9 @@ public final class ServerMain implements Callable<Integer> {
 
   @Option(names = "--store", defaultValue = "file", paramLabel = "STORE",
       description = "'file' (default): the embedded crash-safe store under DIR/sessions. "
-          + "redis://HOST:PORT is planned.")
+          + "redis://HOST:PORT (or rediss://, redis://:PASSWORD@HOST:PORT): a Redis shared "
+          + "by several servers with the same DIR; it must run with appendonly yes and "
+          + "appendfsync always.")
   String store;
 
   @Option(names = "--max-file-size", defaultValue = "10G", paramLabel = "SIZE",
@@ -142,11 +144,7 @@ public final class ServerMain implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw Cli.usageError(spec, "--port: " + port + " (expected: 0..65535)");
     }
-    if (store.startsWith("redis://")) {
-      throw Cli.usageError(spec, "--store " + store + ": the Redis store is not supported yet "
-          + "(issue 7; expected: file)");
-    }
-    if (!store.equals("file")) {
+    if (!store.equals("file") && !store.startsWith("redis://") && !store.startsWith("rediss://")) {
       throw Cli.usageError(spec, "--store: '" + store + "' (expected: file or redis://HOST:PORT)");
     }
     if (maxFileSize < 1) {
@@ -162,6 +160,7 @@ public final class ServerMain implements Callable<Integer> {
           + "' (expected: loopback, certificate, any or none)");
     };
     return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
-        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, access);
+        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, access,
+        store.equals("file") ? Optional.empty() : Optional.of(store));
   }
 }

@@ -94,9 +94,7 @@ class ServerArgumentsTest {
   }
 
   @Test
-  void redisStoreIsNotSupportedYet() {
-    assertOneLineError(run(withBase("--store", "redis://127.0.0.1:6379")), 2,
-        "redis://127.0.0.1:6379", "not supported yet");
+  void unknownStoreIsRefused() {
     assertOneLineError(run(withBase("--store", "mapdb")), 2, "'mapdb'",
         "file or redis://HOST:PORT");
   }

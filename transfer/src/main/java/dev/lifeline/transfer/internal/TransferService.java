@@ -2,6 +2,7 @@ package dev.lifeline.transfer.internal;
 
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionMovedException;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
 import java.io.IOException;
@@ -36,6 +37,13 @@ public final class TransferService implements SessionHandler {
     t.setDaemon(true);
     return t;
   });
+  // Retries of checkpoints the store could not take (e.g. a shared store briefly unreachable).
+  private final java.util.concurrent.ScheduledExecutorService retries =
+      Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "lifeline-checkpoint-retry");
+        t.setDaemon(true);
+        return t;
+      });
   private final Map<String, Object> transfers = new ConcurrentHashMap<>();
   // Test seam: given the file size a write would reach, whether the disk is "full" for it.
   private volatile java.util.function.LongPredicate diskFull = size -> false;
@@ -111,7 +119,9 @@ public final class TransferService implements SessionHandler {
   @Override
   public void onClosed(Session session, Throwable cause) {
     Object t = transfers.remove(session.id());
-    if (t instanceof UploadReceiver up) {
+    if (t instanceof UploadReceiver up && cause instanceof SessionMovedException) {
+      up.release(); // another node continues the upload in the shared files directory
+    } else if (t instanceof UploadReceiver up) {
       up.discard();
     } else if (t instanceof DownloadSender d) {
       d.stop();
@@ -175,6 +185,12 @@ public final class TransferService implements SessionHandler {
 
   Checksums checksums() {
     return checksums;
+  }
+
+  /** Runs {@code task} on the session's ordered thread after {@code millis}. */
+  void retryLater(Session session, Runnable task, long millis) {
+    retries.schedule(() -> session.runInOrder(task), millis,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   ExecutorService senders() {

@@ -41,6 +41,7 @@ final class UploadReceiver {
   private long lastCheckpointNanos;
   private boolean failed;
   private volatile boolean done;
+  private long checkpoints; // generation of the last checkpoint started
 
   UploadReceiver(Session session, TransferService service) {
     this.session = session;
@@ -218,11 +219,34 @@ final class UploadReceiver {
   private void checkpoint(long seq) {
     sinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
-    session.checkpoint(seq, state(Hashing.peek(digest), NO_SHA).encode())
-        .exceptionally(e -> {
-          log.warn("session {}: checkpoint not stored: {}", session.id(), e.toString());
-          return null;
-        });
+    commit(seq, state(Hashing.peek(digest), NO_SHA).encode(), ++checkpoints);
+  }
+
+  /**
+   * Commits a checkpoint; if the store could not take it, tries again every second until it does
+   * or a later checkpoint replaces it. Without that, a client whose replay buffer is full of
+   * unacknowledged data would wait for an acknowledgement that nothing triggers any more.
+   */
+  private void commit(long seq, byte[] state, long generation) {
+    session.checkpoint(seq, state).exceptionally(e -> {
+      Throwable cause = e instanceof java.util.concurrent.CompletionException
+          && e.getCause() != null ? e.getCause() : e;
+      boolean retry = cause instanceof dev.lifeline.store.StoreException
+          && !(cause instanceof dev.lifeline.store.SessionTakenException)
+          && !(cause instanceof dev.lifeline.store.UnknownSessionException)
+          && !session.closeFuture().isDone();
+      log.warn("session {}: checkpoint not stored{}: {}", session.id(),
+          retry ? " (retrying in 1 s)" : "", cause.toString());
+      if (retry) {
+        service.retryLater(session, () -> {
+          if (generation == checkpoints && !failed && file != null
+              && !session.closeFuture().isDone()) {
+            commit(seq, state, generation);
+          }
+        }, 1000);
+      }
+      return null;
+    });
   }
 
   private TransferState state(byte[] prefixSha, byte[] fileSha) {
@@ -277,6 +301,12 @@ final class UploadReceiver {
     failed = true;
     log.info("session {}: upload refused: {}", session.id(), e.getMessage());
     reply(TransferDescriptor.error(e.reason(), e.getMessage()));
+  }
+
+  /** Stops writing and closes the partial file, leaving it for the node that continues. */
+  void release() {
+    failed = true;
+    closeQuietly();
   }
 
   void discard() {

@@ -1,0 +1,220 @@
+package dev.lifeline.store.redis;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifeline.ChaosSpec;
+import dev.lifeline.ClientTlsConfig;
+import dev.lifeline.HandshakeEvent.Side;
+import dev.lifeline.HandshakeStats;
+import dev.lifeline.LifelineClient;
+import dev.lifeline.LifelineServer;
+import dev.lifeline.ServerTlsConfig;
+import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.store.redis.testing.AlternatingProxy;
+import dev.lifeline.store.redis.testing.RedisServer;
+import dev.lifeline.transfer.FileTransferClient;
+import dev.lifeline.transfer.FileTransferServer;
+import dev.lifeline.transfer.TransferListener;
+import dev.lifeline.transfer.TransferResult;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two server nodes sharing one real Redis and one files directory, behind a proxy that sends every
+ * new connection to the other node: an upload cut several times moves between the nodes, resumes
+ * TLS with the shared ticket keys and its session from the shared store, and completes intact;
+ * also while the ticket keys rotate and while Redis restarts.
+ */
+class MultiNodeTest {
+  @TempDir Path dir;
+
+  RedisServer redis;
+  Node a;
+  Node b;
+  AlternatingProxy proxy;
+
+  /** One server node: its own store connection, its own server, the shared files directory. */
+  final class Node implements AutoCloseable {
+    final RedisCheckpointStore store;
+    final LifelineServer server;
+    final HandshakeStats handshakes = new HandshakeStats();
+
+    Node(String name) throws IOException {
+      store = RedisCheckpointStore.builder(redis.uri())
+          .nodeId(name)
+          .ttl(Duration.ofHours(1))
+          .timeout(Duration.ofSeconds(5))
+          .retryFor(Duration.ofSeconds(1))
+          .ticketKeyRefresh(Duration.ofMillis(200))
+          .build();
+      FileTransferServer files = FileTransferServer.builder(dir.resolve("files"))
+          .checkpointEvery(256 << 10, Duration.ofMillis(100))
+          .build();
+      server = LifelineServer.builder()
+          .tls(ServerTlsConfig.builder()
+              .developmentCertificates(dir.resolve("tls"))
+              .ticketKeyStore(store.ticketKeyStore())
+              .build())
+          .store(store)
+          .handler(files.handler())
+          .onSessionExpired(files::sessionExpired)
+          .handshakeListener(handshakes)
+          .idleTimeout(Duration.ofSeconds(2))
+          .sweepInterval(Duration.ofSeconds(1))
+          .start();
+      assertTrue(server.tlsProvider().startsWith("OpenSSL"),
+          "tickets are shared through the ring only with the OpenSSL provider: "
+              + server.tlsProvider());
+    }
+
+    @Override
+    public void close() {
+      server.close();
+      store.close();
+    }
+  }
+
+  @BeforeEach
+  void start() throws IOException {
+    redis = RedisServer.start(dir.resolve("redis"));
+    a = new Node("node-a");
+    b = new Node("node-b");
+    proxy = AlternatingProxy.start(a.server.port(), b.server.port());
+  }
+
+  @AfterEach
+  void stop() {
+    if (proxy != null) {
+      proxy.close();
+    }
+    for (Node n : new Node[] {a, b}) {
+      if (n != null) {
+        n.close();
+      }
+    }
+    if (redis != null) {
+      redis.close();
+    }
+  }
+
+  LifelineClient client(String chaos) throws IOException {
+    LifelineClient.Builder builder = LifelineClient.builder()
+        .server("localhost", proxy.port())
+        .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
+        .store(InMemoryCheckpointStore.builder().build())
+        .idleTimeout(Duration.ofSeconds(2))
+        .replayBufferBytes(4 << 20)
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60));
+    if (chaos != null) {
+      builder.chaos(ChaosSpec.parse(chaos), 11);
+    }
+    return builder.build();
+  }
+
+  @Test
+  @Timeout(180)
+  void uploadMovesBetweenNodesAcrossCutsWithTlsResumedAndKeysRotating() throws Exception {
+    Path src = randomFile("src.bin", 24 << 20);
+    AtomicLong progress = new AtomicLong();
+    try (LifelineClient client = client("cut=1M..3M,mode=rst,count=8")) {
+      FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
+      CompletableFuture<TransferResult> up = inBackground(t, src, "moved.bin", progress);
+      // Rotate the shared ticket keys while the upload runs and keeps moving between the nodes.
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 8 << 20);
+      a.server.rotateTicketKeys();
+      TransferResult r = up.get(120, TimeUnit.SECONDS);
+
+      assertEquals(sha(src), r.sha256());
+      assertEquals(sha(src), sha(dir.resolve("files/moved.bin")));
+      assertTrue(r.reconnects() >= 6, "the upload was cut and reconnected: " + r);
+      assertTrue(proxy.accepted(0) >= 3 && proxy.accepted(1) >= 3,
+          "both nodes served it: " + proxy.accepted(0) + " / " + proxy.accepted(1));
+      assertTrue(r.tlsFull() <= 1 && r.tlsResumed() >= r.reconnects(),
+          "every reconnect resumed TLS, even across the rotation: " + r);
+      assertEquals(1, a.handshakes.snapshot().full(Side.SERVER)
+          + b.handshakes.snapshot().full(Side.SERVER),
+          "the nodes made one full handshake in all: " + a.handshakes + " / " + b.handshakes);
+      assertTrue(a.handshakes.snapshot().resumed(Side.SERVER) > 0
+          && b.handshakes.snapshot().resumed(Side.SERVER) > 0,
+          "each node resumed tickets: " + a.handshakes + " / " + b.handshakes);
+      assertEquals(2, a.store.ticketKeyStore().load().size(), "one shared ring, rotated once");
+    }
+  }
+
+  @Test
+  @Timeout(180)
+  void uploadSurvivesARedisRestartMidTransfer() throws Exception {
+    Path src = randomFile("src.bin", 16 << 20);
+    AtomicLong progress = new AtomicLong();
+    try (LifelineClient client = client(null)) {
+      FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
+      CompletableFuture<TransferResult> up = inBackground(t, src, "redis.bin", progress);
+      // Past the client's 4 MiB replay buffer: some checkpoints were acknowledged, so durable.
+      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
+      String id = a.store.ids().join().get(0);
+      long acked = a.store.load(id).join().orElseThrow().checkpoint().position();
+      assertTrue(acked > 0, "a checkpoint was stored before the crash");
+      redis.kill(); // a crash: only what Redis fsynced (and so acknowledged) survives
+      long stalled = progress.get();
+      Thread.sleep(3000); // longer than the stores retry: checkpoints fail, nothing is acked
+      assertTrue(progress.get() - stalled <= 8 << 20,
+          "no more than the replay buffers can run ahead without acknowledgements");
+      redis.start();
+      long recovered = Awaitility.await("node b reconnected to Redis")
+          .atMost(Duration.ofSeconds(20)).ignoreExceptions()
+          .until(() -> b.store.load(id).join().orElseThrow().checkpoint().position(), p -> true);
+      assertTrue(recovered >= acked, "the acknowledged checkpoint " + acked
+          + " survived the SIGKILL of Redis (found " + recovered + ")");
+      proxy.resetAll(); // and the client moves to the other node on top of it
+      TransferResult r = up.get(120, TimeUnit.SECONDS);
+      assertEquals(sha(src), r.sha256());
+      assertEquals(sha(src), sha(dir.resolve("files/redis.bin")));
+      assertTrue(r.reconnects() >= 1, r.toString());
+    }
+  }
+
+  static CompletableFuture<TransferResult> inBackground(FileTransferClient t, Path src,
+      String name, AtomicLong progress) {
+    TransferListener listener = new TransferListener() {
+      @Override
+      public void progress(long done) {
+        progress.set(done);
+      }
+    };
+    return CompletableFuture.supplyAsync(() -> {
+      try {
+        return t.upload(src, name, listener);
+      } catch (Exception e) {
+        throw new RuntimeException(e);
+      }
+    });
+  }
+
+  Path randomFile(String name, int bytes) throws IOException {
+    byte[] data = new byte[bytes];
+    new Random(bytes).nextBytes(data);
+    Path p = dir.resolve(name);
+    Files.write(p, data);
+    return p;
+  }
+
+  static String sha(Path p) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
+        .digest(Files.readAllBytes(p)));
+  }
+}
