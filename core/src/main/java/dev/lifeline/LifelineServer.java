@@ -1,6 +1,7 @@
 package dev.lifeline;
 
 import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.session.ConnectionGate;
 import dev.lifeline.internal.session.RefusalLimiter;
 import dev.lifeline.internal.session.ResumeTokens;
 import dev.lifeline.internal.session.ServerConnectionHandler;
@@ -53,6 +54,7 @@ public final class LifelineServer implements AutoCloseable {
   private final ExecutorService appExecutor;
   private final ScheduledExecutorService timer;
   private final ServerSessions sessions;
+  private final ConnectionGate gate;
   private final Channel listener;
 
   private LifelineServer(Builder b) throws IOException {
@@ -64,9 +66,12 @@ public final class LifelineServer implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
         b.inboundQueueBytes, appExecutor, timer);
+    RefusalLimiter limiter = new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
+        System::nanoTime);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
-        b.clock, b.maxSessions, new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
-            System::nanoTime), b.authenticator);
+        b.clock, b.maxSessions, b.maxSessionsPerIdentity, limiter, b.authenticator);
+    this.gate = new ConnectionGate(b.maxConnections, limiter);
+    FileDescriptors.warnIfBelow(b.maxConnections);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
@@ -76,6 +81,9 @@ public final class LifelineServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
+            if (!gate.admit(ch)) {
+              return;
+            }
             SessionPipeline.addFraming(ch.pipeline(), b.idleTimeout)
                 .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
             tls.install(ch.pipeline());
@@ -114,6 +122,23 @@ public final class LifelineServer implements AutoCloseable {
   /** Sessions held in memory (connected, or waiting for their client to come back). */
   public int sessionCount() {
     return sessions.size();
+  }
+
+  /**
+   * Connections open now: established sessions, handshakes in progress and connections waiting
+   * for their OPEN or RESUME.
+   */
+  public int connectionCount() {
+    return gate.open();
+  }
+
+  /**
+   * Connections closed at accept, before the TLS handshake: because the server held {@link
+   * Builder#maxConnections} connections, or because their source was over its {@link
+   * Builder#refusalLimit refusal limit}.
+   */
+  public long refusedConnections() {
+    return gate.refusedFull() + gate.refusedLimited();
   }
 
   /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */
@@ -182,6 +207,8 @@ public final class LifelineServer implements AutoCloseable {
     private long replayBufferBytes = 32L * 1024 * 1024;
     private long inboundQueueBytes = 8L * 1024 * 1024;
     private int maxSessions = 100_000;
+    private int maxSessionsPerIdentity = 100_000;
+    private int maxConnections = 10_000;
     private int refusalBurst = 20;
     private double refusalsPerSecond = 2;
     private int ioThreads = Runtime.getRuntime().availableProcessors();
@@ -281,8 +308,40 @@ public final class LifelineServer implements AutoCloseable {
     }
 
     /**
+     * Sessions one identity (see {@link Authenticator}) may hold at once; default 100,000 (no
+     * limit below {@link #maxSessions}). An OPEN beyond it is refused with {@link
+     * ErrorCode#TOO_MANY_SESSIONS_FOR_IDENTITY}; resuming an existing session is never refused
+     * for it.
+     */
+    public Builder maxSessionsPerIdentity(int maxSessionsPerIdentity) {
+      if (maxSessionsPerIdentity < 1) {
+        throw new IllegalArgumentException("maxSessionsPerIdentity: " + maxSessionsPerIdentity
+            + " (expected: > 0)");
+      }
+      this.maxSessionsPerIdentity = maxSessionsPerIdentity;
+      return this;
+    }
+
+    /**
+     * Connections held at once, in any state (handshaking, waiting for OPEN/RESUME, carrying a
+     * session); default 10,000. A connection beyond it is closed as soon as it is accepted,
+     * before the TLS handshake, so a flood of idle connections cannot starve the server of file
+     * descriptors. Each connection takes one descriptor: keep {@code ulimit -n} above this (the
+     * server warns at start when it is not).
+     */
+    public Builder maxConnections(int maxConnections) {
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: > 0)");
+      }
+      this.maxConnections = maxConnections;
+      return this;
+    }
+
+    /**
      * Refused open/resume attempts one source address may make in a burst, and regains per
-     * second; beyond them its attempts are refused with RATE_LIMITED before any lookup.
+     * second; default 20 and 2. Beyond them its attempts are refused with RATE_LIMITED before
+     * any lookup, and once it has been told so, its further connections in the same second are
+     * closed at accept, before the TLS handshake. Successful opens and resumes do not count.
      */
     public Builder refusalLimit(int burst, double perSecond) {
       if (burst < 1 || !(perSecond > 0)) {

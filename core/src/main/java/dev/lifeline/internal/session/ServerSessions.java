@@ -35,6 +35,9 @@ public final class ServerSessions {
   private final ResumeTokens tokens;
   private final Clock clock;
   private final int maxSessions;
+  private final int maxSessionsPerIdentity;
+  // live sessions per identity; an entry is removed when its count drops to zero
+  private final Map<String, Integer> perIdentity = new ConcurrentHashMap<>();
   private final RefusalLimiter limiter;
   private final Authenticator authenticator;
   private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
@@ -46,15 +49,24 @@ public final class ServerSessions {
     }
   };
 
+  /** Without a per-identity limit. */
   public ServerSessions(CheckpointStore store, SessionConfig config, SessionHandler handler,
       ResumeTokens tokens, Clock clock, int maxSessions, RefusalLimiter limiter,
       Authenticator authenticator) {
+    this(store, config, handler, tokens, clock, maxSessions, Integer.MAX_VALUE, limiter,
+        authenticator);
+  }
+
+  public ServerSessions(CheckpointStore store, SessionConfig config, SessionHandler handler,
+      ResumeTokens tokens, Clock clock, int maxSessions, int maxSessionsPerIdentity,
+      RefusalLimiter limiter, Authenticator authenticator) {
     this.store = store;
     this.config = config;
     this.handler = handler;
     this.tokens = tokens;
     this.clock = clock;
     this.maxSessions = maxSessions;
+    this.maxSessionsPerIdentity = maxSessionsPerIdentity;
     this.limiter = limiter;
     this.authenticator = authenticator;
   }
@@ -86,6 +98,11 @@ public final class ServerSessions {
       return CompletableFuture.completedFuture(
           Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
     }
+    if (!reserve(identity)) {
+      return CompletableFuture.completedFuture(Admission.refused(
+          ErrorCode.TOO_MANY_SESSIONS_FOR_IDENTITY, "this identity holds its maximum of "
+              + maxSessionsPerIdentity + " sessions; close one or let it expire"));
+    }
     String id = tokens.newSessionId();
     byte[] token = tokens.newToken();
     long now = clock.millis();
@@ -97,10 +114,45 @@ public final class ServerSessions {
         .build();
     SessionCore core = newCore(record);
     core.assignId(id);
-    return store.put(record).thenApply(v -> {
+    return store.put(record).handle((v, err) -> {
+      if (err != null) {
+        unreserve(identity);
+        throw err instanceof java.util.concurrent.CompletionException c ? c
+            : new java.util.concurrent.CompletionException(err);
+      }
       live.put(id, core);
       return new Admission(core, token, null, null, null);
     });
+  }
+
+  /** Takes one of {@code identity}'s session places; false if it holds its maximum. */
+  private boolean reserve(String identity) {
+    boolean[] taken = {false};
+    perIdentity.compute(identity, (k, n) -> {
+      int held = n == null ? 0 : n;
+      if (held >= maxSessionsPerIdentity) {
+        return n;
+      }
+      taken[0] = true;
+      return held + 1;
+    });
+    return taken[0];
+  }
+
+  private void unreserve(String identity) {
+    perIdentity.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** Removes {@code core} from the live sessions and gives its identity's place back. */
+  private void forget(String id, SessionCore core) {
+    if (live.remove(id, core)) {
+      unreserve(((ServerPersistence) core.persistence()).record().identity());
+    }
+  }
+
+  /** Sessions {@code identity} holds in memory now (for tests and metrics). */
+  public int sessionsOf(String identity) {
+    return perIdentity.getOrDefault(identity, 0);
   }
 
   /** Checks a RESUME; completes once the replacement token is durable, or with a refusal. */
@@ -151,6 +203,9 @@ public final class ServerSessions {
     SessionCore core = live.computeIfAbsent(id, k -> {
       SessionCore c = newCore(record);
       c.restore(id, record.checkpoint());
+      // A session back from the store counts for its identity even beyond the maximum: the
+      // maximum refuses new sessions, never the resume of one that exists.
+      perIdentity.merge(record.identity(), 1, Integer::sum);
       return c;
     });
     byte[] token = tokens.newToken();
@@ -169,7 +224,7 @@ public final class ServerSessions {
 
   private SessionCore newCore(SessionRecord record) {
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
-        (session, forget) -> live.remove(session.id(), session));
+        (session, forget) -> forget(session.id(), session));
     return new SessionCore(config, handler, persistence);
   }
 
@@ -191,8 +246,9 @@ public final class ServerSessions {
             synchronized (tombstones) {
               tombstones.put(id, Boolean.TRUE);
             }
-            SessionCore s = live.remove(id);
+            SessionCore s = live.get(id);
             if (s != null) {
+              forget(id, s);
               s.terminate(ErrorCode.EXPIRED_SESSION, "session expired",
                   new dev.lifeline.SessionRefusedException(ErrorCode.EXPIRED_SESSION,
                       "session " + id + " expired"), true);
