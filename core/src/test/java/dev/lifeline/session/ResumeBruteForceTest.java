@@ -99,7 +99,7 @@ class ResumeBruteForceTest {
         }
       }
       for (Thread a : attackers) {
-        a.join(TimeUnit.MINUTES.toMillis(5));
+        a.join(TimeUnit.MINUTES.toMillis(20));
         assertTrue(!a.isAlive(), a.getName() + " still running");
       }
       attacked.end(receiver);
