@@ -56,6 +56,8 @@ public final class LifelineServer implements AutoCloseable {
   private final ServerSessions sessions;
   private final ConnectionGate gate;
   private final Channel listener;
+  private final java.util.concurrent.atomic.AtomicBoolean closed =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private LifelineServer(Builder b) throws IOException {
     this.config = b;
@@ -166,12 +168,19 @@ public final class LifelineServer implements AutoCloseable {
   }
 
   /**
-   * Stops listening and closes every connection. Sessions stay in the store, so clients resume
-   * them when a server on the same store comes back. Does not close the store.
+   * Stops listening, tells every connected client the server is going away ({@link
+   * ErrorCode#GOING_AWAY}: it reconnects at once, to another node behind the same address or to
+   * this one when it is back) and closes every connection, waiting up to 2 s for the CLOSE frames
+   * to go out. Sessions stay in the store, so clients resume them on any server sharing it. Does
+   * not close the store. Closing again has no effect.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     listener.close().syncUninterruptibly();
+    gate.goingAway(Duration.ofSeconds(2));
     shutdown();
   }
 

@@ -44,7 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ResumeBruteForceTest {
   /** The normal suite's count; the full 100,000 run is {@code -Dlifeline.bruteForce.attempts=100000}. */
-  static final int DEFAULT_ATTEMPTS = 20_000;
+  static final int DEFAULT_ATTEMPTS = 10_000;
   static final int ATTEMPTS = Integer.getInteger("lifeline.bruteForce.attempts", DEFAULT_ATTEMPTS);
   static final int SOURCES = 4;
   static final int THREADS_PER_SOURCE = 2;

@@ -2,6 +2,11 @@ package dev.lifeline.internal.session;
 
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
 import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
@@ -26,6 +31,8 @@ public final class ConnectionGate {
   private final int maxConnections;
   private final RefusalLimiter limiter;
   private final AtomicInteger open = new AtomicInteger();
+  private final ChannelGroup channels = new DefaultChannelGroup("lifeline-connections",
+      GlobalEventExecutor.INSTANCE);
   private final LongAdder refusedFull = new LongAdder();
   private final LongAdder refusedLimited = new LongAdder();
 
@@ -57,7 +64,22 @@ public final class ConnectionGate {
       }
     }
     ch.closeFuture().addListener(f -> open.decrementAndGet());
+    channels.add(ch); // removes itself when closed
     return true;
+  }
+
+  /**
+   * Tells every established session's client that the server is going away (CLOSE GOING_AWAY),
+   * closes every other connection, and waits up to {@code wait} for all of them to close.
+   */
+  public void goingAway(Duration wait) {
+    for (Channel ch : channels) {
+      ch.pipeline().fireUserEventTriggered(ConnectionHandler.GOING_AWAY);
+    }
+    if (!channels.newCloseFuture().awaitUninterruptibly(wait.toMillis(), TimeUnit.MILLISECONDS)) {
+      log.debug("{} connections still open after {}; closing them", channels.size(), wait);
+      channels.close();
+    }
   }
 
   private static void refuse(Channel ch, LongAdder counter, boolean reset, String message,

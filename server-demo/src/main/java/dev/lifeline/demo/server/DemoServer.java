@@ -33,7 +33,7 @@ final class DemoServer implements AutoCloseable {
 
   /** What {@link ServerMain} parsed; validated there. */
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
-      Duration idleTimeout, long maxFileSize, Duration sessionTtl) {}
+      Duration idleTimeout, long maxFileSize, Duration sessionTtl, int maxConnections) {}
 
   private final CheckpointStore store;
   private final LifelineServer server;
@@ -66,6 +66,7 @@ final class DemoServer implements AutoCloseable {
           .handler(files.handler())
           .onSessionExpired(files::sessionExpired)
           .idleTimeout(s.idleTimeout())
+          .maxConnections(s.maxConnections())
           .start();
       log.info("data in {}, uploads up to {}, interrupted transfers kept {}", dataDir,
           Units.formatBytes(s.maxFileSize()), Units.formatDuration(s.sessionTtl()));

@@ -78,6 +78,11 @@ public final class ServerMain implements Callable<Integer> {
           + "deleted after that (default: ${DEFAULT-VALUE}).")
   Duration sessionTtl;
 
+  @Option(names = "--max-connections", defaultValue = "10000", paramLabel = "N",
+      description = "Connections held at once; more are closed as soon as they are accepted, "
+          + "before TLS (default: ${DEFAULT-VALUE}; keep ulimit -n above it).")
+  int maxConnections;
+
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
 
@@ -146,7 +151,10 @@ public final class ServerMain implements Callable<Integer> {
       throw Cli.usageError(spec, "--max-file-size: " + maxFileSize + " (expected: "
           + Units.SIZE_FORM + ", at least 1)");
     }
+    if (maxConnections < 1) {
+      throw Cli.usageError(spec, "--max-connections: " + maxConnections + " (expected: > 0)");
+    }
     return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
-        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl);
+        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, maxConnections);
   }
 }
