@@ -2,6 +2,7 @@ package dev.lifeline;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,8 +12,7 @@ final class FileDescriptors {
   /** Descriptors a server needs besides its connections: jars, store files, epoll, listener. */
   static final int RESERVE = 64;
 
-  private static final java.util.concurrent.atomic.AtomicBoolean warned =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private static final AtomicBoolean warned = new AtomicBoolean();
 
   private FileDescriptors() {}
 
@@ -25,7 +25,7 @@ final class FileDescriptors {
     return -1;
   }
 
-  /** Logs a warning (once per process) when {@code maxConnections} connections would not fit the limit. */
+  /** Logs a warning, once per process, when {@code maxConnections} would not fit the limit. */
   static void warnIfBelow(int maxConnections) {
     long limit = limit();
     if (limit >= 0 && limit < maxConnections + RESERVE && warned.compareAndSet(false, true)) {

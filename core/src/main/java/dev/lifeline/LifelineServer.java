@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,8 +57,7 @@ public final class LifelineServer implements AutoCloseable {
   private final ServerSessions sessions;
   private final ConnectionGate gate;
   private final Channel listener;
-  private final java.util.concurrent.atomic.AtomicBoolean closed =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private LifelineServer(Builder b) throws IOException {
     this.config = b;
@@ -340,7 +340,8 @@ public final class LifelineServer implements AutoCloseable {
      */
     public Builder maxConnections(int maxConnections) {
       if (maxConnections < 1) {
-        throw new IllegalArgumentException("maxConnections: " + maxConnections + " (expected: > 0)");
+        throw new IllegalArgumentException(
+            "maxConnections: " + maxConnections + " (expected: > 0)");
       }
       this.maxConnections = maxConnections;
       return this;

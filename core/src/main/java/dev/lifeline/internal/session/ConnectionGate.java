@@ -5,9 +5,9 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.net.InetSocketAddress;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
@@ -55,8 +55,8 @@ public final class ConnectionGate {
     for (;;) {
       int n = open.get();
       if (n >= maxConnections) {
-        refuse(ch, refusedFull, false, "{} refused: the server holds its maximum of " + maxConnections
-            + " connections (limit: maxConnections; {} refused so far)", source);
+        refuse(ch, refusedFull, false, "{} refused: the server holds its maximum of "
+            + maxConnections + " connections (limit: maxConnections; {} refused so far)", source);
         return false;
       }
       if (open.compareAndSet(n, n + 1)) {
