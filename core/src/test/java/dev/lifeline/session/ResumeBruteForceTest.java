@@ -31,16 +31,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Resume token brute force: {@value #DEFAULT_ATTEMPTS} (or 100,000, see below) forged RESUMEs (random tokens for a real
- * session id, random session ids) from several source addresses (127.0.0.2, .3, ... — every
- * 127/8 address is local on Linux) while a real transfer runs from 127.0.0.1. Every attempt must
- * be refused: with a CLOSE naming why (UNKNOWN_SESSION, INVALID_TOKEN, RATE_LIMITED), or, once a
- * source is over its refusal limit, by a reset at accept before any TLS work. The number that
- * reached a TLS handshake is bounded by the limiter's configuration, the real session is not
- * disturbed (no reconnect, every message once and in order), and the server's CPU per attempt
- * and the transfer's rate alone and under attack are printed (see docs/security.md).
+ * Resume token brute force: {@value #DEFAULT_ATTEMPTS} (or 100,000, see below) forged RESUMEs
+ * (random tokens for a real session id, random session ids) from several source addresses
+ * (127.0.0.2, .3, ... — every 127/8 address is local on Linux) while a real transfer runs from
+ * 127.0.0.1. Every attempt must be refused: with a CLOSE naming why (UNKNOWN_SESSION,
+ * INVALID_TOKEN, RATE_LIMITED), or, once a source is over its refusal limit, by a reset at accept
+ * before any TLS work. The number that reached a TLS handshake is bounded by the limiter's
+ * configuration, the real session is not disturbed (no reconnect, every message once and in
+ * order), and the server's CPU per attempt and the transfer's rate alone and under attack are
+ * printed (see docs/security.md).
  *
- * <p>{@code -Dlifeline.bruteForce.attempts=N} changes the count.
+ * <p>{@code -Dlifeline.bruteForce.attempts=100000 -Dlifeline.bruteForce.maxSeconds=3600} is the
+ * full run.
  */
 class ResumeBruteForceTest {
   /** The normal suite's count; the full 100,000 run is {@code -Dlifeline.bruteForce.attempts=100000}. */
@@ -53,6 +55,12 @@ class ResumeBruteForceTest {
   static final int SPREAD = 64 * 1024;
   /** How long an attacker waits to see whether the server reset its connection at accept. */
   static final int PROBE_MILLIS = 50;
+  /**
+   * Attack time after which the normal suite stops early on a slow machine (a slow attacker's
+   * attempts are mostly within the limit, each a full handshake, which makes it slower still).
+   * {@code -Dlifeline.bruteForce.maxSeconds=N}; the full run sets it high.
+   */
+  static final long MAX_ATTACK_SECONDS = Long.getLong("lifeline.bruteForce.maxSeconds", 60);
   static final long WARMUP_MILLIS = 3_000;
   /** The transfer alone and under attack alternate in phases of this length. */
   static final long PHASE_MILLIS = 2_000;
@@ -60,6 +68,7 @@ class ResumeBruteForceTest {
 
   @TempDir Path dir;
 
+  private final LongAdder attempted = new LongAdder();
   private final LongAdder dropped = new LongAdder();
   private final LongAdder handshakes = new LongAdder();
   private final LongAdder probeNanos = new LongAdder();
@@ -112,6 +121,10 @@ class ResumeBruteForceTest {
         alone.measure(receiver, PHASE_MILLIS, () -> false);
         paused = false;
         attacked.measure(receiver, PHASE_MILLIS, () -> remaining.get() <= 0 && inFlight.get() == 0);
+        if (attacked.seconds() > MAX_ATTACK_SECONDS && remaining.getAndSet(0) > 0) {
+          System.out.println("stopping the attack after " + MAX_ATTACK_SECONDS + " s: "
+              + attempted.sum() + " of " + ATTEMPTS + " attempts made (a slow machine)");
+        }
       }
       double seconds = (System.nanoTime() - attackStart) / 1e9;
       stop.set(true);
@@ -120,7 +133,9 @@ class ResumeBruteForceTest {
       long refusedByCode = closes.values().stream().mapToLong(LongAdder::sum).sum();
       assertTrue(unexpected.isEmpty(), () -> unexpected.size() + " unexpected outcomes, e.g. "
           + unexpected.stream().limit(3).toList());
-      assertEquals(ATTEMPTS, dropped.sum() + refusedByCode, "every attempt is refused");
+      long made = attempted.sum();
+      assertTrue(made >= Math.min(ATTEMPTS, 500), "only " + made + " attempts made");
+      assertEquals(made, dropped.sum() + refusedByCode, "every attempt is refused");
       for (ErrorCode code : closes.keySet()) {
         assertTrue(code == ErrorCode.UNKNOWN_SESSION || code == ErrorCode.INVALID_TOKEN
             || code == ErrorCode.RATE_LIMITED, "refused with " + code);
@@ -146,10 +161,10 @@ class ResumeBruteForceTest {
               + "%.1f ms total under attack, %.1f us per attempt net of the transfer "
               + "(%.1f us raw); transfer alone %.1f MB/s, under attack %.1f MB/s (%.0f%%); "
               + "attacker waited %.2f ms per reset%n",
-          loadAverage(), ATTEMPTS, sources.size(), attacked.seconds(),
-          ATTEMPTS / attacked.seconds(), dropped.sum(),
-          handshakes.sum(), closes, attacked.serverCpu / 1e6, serverCpu / 1e3 / ATTEMPTS,
-          attacked.serverCpu / 1e3 / ATTEMPTS, alone.megabytesPerSecond(),
+          loadAverage(), made, sources.size(), attacked.seconds(),
+          made / attacked.seconds(), dropped.sum(),
+          handshakes.sum(), closes, attacked.serverCpu / 1e6, serverCpu / 1e3 / made,
+          attacked.serverCpu / 1e3 / made, alone.megabytesPerSecond(),
           attacked.megabytesPerSecond(),
           100 * attacked.megabytesPerSecond() / alone.megabytesPerSecond(),
           probeNanos.sum() / 1e6 / Math.max(1, dropped.sum()));
@@ -192,6 +207,7 @@ class ResumeBruteForceTest {
         if (remaining.getAndDecrement() <= 0) {
           break;
         }
+        attempted.increment();
         attempt(source, target, tls, realId);
       } catch (Exception e) {
         StackTraceElement[] at = e.getStackTrace();
