@@ -172,6 +172,54 @@ class ResumeBruteForceTest {
     }
   }
 
+  /**
+   * What a refusal at accept costs the server: every source is over its limit after one refused
+   * attempt (burst 1, almost no refill), then hammers the server. Apart from one RATE_LIMITED
+   * notice a second per source, each attempt is an accept and a reset.
+   */
+  @Test
+  void aSourceOverItsLimitCostsTheServerAnAcceptAndAReset() throws Exception {
+    List<InetAddress> sources = attackSources();
+    int attempts = Integer.getInteger("lifeline.bruteForce.resets", 5_000);
+    try (LifelineServer server = Fixtures.server(dir, (s, seq, m) -> { })
+        .refusalLimit(1, 0.001).start()) {
+      SSLContext tls = RawSessionClient.trusting(dir.resolve("tls/ca.pem"));
+      InetSocketAddress target = new InetSocketAddress("127.0.0.1", server.port());
+      for (InetAddress source : sources) {
+        attempt(source, target, tls, "forged"); // the one refusal the bucket holds
+      }
+      paused = false;
+      AtomicLong remaining = new AtomicLong(attempts);
+      long cpu = ServerThreads.cpuNanos();
+      long from = System.nanoTime();
+      List<Thread> attackers = new ArrayList<>();
+      for (InetAddress source : sources) {
+        for (int t = 0; t < THREADS_PER_SOURCE; t++) {
+          Thread a = new Thread(() -> attack(source, target, tls, "forged", remaining));
+          attackers.add(a);
+          a.start();
+        }
+      }
+      for (Thread a : attackers) {
+        a.join(TimeUnit.MINUTES.toMillis(10));
+      }
+      double seconds = (System.nanoTime() - from) / 1e9;
+      cpu = ServerThreads.cpuNanos() - cpu;
+      assertTrue(unexpected.isEmpty(), () -> unexpected.size() + " unexpected outcomes, e.g. "
+          + unexpected.stream().limit(3).toList());
+      long notices = closes.values().stream().mapToLong(LongAdder::sum).sum() - sources.size();
+      assertEquals(attempts, attempted.sum());
+      assertEquals(attempts, dropped.sum() + notices, "every attempt is refused");
+      assertTrue(notices <= sources.size() * (seconds + 1) * THREADS_PER_SOURCE,
+          notices + " RATE_LIMITED notices in " + seconds + " s");
+      System.out.printf("FIGURES refusal at accept (load average %s): %d attempts from %d "
+              + "sources over their limit in %.1f s (%.0f/s): %d reset at accept, %d told "
+              + "RATE_LIMITED after a handshake; server CPU %.1f ms, %.1f us per attempt%n",
+          loadAverage(), attempts, sources.size(), seconds, attempts / seconds, dropped.sum(),
+          notices, cpu / 1e6, cpu / 1e3 / attempts);
+    }
+  }
+
   /** 127.0.0.2.. when they can be bound (Linux), else 127.0.0.1 alone. */
   private static List<InetAddress> attackSources() throws IOException {
     List<InetAddress> sources = new ArrayList<>();
