@@ -36,6 +36,12 @@ public enum ErrorCode {
   TOO_MANY_SESSIONS(16, true),
   /** The credentials were refused by the server's authenticator. */
   AUTHENTICATION_FAILED(17, false),
+  /**
+   * OPEN refused: the client's identity already holds as many sessions as the server allows one
+   * identity. Not resumable: a client that retried would be refused again until it closes one of
+   * its sessions or one expires.
+   */
+  TOO_MANY_SESSIONS_FOR_IDENTITY(18, false),
   /** The application refused or aborted the session. */
   APPLICATION_ERROR(20, false),
   /** The receiver's store could not make a checkpoint durable. */

@@ -3,6 +3,7 @@ package dev.lifeline;
 import dev.lifeline.internal.http.HttpEndpoint;
 import dev.lifeline.internal.http.ProtocolSelector;
 import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.session.ConnectionGate;
 import dev.lifeline.internal.session.RefusalLimiter;
 import dev.lifeline.internal.session.ResumeTokens;
 import dev.lifeline.internal.session.SafeServerEvents;
@@ -31,6 +32,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,8 +60,10 @@ public final class LifelineServer implements AutoCloseable {
   private final ExecutorService appExecutor;
   private final ScheduledExecutorService timer;
   private final ServerSessions sessions;
+  private final ConnectionGate gate;
   private final Channel listener;
   private final HttpEndpoint http; // null without an HTTP service
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   private LifelineServer(Builder b) throws IOException {
     this.config = b;
@@ -75,9 +79,12 @@ public final class LifelineServer implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
         b.inboundQueueBytes, appExecutor, timer);
+    RefusalLimiter limiter = new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
+        System::nanoTime);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
-        b.clock, b.maxSessions, new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
-            System::nanoTime), b.authenticator, events);
+        b.clock, b.maxSessions, b.maxSessionsPerIdentity, limiter, b.authenticator, events);
+    this.gate = new ConnectionGate(b.maxConnections, limiter);
+    FileDescriptors.warnIfBelow(b.maxConnections);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
@@ -87,6 +94,9 @@ public final class LifelineServer implements AutoCloseable {
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
+            if (!gate.admit(ch)) {
+              return;
+            }
             SessionPipeline.addFraming(ch.pipeline(), b.idleTimeout)
                 .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
             tls.install(ch.pipeline());
@@ -150,6 +160,23 @@ public final class LifelineServer implements AutoCloseable {
     return sessions.snapshot();
   }
 
+  /**
+   * Connections open now: established sessions, handshakes in progress and connections waiting
+   * for their OPEN or RESUME.
+   */
+  public int connectionCount() {
+    return gate.open();
+  }
+
+  /**
+   * Connections closed at accept, before the TLS handshake: because the server held {@link
+   * Builder#maxConnections} connections, or because their source was over its {@link
+   * Builder#refusalLimit refusal limit}.
+   */
+  public long refusedConnections() {
+    return gate.refusedFull() + gate.refusedLimited();
+  }
+
   /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */
   public String tlsProvider() {
     return tls.providerName();
@@ -175,12 +202,19 @@ public final class LifelineServer implements AutoCloseable {
   }
 
   /**
-   * Stops listening and closes every connection. Sessions stay in the store, so clients resume
-   * them when a server on the same store comes back. Does not close the store.
+   * Stops listening, tells every connected client the server is going away ({@link
+   * ErrorCode#GOING_AWAY}: it reconnects at once, to another node behind the same address or to
+   * this one when it is back) and closes every connection, waiting up to 2 s for the CLOSE frames
+   * to go out. Sessions stay in the store, so clients resume them on any server sharing it. Does
+   * not close the store. Closing again has no effect.
    */
   @Override
   public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     listener.close().syncUninterruptibly();
+    gate.goingAway(Duration.ofSeconds(2));
     shutdown();
     if (http != null) {
       http.serverStopped();
@@ -221,6 +255,8 @@ public final class LifelineServer implements AutoCloseable {
     private long replayBufferBytes = 32L * 1024 * 1024;
     private long inboundQueueBytes = 8L * 1024 * 1024;
     private int maxSessions = 100_000;
+    private int maxSessionsPerIdentity = 100_000;
+    private int maxConnections = 10_000;
     private int refusalBurst = 20;
     private double refusalsPerSecond = 2;
     private int ioThreads = Runtime.getRuntime().availableProcessors();
@@ -343,8 +379,41 @@ public final class LifelineServer implements AutoCloseable {
     }
 
     /**
+     * Sessions one identity (see {@link Authenticator}) may hold at once; default 100,000 (no
+     * limit below {@link #maxSessions}). An OPEN beyond it is refused with {@link
+     * ErrorCode#TOO_MANY_SESSIONS_FOR_IDENTITY}; resuming an existing session is never refused
+     * for it.
+     */
+    public Builder maxSessionsPerIdentity(int maxSessionsPerIdentity) {
+      if (maxSessionsPerIdentity < 1) {
+        throw new IllegalArgumentException("maxSessionsPerIdentity: " + maxSessionsPerIdentity
+            + " (expected: > 0)");
+      }
+      this.maxSessionsPerIdentity = maxSessionsPerIdentity;
+      return this;
+    }
+
+    /**
+     * Connections held at once, in any state (handshaking, waiting for OPEN/RESUME, carrying a
+     * session); default 10,000. A connection beyond it is closed as soon as it is accepted,
+     * before the TLS handshake, so a flood of idle connections cannot starve the server of file
+     * descriptors. Each connection takes one descriptor: keep {@code ulimit -n} above this (the
+     * server warns at start when it is not).
+     */
+    public Builder maxConnections(int maxConnections) {
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException(
+            "maxConnections: " + maxConnections + " (expected: > 0)");
+      }
+      this.maxConnections = maxConnections;
+      return this;
+    }
+
+    /**
      * Refused open/resume attempts one source address may make in a burst, and regains per
-     * second; beyond them its attempts are refused with RATE_LIMITED before any lookup.
+     * second; default 20 and 2. Beyond them its attempts are refused with RATE_LIMITED before
+     * any lookup, and once it has been told so, its further connections in the same second are
+     * closed at accept, before the TLS handshake. Successful opens and resumes do not count.
      */
     public Builder refusalLimit(int burst, double perSecond) {
       if (burst < 1 || !(perSecond > 0)) {

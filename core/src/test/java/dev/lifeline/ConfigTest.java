@@ -28,6 +28,11 @@ class ConfigTest {
         .startsWith("certificate: not set"));
     assertEquals("trustedCa: not set (expected: a value)", assertThrows(
         IllegalStateException.class, () -> ClientTlsConfig.builder().build()).getMessage());
+    LifelineServer.Builder limits = LifelineServer.builder();
+    assertEquals("maxConnections: 0 (expected: > 0)", assertThrows(
+        IllegalArgumentException.class, () -> limits.maxConnections(0)).getMessage());
+    assertEquals("maxSessionsPerIdentity: 0 (expected: > 0)", assertThrows(
+        IllegalArgumentException.class, () -> limits.maxSessionsPerIdentity(0)).getMessage());
   }
 
   @Test

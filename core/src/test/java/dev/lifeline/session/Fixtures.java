@@ -33,12 +33,17 @@ final class Fixtures {
    * {@code n}, of a size that varies with {@code n} (8 to {@code 8 + spread - 1} bytes).
    */
   static byte[] message(long n, int spread) {
-    int size = 8 + (int) (n * 7919 % spread);
+    int size = messageSize(n, spread);
     ByteBuffer b = ByteBuffer.allocate(size).putLong(n);
     for (int i = 8; i < size; i++) {
       b.put((byte) (n * 31 + i));
     }
     return b.array();
+  }
+
+  /** The length of {@link #message}{@code (n, spread)}. */
+  static int messageSize(long n, int spread) {
+    return 8 + (int) (n * 7919 % spread);
   }
 
   /**

@@ -76,6 +76,21 @@ final class RawSessionClient implements AutoCloseable {
     }
   }
 
+  /**
+   * Runs the TLS handshake over {@code connected} (a plain socket the caller connected, e.g. from
+   * a chosen source address) and reads the server's HELLO; closes the socket on failure.
+   */
+  static RawSessionClient over(SSLContext tls, java.net.Socket connected) throws IOException {
+    SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(connected,
+        connected.getInetAddress().getHostAddress(), connected.getPort(), true);
+    try {
+      return new RawSessionClient(socket);
+    } catch (IOException | RuntimeException e) {
+      socket.close();
+      throw e;
+    }
+  }
+
   Frame.Hello hello() {
     return hello;
   }

@@ -3,6 +3,7 @@ package dev.lifeline.session;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifeline.Authenticator;
@@ -211,7 +212,13 @@ class ResumeRefusalTest {
     assertEquals(ErrorCode.RATE_LIMITED, limited.code());
     assertTrue(limited.reason().contains("retry later"), limited.reason());
     assertTrue(limited.code().isResumable(), "a rate-limited client may come back later");
-    // Once limited, the source is refused before any lookup, even for a new session.
+    // Told once, the source's further connections in that second are closed at accept, before
+    // the TLS handshake, at the cost of an accept.
+    long before = server.refusedConnections();
+    assertThrows(java.io.IOException.class, this::connect, "no handshake for a limited source");
+    assertEquals(before + 1, server.refusedConnections());
+    // A second later it is told again, even for a new session: refused before any lookup.
+    Thread.sleep(1_050);
     try (RawSessionClient c = connect()) {
       c.send(new Frame.Open(FrameDescriptor.MIN_MAX_FRAME_SIZE, new byte[0]));
       assertEquals(ErrorCode.RATE_LIMITED, c.await(Frame.Close.class, WAIT).code());

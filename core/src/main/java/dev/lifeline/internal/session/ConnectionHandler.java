@@ -30,6 +30,18 @@ import org.slf4j.LoggerFactory;
 abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
 
+  /**
+   * Fired down a server connection's pipeline when the server shuts down: an established session
+   * is told {@link ErrorCode#GOING_AWAY} (its client resumes elsewhere or later at once, instead
+   * of taking the close for a network failure), any other connection is just closed.
+   */
+  static final Object GOING_AWAY = new Object() {
+    @Override
+    public String toString() {
+      return "GOING_AWAY";
+    }
+  };
+
   /** The session once OPENED/RESUMED; null before. Event loop only. */
   protected SessionCore session;
   protected Throwable closeCause;
@@ -92,6 +104,13 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       }
     } else if (evt instanceof IdleStateEvent idle) {
       onIdle(ctx, idle);
+    } else if (evt == GOING_AWAY) {
+      if (session != null) {
+        closeWith(ctx, ErrorCode.GOING_AWAY, "server is shutting down; resume elsewhere or later");
+      } else {
+        ctx.close();
+      }
+      return;
     }
     ctx.fireUserEventTriggered(evt);
   }

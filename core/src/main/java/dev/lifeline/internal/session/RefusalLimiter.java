@@ -8,10 +8,12 @@ import java.util.function.LongSupplier;
 /**
  * Limits refused open/resume attempts per source address with a token bucket, so guessing tokens
  * costs the guesser time and the server almost nothing: once a source's bucket is empty its
- * attempts are refused before any lookup.
+ * attempts are refused before any lookup, and (see {@link #mayExplain}) its connections are
+ * closed before the TLS handshake. Successful opens and resumes cost nothing here.
  */
 public final class RefusalLimiter {
   private static final int MAX_TRACKED = 100_000;
+  private static final long NOTICE_INTERVAL_NANOS = 1_000_000_000L;
 
   private final double burst;
   private final double perNano;
@@ -21,6 +23,7 @@ public final class RefusalLimiter {
   private static final class Bucket {
     double tokens;
     long updated;
+    long lastNotice = Long.MIN_VALUE; // when a limited source was last told so; MIN_VALUE: never
   }
 
   /**
@@ -42,6 +45,27 @@ public final class RefusalLimiter {
     synchronized (b) {
       refill(b);
       return b.tokens >= 1;
+    }
+  }
+
+  /**
+   * Whether a connection from {@code source}, which {@link #allows} no longer, should still get
+   * the TLS handshake and a RATE_LIMITED answer (at most one a second per source), rather than
+   * being closed before the handshake. Telling the client why costs a handshake; a guesser that
+   * keeps trying gets a bare TCP close for everything else, which costs the server an accept.
+   */
+  public boolean mayExplain(String source) {
+    Bucket b = buckets.get(source);
+    if (b == null) {
+      return true;
+    }
+    synchronized (b) {
+      long now = nanoTime.getAsLong();
+      if (b.lastNotice != Long.MIN_VALUE && now - b.lastNotice < NOTICE_INTERVAL_NANOS) {
+        return false;
+      }
+      b.lastNotice = now;
+      return true;
     }
   }
 

@@ -38,6 +38,9 @@ public final class ServerSessions {
   private final ResumeTokens tokens;
   private final Clock clock;
   private final int maxSessions;
+  private final int maxSessionsPerIdentity;
+  // live sessions per identity; an entry is removed when its count drops to zero
+  private final Map<String, Integer> perIdentity = new ConcurrentHashMap<>();
   private final RefusalLimiter limiter;
   private final Authenticator authenticator;
   private final ServerEventListener events;
@@ -53,15 +56,24 @@ public final class ServerSessions {
     }
   };
 
+  /** Without a per-identity limit. */
   public ServerSessions(CheckpointStore store, SessionConfig config, SessionHandler handler,
       ResumeTokens tokens, Clock clock, int maxSessions, RefusalLimiter limiter,
       Authenticator authenticator, ServerEventListener events) {
+    this(store, config, handler, tokens, clock, maxSessions, Integer.MAX_VALUE, limiter,
+        authenticator, events);
+  }
+
+  public ServerSessions(CheckpointStore store, SessionConfig config, SessionHandler handler,
+      ResumeTokens tokens, Clock clock, int maxSessions, int maxSessionsPerIdentity,
+      RefusalLimiter limiter, Authenticator authenticator, ServerEventListener events) {
     this.store = store;
     this.config = config;
     this.handler = handler;
     this.tokens = tokens;
     this.clock = clock;
     this.maxSessions = maxSessions;
+    this.maxSessionsPerIdentity = maxSessionsPerIdentity;
     this.limiter = limiter;
     this.authenticator = authenticator;
     this.events = events;
@@ -99,6 +111,11 @@ public final class ServerSessions {
       return CompletableFuture.completedFuture(
           Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
     }
+    if (!reserve(identity)) {
+      return CompletableFuture.completedFuture(Admission.refused(
+          ErrorCode.TOO_MANY_SESSIONS_FOR_IDENTITY, "this identity holds its maximum of "
+              + maxSessionsPerIdentity + " sessions; close one or let it expire"));
+    }
     String id = tokens.newSessionId();
     byte[] token = tokens.newToken();
     long now = clock.millis();
@@ -110,11 +127,49 @@ public final class ServerSessions {
         .build();
     SessionCore core = newCore(record);
     core.assignId(id);
-    return store.put(record).thenApply(v -> {
+    return store.put(record).handle((v, err) -> {
+      if (err != null) {
+        unreserve(identity);
+        throw err instanceof java.util.concurrent.CompletionException c ? c
+            : new java.util.concurrent.CompletionException(err);
+      }
       live.put(id, core);
       events.sessionOpened(id, identity);
       return new Admission(core, token, null, null, null);
     });
+  }
+
+  /** Takes one of {@code identity}'s session places; false if it holds its maximum. */
+  private boolean reserve(String identity) {
+    boolean[] taken = {false};
+    perIdentity.compute(identity, (k, n) -> {
+      int held = n == null ? 0 : n;
+      if (held >= maxSessionsPerIdentity) {
+        return n;
+      }
+      taken[0] = true;
+      return held + 1;
+    });
+    return taken[0];
+  }
+
+  private void unreserve(String identity) {
+    perIdentity.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** Removes {@code core} from the live sessions and gives its identity's place back. */
+  /** Removes {@code core} if it is the live session {@code id}; true if it was. */
+  private boolean forget(String id, SessionCore core) {
+    if (live.remove(id, core)) {
+      unreserve(((ServerPersistence) core.persistence()).record().identity());
+      return true;
+    }
+    return false;
+  }
+
+  /** Sessions {@code identity} holds in memory now (for tests and metrics). */
+  public int sessionsOf(String identity) {
+    return perIdentity.getOrDefault(identity, 0);
   }
 
   /** Checks a RESUME; completes once the replacement token is durable, or with a refusal. */
@@ -173,7 +228,7 @@ public final class ServerSessions {
     draining.put(id, drained);
     core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
         new SessionMovedException("session " + id + " " + why), true, false);
-    live.remove(id, core);
+    forget(id, core);
     core.runInOrder(() -> {
       draining.remove(id, drained);
       drained.complete(null);
@@ -214,6 +269,9 @@ public final class ServerSessions {
       if (store.isShared()) {
         ((ServerPersistence) c.persistence()).claimOnNextWrite();
       }
+      // A session back from the store counts for its identity even beyond the maximum: the
+      // maximum refuses new sessions, never the resume of one that exists.
+      perIdentity.merge(record.identity(), 1, Integer::sum);
       return c;
     });
     byte[] token = tokens.newToken();
@@ -234,7 +292,7 @@ public final class ServerSessions {
     SessionCore[] core = new SessionCore[1];
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
         (session, forget) -> {
-          if (live.remove(session.id(), session)) {
+          if (forget(session.id(), session)) {
             events.sessionClosed(session.id());
           }
         }, events,
@@ -270,8 +328,9 @@ public final class ServerSessions {
             synchronized (tombstones) {
               tombstones.put(id, Boolean.TRUE);
             }
-            SessionCore s = live.remove(id);
+            SessionCore s = live.get(id);
             if (s != null) {
+              forget(id, s);
               s.terminate(ErrorCode.EXPIRED_SESSION, "session expired",
                   new dev.lifeline.SessionRefusedException(ErrorCode.EXPIRED_SESSION,
                       "session " + id + " expired"), true);

@@ -53,4 +53,20 @@ class RefusalLimiterTest {
       assertTrue(limiter.allows("b"));
     }
   }
+
+  @Test
+  void aLimitedSourceIsToldAtMostOnceASecondAndDroppedOtherwise() {
+    assertTrue(limiter.mayExplain("c"), "a source never refused may always try");
+    for (int i = 0; i < 3; i++) {
+      limiter.refused("c");
+    }
+    assertFalse(limiter.allows("c"));
+    assertTrue(limiter.mayExplain("c"), "the first attempt after the limit is told why");
+    assertFalse(limiter.mayExplain("c"), "then dropped before the handshake");
+    advanceMillis(999);
+    assertFalse(limiter.mayExplain("c"));
+    advanceMillis(1);
+    assertTrue(limiter.mayExplain("c"), "told again a second later");
+    assertFalse(limiter.mayExplain("c"));
+  }
 }

@@ -44,8 +44,8 @@ final class DemoServer implements AutoCloseable {
 
   /** What {@link ServerMain} parsed; validated there. */
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
-      Duration idleTimeout, long maxFileSize, Duration sessionTtl, Access statusAccess,
-      Optional<String> redis) {}
+      Duration idleTimeout, long maxFileSize, Duration sessionTtl, int maxConnections,
+      Access statusAccess, Optional<String> redis) {}
 
   private final CheckpointStore store;
   private final LifelineServer server;
@@ -88,6 +88,7 @@ final class DemoServer implements AutoCloseable {
           .handler(files.handler())
           .onSessionExpired(files::sessionExpired)
           .idleTimeout(s.idleTimeout())
+          .maxConnections(s.maxConnections())
           // Browsers and curl on the same port: downloads, status page, metrics (docs/http.md).
           .http(HttpFrontend.builder(files)
               .statusAccess(s.statusAccess())

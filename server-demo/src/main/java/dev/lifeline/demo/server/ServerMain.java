@@ -87,6 +87,11 @@ public final class ServerMain implements Callable<Integer> {
           + "Downloads (/files/NAME) are open to the same clients as the Lifeline protocol.")
   String statusAccess;
 
+  @Option(names = "--max-connections", defaultValue = "10000", paramLabel = "N",
+      description = "Connections held at once; more are closed as soon as they are accepted, "
+          + "before TLS (default: ${DEFAULT-VALUE}; keep ulimit -n above it).")
+  int maxConnections;
+
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
 
@@ -151,6 +156,9 @@ public final class ServerMain implements Callable<Integer> {
       throw Cli.usageError(spec, "--max-file-size: " + maxFileSize + " (expected: "
           + Units.SIZE_FORM + ", at least 1)");
     }
+    if (maxConnections < 1) {
+      throw Cli.usageError(spec, "--max-connections: " + maxConnections + " (expected: > 0)");
+    }
     Access access = switch (statusAccess.toLowerCase(java.util.Locale.ROOT)) {
       case "loopback" -> Access.LOOPBACK;
       case "certificate" -> Access.CLIENT_CERTIFICATE;
@@ -160,7 +168,7 @@ public final class ServerMain implements Callable<Integer> {
           + "' (expected: loopback, certificate, any or none)");
     };
     return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
-        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, access,
+        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, maxConnections, access,
         store.equals("file") ? Optional.empty() : Optional.of(store));
   }
 }

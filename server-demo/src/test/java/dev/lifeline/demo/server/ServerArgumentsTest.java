@@ -85,6 +85,13 @@ class ServerArgumentsTest {
   }
 
   @Test
+  void refusesBadConnectionCaps() {
+    assertOneLineError(run(withBase("--max-connections", "0")), 2, "--max-connections", "> 0");
+    assertOneLineError(run(withBase("--max-connections", "many")), 2, "--max-connections",
+        "'many'");
+  }
+
+  @Test
   void certAndKeyGoTogether() throws IOException {
     Path pem = Files.writeString(dir.resolve("server.pem"), "x");
     assertOneLineError(run(withBase("--cert", pem.toString())), 2,
@@ -126,7 +133,7 @@ class ServerArgumentsTest {
     Run r = run("--help");
     assertEquals(0, r.code());
     for (String s : new String[] {"--port", "--data-dir", "--cert", "--key", "--idle-timeout",
-        "--store", "--max-file-size", "--session-ttl", "Exit codes:"}) {
+        "--store", "--max-file-size", "--session-ttl", "--max-connections", "Exit codes:"}) {
       assertTrue(r.out().contains(s), s + " in\n" + r.out());
     }
   }
