@@ -6,7 +6,8 @@
 #
 # Runs dev.lifeline.bench.IdleSessionsBench (core test sources): the server (LifelineServer with
 # default limits, FileCheckpointStore, development certificate, echoing each message) in a child
-# JVM, the clients (one LifelineClient with defaults: one I/O thread, default reconnect pacing) in this one.
+# JVM, the clients in this one (2 LifelineClients with defaults - one I/O thread each, default
+# reconnect pacing - sessions spread over them; --clients N to change).
 # Each session sends one 8-byte message and gets its echo; the server's heap after GC is taken
 # before and after the measured sessions. Then `ss -K` destroys every established connection on
 # the server's port (the kernel resets the client side: a real RST storm), every session queues a

@@ -42,12 +42,13 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <pre>
  * java -cp CP dev.lifeline.bench.IdleSessionsBench run [--sessions 10000] [--warmup 200]
- *     [--concurrency 256] [--dir DIR] [--server-heap 2g]
+ *     [--concurrency 256] [--clients 2] [--cut-processes 8] [--dir DIR] [--server-heap 2g]
  * </pre>
  *
  * <p>{@code run} starts the server ({@code server DIR}: a {@link LifelineServer} with defaults, the
  * file checkpoint store and the development certificate, echoing every message) as a child JVM,
- * then in this JVM opens the sessions from one {@link LifelineClient}, each sending one message
+ * then in this JVM opens the sessions from {@code --clients} (default 2) {@link LifelineClient}s
+ * with default settings, each session sending one message
  * and waiting for its echo. The server measures its heap after GC (repeated
  * {@code System.gc()}, the minimum of the used heap) before and after the measured sessions.
  * Then every established connection of the server's port is destroyed at once with
@@ -192,6 +193,8 @@ public final class IdleSessionsBench {
     private final int sessions;
     private final int warmup;
     private final int concurrency;
+    private final int clients;
+    private final int cutProcesses;
     private final Path dir;
     private final String serverHeap;
     private Process server;
@@ -202,6 +205,8 @@ public final class IdleSessionsBench {
       this.sessions = Integer.parseInt(opts.getOrDefault("sessions", "10000"));
       this.warmup = Integer.parseInt(opts.getOrDefault("warmup", "200"));
       this.concurrency = Integer.parseInt(opts.getOrDefault("concurrency", "256"));
+      this.clients = Integer.parseInt(opts.getOrDefault("clients", "2"));
+      this.cutProcesses = Integer.parseInt(opts.getOrDefault("cut-processes", "8"));
       this.serverHeap = opts.getOrDefault("server-heap", "2g");
       this.dir = opts.containsKey("dir") ? Path.of(opts.get("dir"))
           : Files.createTempDirectory("lifeline-idle-sessions");
@@ -211,8 +216,8 @@ public final class IdleSessionsBench {
       Files.createDirectories(dir);
       int port = startServer();
       long serverPid = Long.parseLong(ask(null, "pid"));
-      System.err.printf("# server pid %d on port %d; %d sessions (+%d warm-up), %d opens in "
-          + "flight%n", serverPid, port, sessions, warmup, concurrency);
+      System.err.printf("# server pid %d on port %d; %d sessions (+%d warm-up) from %d clients, "
+          + "%d opens in flight%n", serverPid, port, sessions, warmup, clients, concurrency);
       LongAdder clientFull = new LongAdder();
       LongAdder clientResumed = new LongAdder();
       LongAdder clientFailed = new LongAdder();
@@ -230,11 +235,15 @@ public final class IdleSessionsBench {
       };
       LinkedBlockingQueue<Echoes> echoes = new LinkedBlockingQueue<>();
       List<String> failures = new ArrayList<>();
-      try (LifelineClient client = LifelineClient.builder()
-          .server("127.0.0.1", port)
-          .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
-          .handshakeListener(handshakes)
-          .build()) {
+      List<LifelineClient> client = new ArrayList<>();
+      for (int c = 0; c < clients; c++) {
+        client.add(LifelineClient.builder()
+            .server("127.0.0.1", port)
+            .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
+            .handshakeListener(handshakes)
+            .build());
+      }
+      try {
         List<Session> warm = open(client, "warm-", warmup, echoes, null);
         long heapBase = heap();
         long clientHeapBase = usedHeapAfterGc();
@@ -255,19 +264,37 @@ public final class IdleSessionsBench {
         // Cut every connection at once, then every session queues its second message.
         echoes.clear();
         storm.set(true);
+        long serverCpu0 = cpuNanos(serverPid);
+        long clientCpu0 = cpuNanos(ProcessHandle.current().pid());
         long cutAt = System.nanoTime();
-        Process ss = new ProcessBuilder("ss", "-K", "state", "established",
-            "( sport = :" + port + " )").redirectErrorStream(true).start();
-        byte[] ssOut = ss.getInputStream().readAllBytes();
-        int killed = (int) new String(ssOut, StandardCharsets.UTF_8).lines()
-            .filter(l -> l.contains(":" + port)).count();
-        if (ss.waitFor() != 0 || killed == 0) {
+        // ss -K destroys one socket at a time (about 1 ms each on a busy machine), so the
+        // connections are split by client port among parallel ss processes.
+        List<Process> killers = new ArrayList<>();
+        int lo = 1024;
+        int step = (65536 - lo + cutProcesses - 1) / cutProcesses;
+        for (int p = 0; p < cutProcesses; p++) {
+          int from = lo + p * step;
+          int to = Math.min(65535, from + step - 1);
+          killers.add(new ProcessBuilder("ss", "-K", "state", "established",
+              "( sport = :" + port + " and dport >= :" + from + " and dport <= :" + to + " )")
+              .redirectErrorStream(true).start());
+        }
+        int killed = 0;
+        StringBuilder ssOut = new StringBuilder();
+        for (Process ss : killers) {
+          String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+          killed += (int) out.lines().filter(l -> l.contains(":" + port + " ")).count();
+          if (ss.waitFor() != 0) {
+            ssOut.append(out);
+          }
+        }
+        if (killed == 0 || ssOut.length() > 0) {
           failures.add("ss -K killed " + killed + " connections (needs root and a kernel with "
-              + "CONFIG_INET_DIAG_DESTROY): " + new String(ssOut, StandardCharsets.UTF_8));
+              + "CONFIG_INET_DIAG_DESTROY): " + ssOut);
         }
         long cutDone = System.nanoTime();
         for (Session s : all) {
-          s.trySend(message(2));
+          s.trySend(message(2)); // queued in the replay buffer until the session is resumed
         }
         for (Session s : warm) {
           s.trySend(message(2));
@@ -281,6 +308,8 @@ public final class IdleSessionsBench {
           }
         }
         long lastAt = System.nanoTime();
+        long serverCpu = cpuNanos(serverPid) - serverCpu0;
+        long clientCpu = cpuNanos(ProcessHandle.current().pid()) - clientCpu0;
         Thread.sleep(1000); // anything delivered twice would show up now
         String statsAfter = ask("stats", "stats");
         long heapAfter = heap();
@@ -325,7 +354,7 @@ public final class IdleSessionsBench {
                 Long.parseLong(serverSessions), (heapAll - heapBase) / 1024.0 / sessions),
             String.format("| server heap after the resume storm, per session | %.1f KiB |",
                 (heapAfter - heapBase) / 1024.0 / sessions),
-            String.format("| client heap per idle session (one client JVM) | %.1f KiB |",
+            String.format("| client heap per idle session (client JVM) | %.1f KiB |",
                 (clientHeapAll - clientHeapBase) / 1024.0 / sessions),
             String.format("| time to open all sessions (%d in flight) | %.1f s |", concurrency,
                 openSeconds),
@@ -338,6 +367,10 @@ public final class IdleSessionsBench {
             String.format("| **cut → all sessions resumed and echoed** | **%s** |", secs(allResumed)),
             String.format("| sessions reconnected once / exactly-once echoes | %d / %d |",
                 reconnected, countOk(handlers)),
+            String.format("| CPU used from the cut until all resumed: server / client JVM | %.1f s / %.1f s |",
+                serverCpu / 1e9, clientCpu / 1e9),
+            String.format("| CPU per resumed session: server / client | %.0f µs / %.0f µs |",
+                serverCpu / 1e3 / (sessions + warmup), clientCpu / 1e3 / (sessions + warmup)),
             String.format("| client TLS handshakes in the storm: resumed / full / failed | %d / %d / %d |",
                 clientResumed.sum() - resumedBefore, clientFull.sum() - fullBefore,
                 clientFailed.sum() - failedBefore)) + "\n";
@@ -351,6 +384,7 @@ public final class IdleSessionsBench {
           failures.add("not all sessions resumed within 120 s");
         }
       } finally {
+        client.forEach(LifelineClient::close);
         stopServer();
       }
       if (!failures.isEmpty()) {
@@ -384,6 +418,14 @@ public final class IdleSessionsBench {
       return summary(v.stream().mapToLong(Long::longValue).toArray());
     }
 
+    /** utime + stime of a process (all its threads), from /proc. */
+    static long cpuNanos(long pid) throws IOException {
+      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+      return ticks * 10_000_000L; // USER_HZ is 100 on Linux
+    }
+
     private static String secs(long nanos) {
       return nanos == Long.MAX_VALUE ? "never" : String.format("%.2f s", nanos / 1e9);
     }
@@ -400,7 +442,7 @@ public final class IdleSessionsBench {
 
     /** Opens {@code count} sessions, {@code concurrency} at a time, each sending message 1 and
      * waiting for its echo. */
-    private List<Session> open(LifelineClient client, String prefix, int count,
+    private List<Session> open(List<LifelineClient> clients, String prefix, int count,
         LinkedBlockingQueue<Echoes> echoes, Echoes[] handlers) throws Exception {
       Session[] opened = new Session[count];
       Semaphore inFlight = new Semaphore(concurrency);
@@ -425,7 +467,7 @@ public final class IdleSessionsBench {
         if (handlers != null) {
           handlers[i] = handler;
         }
-        client.open(prefix + i, handler).whenComplete((s, err) -> {
+        clients.get(i % clients.size()).open(prefix + i, handler).whenComplete((s, err) -> {
           if (err != null) {
             failed.incrementAndGet();
             errors.add(err);
