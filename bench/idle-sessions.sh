@@ -54,7 +54,8 @@ EOF
 
 uptime | sed 's/^/# load before: /' >&2
 set +e
-java -Xms2g -Xmx2g -Dlogback.configurationFile="$work/logback.xml" -cp "$cp" \
+# CLIENT_JVM_ARGS / SERVER_JVM_ARGS: extra JVM options (e.g. a JFR recording) for either side.
+java -Xms2g -Xmx2g ${CLIENT_JVM_ARGS:-} -Dbench.server.jvmArgs="${SERVER_JVM_ARGS:-}" -Dlogback.configurationFile="$work/logback.xml" -cp "$cp" \
   dev.lifeline.bench.IdleSessionsBench run --sessions "$sessions" --dir "$work/run" "$@" \
   2> "$work/client.log"
 rc=$?

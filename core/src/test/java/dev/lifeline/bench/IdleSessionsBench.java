@@ -42,7 +42,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <pre>
  * java -cp CP dev.lifeline.bench.IdleSessionsBench run [--sessions 10000] [--warmup 200]
- *     [--concurrency 256] [--clients 2] [--cut-processes 8] [--dir DIR] [--server-heap 2g]
+ *     [--concurrency 256] [--clients 2] [--cut-processes 8]
+ *     [--warmup-storms 5] [--dir DIR] [--server-heap 2g]
  * </pre>
  *
  * <p>{@code run} starts the server ({@code server DIR}: a {@link LifelineServer} with defaults, the
@@ -156,6 +157,7 @@ public final class IdleSessionsBench {
     final AtomicInteger received = new AtomicInteger();
     volatile String error;
     volatile long disconnectedAt;
+    boolean measured;
     volatile long resumedAt;
 
     @Override
@@ -195,6 +197,7 @@ public final class IdleSessionsBench {
     private final int concurrency;
     private final int clients;
     private final int cutProcesses;
+    private final int warmupStorms;
     private final Path dir;
     private final String serverHeap;
     private Process server;
@@ -207,6 +210,7 @@ public final class IdleSessionsBench {
       this.concurrency = Integer.parseInt(opts.getOrDefault("concurrency", "256"));
       this.clients = Integer.parseInt(opts.getOrDefault("clients", "2"));
       this.cutProcesses = Integer.parseInt(opts.getOrDefault("cut-processes", "8"));
+      this.warmupStorms = Integer.parseInt(opts.getOrDefault("warmup-storms", "5"));
       this.serverHeap = opts.getOrDefault("server-heap", "2g");
       this.dir = opts.containsKey("dir") ? Path.of(opts.get("dir"))
           : Files.createTempDirectory("lifeline-idle-sessions");
@@ -245,6 +249,27 @@ public final class IdleSessionsBench {
       }
       try {
         List<Session> warm = open(client, "warm-", warmup, echoes, null);
+        // A server that has been running has its resume path compiled: cut and resume the
+        // warm-up sessions a few times first, so the measured storm is not mostly JIT work.
+        for (int round = 1; round <= warmupStorms; round++) {
+          echoes.clear();
+          cutAll(port, failures);
+          for (Session s : warm) {
+            s.trySend(message(round + 1));
+          }
+          for (int got = 0; got < warmup; ) {
+            Echoes e = echoes.poll(60, TimeUnit.SECONDS);
+            if (e == null) {
+              throw new IllegalStateException("warm-up storm " + round + ": only " + got + " of "
+                  + warmup + " sessions resumed within 60 s");
+            }
+            if (e.received.get() == round + 1) {
+              got++;
+            }
+          }
+        }
+        System.err.printf("# %d warm-up sessions opened, cut and resumed %d times%n", warmup,
+            warmupStorms);
         long heapBase = heap();
         long clientHeapBase = usedHeapAfterGc();
         Echoes[] handlers = new Echoes[sessions];
@@ -267,43 +292,19 @@ public final class IdleSessionsBench {
         long serverCpu0 = cpuNanos(serverPid);
         long clientCpu0 = cpuNanos(ProcessHandle.current().pid());
         long cutAt = System.nanoTime();
-        // ss -K destroys one socket at a time (about 1 ms each on a busy machine), so the
-        // connections are split by client port among parallel ss processes.
-        List<Process> killers = new ArrayList<>();
-        int lo = 1024;
-        int step = (65536 - lo + cutProcesses - 1) / cutProcesses;
-        for (int p = 0; p < cutProcesses; p++) {
-          int from = lo + p * step;
-          int to = Math.min(65535, from + step - 1);
-          killers.add(new ProcessBuilder("ss", "-K", "state", "established",
-              "( sport = :" + port + " and dport >= :" + from + " and dport <= :" + to + " )")
-              .redirectErrorStream(true).start());
-        }
-        int killed = 0;
-        StringBuilder ssOut = new StringBuilder();
-        for (Process ss : killers) {
-          String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-          killed += (int) out.lines().filter(l -> l.contains(":" + port + " ")).count();
-          if (ss.waitFor() != 0) {
-            ssOut.append(out);
-          }
-        }
-        if (killed == 0 || ssOut.length() > 0) {
-          failures.add("ss -K killed " + killed + " connections (needs root and a kernel with "
-              + "CONFIG_INET_DIAG_DESTROY): " + ssOut);
-        }
+        int killed = cutAll(port, failures);
         long cutDone = System.nanoTime();
         for (Session s : all) {
           s.trySend(message(2)); // queued in the replay buffer until the session is resumed
         }
         for (Session s : warm) {
-          s.trySend(message(2));
+          s.trySend(message(warmupStorms + 2));
         }
         int complete = 0;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (complete < sessions + warmup && System.nanoTime() < deadline) {
           Echoes e = echoes.poll(1, TimeUnit.SECONDS);
-          if (e != null && e.received.get() >= 2) {
+          if (e != null && e.received.get() == (e.measured ? 2 : warmupStorms + 2)) {
             complete++;
           }
         }
@@ -336,8 +337,9 @@ public final class IdleSessionsBench {
           latest = Math.max(latest, at);
         }
         for (Session s : warm) {
-          if (s.stats().reconnects() != 1) {
-            failures.add("warm-up session: " + s.stats().reconnects() + " reconnects");
+          if (s.stats().reconnects() != warmupStorms + 1) {
+            failures.add("warm-up session: " + s.stats().reconnects() + " reconnects (expected "
+                + (warmupStorms + 1) + ")");
           }
         }
         Arrays.sort(resumeNanos);
@@ -418,9 +420,50 @@ public final class IdleSessionsBench {
       return summary(v.stream().mapToLong(Long::longValue).toArray());
     }
 
+    /** Resets every established connection of the server's port; returns how many. */
+    private int cutAll(int port, List<String> failures) throws Exception {
+      // ss -K destroys one socket at a time (about 1 ms each on a busy machine), so the
+      // connections are split by client port among parallel ss processes.
+      List<Process> killers = new ArrayList<>();
+      // Client ports come from the ephemeral range: split that evenly.
+      String[] range = readProc("/proc/sys/net/ipv4/ip_local_port_range")
+          .trim().split("\\s+");
+      int lo = Integer.parseInt(range[0]);
+      int hi = Integer.parseInt(range[1]);
+      int step = (hi - lo + 1 + cutProcesses - 1) / cutProcesses;
+      for (int p = 0; p < cutProcesses; p++) {
+        int from = lo + p * step;
+        int to = Math.min(hi, from + step - 1);
+        killers.add(new ProcessBuilder("ss", "-K", "state", "established",
+            "( sport = :" + port + " and dport >= :" + from + " and dport <= :" + to + " )")
+            .redirectErrorStream(true).start());
+      }
+      int killed = 0;
+      StringBuilder ssOut = new StringBuilder();
+      for (Process ss : killers) {
+        String out = new String(ss.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        killed += (int) out.lines().filter(l -> l.contains(":" + port + " ")).count();
+        if (ss.waitFor() != 0) {
+          ssOut.append(out);
+        }
+      }
+      if (killed == 0 || ssOut.length() > 0) {
+        failures.add("ss -K killed " + killed + " connections (needs root and a kernel with "
+            + "CONFIG_INET_DIAG_DESTROY): " + ssOut);
+      }
+      return killed;
+    }
+
+    /** Files.readString trusts the size procfs reports, and reads too little. */
+    static String readProc(String file) throws IOException {
+      try (java.io.InputStream in = Files.newInputStream(Path.of(file))) {
+        return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      }
+    }
+
     /** utime + stime of a process (all its threads), from /proc. */
     static long cpuNanos(long pid) throws IOException {
-      String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+      String stat = readProc("/proc/" + pid + "/stat");
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
       long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
       return ticks * 10_000_000L; // USER_HZ is 100 on Linux
@@ -466,6 +509,7 @@ public final class IdleSessionsBench {
         };
         if (handlers != null) {
           handlers[i] = handler;
+          handler.measured = true;
         }
         clients.get(i % clients.size()).open(prefix + i, handler).whenComplete((s, err) -> {
           if (err != null) {
@@ -505,6 +549,10 @@ public final class IdleSessionsBench {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       List<String> cmd = new ArrayList<>(List.of(java, "-Xms" + serverHeap, "-Xmx" + serverHeap,
           "-cp", System.getProperty("java.class.path")));
+      String extra = System.getProperty("bench.server.jvmArgs", "").trim();
+      if (!extra.isEmpty()) {
+        cmd.addAll(List.of(extra.split("\\s+")));
+      }
       String logback = System.getProperty("logback.configurationFile");
       if (logback != null) {
         cmd.add("-Dlogback.configurationFile=" + logback);
