@@ -58,9 +58,10 @@ final class ConnectGate {
       }
       try {
         executor.execute(next);
-      } catch (RuntimeException e) { // shutting down: nothing will run it
-        inFlight.decrementAndGet();
-        throw e;
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        inFlight.decrementAndGet(); // the client is closing: no attempt will run any more
+        waiting.clear();
+        return;
       }
     }
   }
