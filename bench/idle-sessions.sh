@@ -12,7 +12,7 @@
 # before and after the measured sessions. Then `ss -K` destroys every established connection on
 # the server's port (the kernel resets the client side: a real RST storm), every session queues a
 # second message, and the time until all have their second echo back is measured. Each session
-# must get exactly its two echoes, in order, and exactly one reconnect; otherwise this exits 1.
+# must get exactly its two echoes, in order, and at least one reconnect; otherwise this exits 1.
 # Needs root for `ss -K` (and to raise the open-file limit). Traffic: 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -56,7 +56,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code ss -K} (the kernel resets the client's side), every session queues a second message at
  * once, and the time until every session has its second echo back (so: reconnected, TLS and
  * session resumed, the message replayed, delivered once, answered) is measured. Each session
- * must see exactly echoes 1 and 2, in order, and exactly one reconnect.
+ * must see exactly echoes 1 and 2, in order, and at least one reconnect (more when {@code ss -K},
+ * still running, reached the new connection too).
  *
  * <p>Prints a markdown table on stdout; exits 1 when a check fails, 2 on bad usage.
  */
@@ -317,6 +318,7 @@ public final class IdleSessionsBench {
 
         long[] resumeNanos = new long[sessions];
         int reconnected = 0;
+        int cutTwice = 0;
         long latest = 0;
         for (int i = 0; i < sessions; i++) {
           Echoes e = handlers[i];
@@ -326,20 +328,22 @@ public final class IdleSessionsBench {
           } else if (e.received.get() != 2) {
             failures.add("session " + i + ": " + e.received.get() + " echoes (expected 2)");
           }
-          if (s.stats().reconnects() == 1) {
+          // ss -K may also reach a connection a session made while the cut was still going on:
+          // then it reconnects twice. Not reconnecting at all means it was never cut.
+          if (s.stats().reconnects() >= 1) {
             reconnected++;
+            cutTwice += s.stats().reconnects() > 1 ? 1 : 0;
           } else {
-            failures.add("session " + i + ": " + s.stats().reconnects()
-                + " reconnects (expected 1)");
+            failures.add("session " + i + ": not cut (0 reconnects)");
           }
           long at = e.arrivedAt[2];
           resumeNanos[i] = at == 0 ? Long.MAX_VALUE : at - cutAt;
           latest = Math.max(latest, at);
         }
         for (Session s : warm) {
-          if (s.stats().reconnects() != warmupStorms + 1) {
+          if (s.stats().reconnects() < warmupStorms + 1) {
             failures.add("warm-up session: " + s.stats().reconnects() + " reconnects (expected "
-                + (warmupStorms + 1) + ")");
+                + "at least " + (warmupStorms + 1) + ")");
           }
         }
         Arrays.sort(resumeNanos);
@@ -367,8 +371,10 @@ public final class IdleSessionsBench {
             String.format("| cut → 99%% of sessions resumed and echoed | %s |", secs(
                 resumeNanos[(int) Math.ceil(sessions * 0.99) - 1])),
             String.format("| **cut → all sessions resumed and echoed** | **%s** |", secs(allResumed)),
-            String.format("| sessions reconnected once / exactly-once echoes | %d / %d |",
+            String.format("| sessions reconnected / exactly-once echoes | %d / %d |",
                 reconnected, countOk(handlers)),
+            String.format("| sessions cut a second time (ss -K reached their new connection) | %d |",
+                cutTwice),
             String.format("| CPU used from the cut until all resumed: server / client JVM | %.1f s / %.1f s |",
                 serverCpu / 1e9, clientCpu / 1e9),
             String.format("| CPU per resumed session: server / client | %.0f µs / %.0f µs |",
