@@ -79,7 +79,7 @@ public final class LifelineClient implements AutoCloseable {
         }
       }
     }, b.host, b.port, b.initialBackoff, b.maxBackoff, b.reconnectDeadline, b.credentials,
-        maxFrame);
+        maxFrame, b.maxConcurrentConnects);
   }
 
   public static Builder builder() {
@@ -142,6 +142,7 @@ public final class LifelineClient implements AutoCloseable {
     private long inboundQueueBytes = 8L * 1024 * 1024;
     private int ioThreads = 1;
     private int appThreads = 4;
+    private int maxConcurrentConnects = 64;
     private ChaosSpec chaos;
     private Long chaosSeed;
 
@@ -216,6 +217,19 @@ public final class LifelineClient implements AutoCloseable {
 
     public Builder inboundQueueBytes(long inboundQueueBytes) {
       this.inboundQueueBytes = ConfigChecks.atLeast("inboundQueueBytes", inboundQueueBytes, 1);
+      return this;
+    }
+
+    /**
+     * Connection attempts (connect, TLS handshake, open or resume) this client runs at once;
+     * default 64. When more of its sessions need a connection at the same moment (every one of
+     * them after its link failed), the rest wait their turn, so the server is not handed more
+     * handshakes than it answers before their timeouts, and each attempt's handshake timeout
+     * starts when the attempt does.
+     */
+    public Builder maxConcurrentConnects(int maxConcurrentConnects) {
+      this.maxConcurrentConnects =
+          ConfigChecks.positive("maxConcurrentConnects", maxConcurrentConnects);
       return this;
     }
 

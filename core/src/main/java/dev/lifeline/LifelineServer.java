@@ -89,7 +89,10 @@ public final class LifelineServer implements AutoCloseable {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, workers)
         .channel(Transports.serverChannel())
-        .option(ChannelOption.SO_BACKLOG, 1024)
+        // The kernel's limit (net.core.somaxconn, 4096 on current Linux), not a smaller one: when
+        // every client of a failed link reconnects at once, an overflowing accept queue drops
+        // SYNs, and each drop costs that client a 1 s (then 3 s, 7 s) SYN retransmission.
+        .option(ChannelOption.SO_BACKLOG, Math.max(1024, io.netty.util.NetUtil.SOMAXCONN))
         .childOption(ChannelOption.TCP_NODELAY, true)
         .childHandler(new ChannelInitializer<Channel>() {
           @Override

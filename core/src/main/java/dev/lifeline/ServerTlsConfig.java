@@ -39,6 +39,7 @@ public final class ServerTlsConfig {
   private final List<String> protocols;
   private final Duration handshakeTimeout;
   private final int maxConcurrentHandshakes;
+  private final int maxWaitingHandshakes;
   private final Duration ticketKeyRotationInterval;
   private final int retainedTicketKeys;
   private final TicketKeyStore ticketKeyStore;
@@ -54,6 +55,7 @@ public final class ServerTlsConfig {
     this.protocols = b.protocols;
     this.handshakeTimeout = b.handshakeTimeout;
     this.maxConcurrentHandshakes = b.maxConcurrentHandshakes;
+    this.maxWaitingHandshakes = b.maxWaitingHandshakes;
     this.ticketKeyRotationInterval = b.ticketKeyRotationInterval;
     this.retainedTicketKeys = b.retainedTicketKeys;
     this.ticketKeyStore = b.ticketKeyStore != null ? b.ticketKeyStore
@@ -102,6 +104,10 @@ public final class ServerTlsConfig {
     return maxConcurrentHandshakes;
   }
 
+  public int maxWaitingHandshakes() {
+    return maxWaitingHandshakes;
+  }
+
   public Duration ticketKeyRotationInterval() {
     return ticketKeyRotationInterval;
   }
@@ -141,6 +147,7 @@ public final class ServerTlsConfig {
     }
     ServerTlsConfig that = (ServerTlsConfig) o;
     return maxConcurrentHandshakes == that.maxConcurrentHandshakes
+        && maxWaitingHandshakes == that.maxWaitingHandshakes
         && retainedTicketKeys == that.retainedTicketKeys
         && sessionCacheSize == that.sessionCacheSize
         && Objects.equals(certificateChainFile, that.certificateChainFile)
@@ -156,7 +163,7 @@ public final class ServerTlsConfig {
   @Override
   public int hashCode() {
     return Objects.hash(certificateChainFile, privateKeyFile, developmentCertificateDir, protocols,
-        handshakeTimeout, maxConcurrentHandshakes, ticketKeyRotationInterval, retainedTicketKeys,
+        handshakeTimeout, maxConcurrentHandshakes, maxWaitingHandshakes, ticketKeyRotationInterval, retainedTicketKeys,
         ticketKeyStore, sessionCacheSize, sessionTimeout, provider, trustedClientCaFile);
   }
 
@@ -168,6 +175,7 @@ public final class ServerTlsConfig {
     return "ServerTlsConfig{" + certificate + ", protocols=" + protocols
         + ", handshakeTimeout=" + handshakeTimeout
         + ", maxConcurrentHandshakes=" + maxConcurrentHandshakes
+        + ", maxWaitingHandshakes=" + maxWaitingHandshakes
         + ", ticketKeyRotationInterval=" + ticketKeyRotationInterval
         + ", retainedTicketKeys=" + retainedTicketKeys + ", ticketKeyStore=" + ticketKeyStore
         + ", sessionCacheSize=" + sessionCacheSize + ", sessionTimeout=" + sessionTimeout
@@ -183,6 +191,7 @@ public final class ServerTlsConfig {
     private List<String> protocols = ConfigChecks.DEFAULT_PROTOCOLS;
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private int maxConcurrentHandshakes = 256;
+    private int maxWaitingHandshakes = 16_384;
     private Duration ticketKeyRotationInterval = Duration.ofHours(12);
     private int retainedTicketKeys = 2;
     private TicketKeyStore ticketKeyStore;
@@ -201,6 +210,7 @@ public final class ServerTlsConfig {
       protocols = c.protocols;
       handshakeTimeout = c.handshakeTimeout;
       maxConcurrentHandshakes = c.maxConcurrentHandshakes;
+      maxWaitingHandshakes = c.maxWaitingHandshakes;
       ticketKeyRotationInterval = c.ticketKeyRotationInterval;
       retainedTicketKeys = c.retainedTicketKeys;
       ticketKeyStore = c.ticketKeyStore;
@@ -242,10 +252,27 @@ public final class ServerTlsConfig {
       return this;
     }
 
-    /** Connections beyond this many handshakes in progress are closed at once; default 256. */
+    /**
+     * Handshakes in progress at once; default 256. A connection beyond them waits for a free slot
+     * (see {@link #maxWaitingHandshakes}).
+     */
     public Builder maxConcurrentHandshakes(int maxConcurrentHandshakes) {
       this.maxConcurrentHandshakes =
           ConfigChecks.positive("maxConcurrentHandshakes", maxConcurrentHandshakes);
+      return this;
+    }
+
+    /**
+     * Connections that may wait, not reading, for one of the {@link #maxConcurrentHandshakes}
+     * slots; default 16,384. They are served in arrival order, and the {@link #handshakeTimeout}
+     * runs while they wait. A connection that finds this many waiting is closed at once; 0 closes
+     * every connection beyond {@code maxConcurrentHandshakes} at once. Waiting turns a reconnect
+     * storm (every client of a failed link coming back at once) into a queue served at the speed
+     * of the server's handshakes, instead of refusals that clients retry after backoff.
+     */
+    public Builder maxWaitingHandshakes(int maxWaitingHandshakes) {
+      this.maxWaitingHandshakes =
+          ConfigChecks.notNegative("maxWaitingHandshakes", maxWaitingHandshakes);
       return this;
     }
 

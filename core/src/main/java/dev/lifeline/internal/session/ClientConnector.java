@@ -41,6 +41,9 @@ public final class ClientConnector {
   private final RandomGenerator random;
   private final LongSupplier nanoTime;
   private final CompletableFuture<Session> opened = new CompletableFuture<>();
+  private final ConnectGate gate;
+  private final java.util.concurrent.atomic.AtomicBoolean holdingPermit =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   // guarded by this
   private int attempt;
@@ -50,7 +53,8 @@ public final class ClientConnector {
   ClientConnector(SessionCore core, ClientPersistence persistence, Bootstrap base,
       java.util.function.Consumer<io.netty.channel.ChannelPipeline> transport,
       String host, int port, Backoff backoff, byte[] credentials, int maxFrameSize,
-      RandomGenerator random, LongSupplier nanoTime) {
+      RandomGenerator random, LongSupplier nanoTime, ConnectGate gate) {
+    this.gate = gate;
     this.core = core;
     this.persistence = persistence;
     this.bootstrap = base.clone().handler(new io.netty.channel.ChannelInitializer<Channel>() {
@@ -104,12 +108,31 @@ public final class ClientConnector {
         core.localState());
   }
 
-  /** Connects now (first attempt, or a scheduled retry). */
+  /**
+   * Connects (first attempt, or a scheduled retry) as soon as the client's {@link ConnectGate}
+   * lets it: at once unless many of the client's sessions are connecting.
+   */
   void connect() {
     if (core.isClosed()) {
       return;
     }
-    ChannelFuture f = bootstrap.connect(host, port);
+    gate.submit(this::attempt);
+  }
+
+  /** Runs with a permit of the gate, given back when the attempt ends either way. */
+  private void attempt() {
+    holdingPermit.set(true);
+    if (core.isClosed()) {
+      releasePermit();
+      return;
+    }
+    ChannelFuture f;
+    try {
+      f = bootstrap.connect(host, port);
+    } catch (RuntimeException e) {
+      releasePermit();
+      throw e;
+    }
     f.addListener(done -> {
       if (!done.isSuccess()) {
         connectionEnded(f.channel(), false, done.cause());
@@ -127,6 +150,7 @@ public final class ClientConnector {
       opened.complete(core);
     });
     established();
+    releasePermit();
     return core;
   }
 
@@ -145,7 +169,14 @@ public final class ClientConnector {
     });
     opened.complete(core);
     established();
+    releasePermit();
     return core;
+  }
+
+  private void releasePermit() {
+    if (holdingPermit.compareAndSet(true, false)) {
+      gate.release();
+    }
   }
 
   private synchronized void established() {
@@ -156,6 +187,7 @@ public final class ClientConnector {
 
   /** A connection ended, established or not: reconnect, or give up. */
   void connectionEnded(Channel ch, boolean wasEstablished, Throwable cause) {
+    releasePermit();
     if (core.isClosed()) {
       return;
     }

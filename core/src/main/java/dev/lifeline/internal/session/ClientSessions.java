@@ -25,10 +25,13 @@ public final class ClientSessions {
   private final byte[] credentials;
   private final int maxFrameSize;
   private final Map<String, SessionCore> open = new ConcurrentHashMap<>();
+  private final ConnectGate gate;
 
   public ClientSessions(CheckpointStore store, SessionConfig config, Bootstrap base,
       Consumer<ChannelPipeline> transport, String host, int port, Duration initialBackoff,
-      Duration maxBackoff, Duration deadline, byte[] credentials, int maxFrameSize) {
+      Duration maxBackoff, Duration deadline, byte[] credentials, int maxFrameSize,
+      int maxConcurrentConnects) {
+    this.gate = new ConnectGate(maxConcurrentConnects, base.config().group());
     this.store = store;
     this.config = config;
     this.base = base;
@@ -49,7 +52,8 @@ public final class ClientSessions {
     }
     core.closeFuture().whenComplete((v, e) -> open.remove(resumeKey, core));
     ClientConnector connector = new ClientConnector(core, persistence, base, transport, host,
-        port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime);
+        port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime,
+        gate);
     return store.load(resumeKey).thenCompose(record -> {
       connector.restoreFrom(persistence.adopt(record));
       connector.connect();

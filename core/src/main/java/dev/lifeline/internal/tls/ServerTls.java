@@ -57,7 +57,8 @@ public final class ServerTls implements AutoCloseable {
     this.provider = provider;
     this.providerName = TlsProviders.name(provider);
     this.listener = listener;
-    this.slots = new HandshakeLimiter.Slots(config.maxConcurrentHandshakes());
+    this.slots = new HandshakeLimiter.Slots(config.maxConcurrentHandshakes(),
+        config.maxWaitingHandshakes());
     this.ring = ring;
     this.rotation = ring != null && scheduleRotation
         ? Executors.newSingleThreadScheduledExecutor(runnable -> {
@@ -166,9 +167,17 @@ public final class ServerTls implements AutoCloseable {
     return ring != null;
   }
 
-  /** Connections closed because {@code maxConcurrentHandshakes} handshakes were in progress. */
+  /**
+   * Connections closed because {@code maxConcurrentHandshakes} handshakes were in progress and
+   * {@code maxWaitingHandshakes} connections were waiting.
+   */
   public long rejectedConnections() {
     return slots.rejected();
+  }
+
+  /** Connections that had to wait for a handshake slot, since start. */
+  public long queuedConnections() {
+    return slots.queued();
   }
 
   /**

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifeline.HandshakeEvent;
+import dev.lifeline.HandshakeListener;
 import dev.lifeline.HandshakeStats;
 import dev.lifeline.TlsProvider;
 import io.netty.channel.EventLoopGroup;
@@ -21,7 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Server limits on real sockets: silent clients time out, excess connections are refused. */
+/**
+ * Server limits on real sockets: silent clients time out, excess connections wait for a
+ * handshake slot, or are refused when no more may wait.
+ */
 class HandshakeTimeoutTest {
   private static EventLoopGroup group;
 
@@ -44,7 +48,8 @@ class HandshakeTimeoutTest {
     RecordingListener events = new RecordingListener();
     HandshakeStats stats = new HandshakeStats();
     try (ServerTls server = ServerTls.create(TlsTestSupport.server(dir, provider)
-            .handshakeTimeout(Duration.ofMillis(300)).maxConcurrentHandshakes(2).build(),
+            .handshakeTimeout(Duration.ofMillis(300)).maxConcurrentHandshakes(2)
+            .maxWaitingHandshakes(0).build(),
             events.andThen(stats), Clock.systemUTC(), false);
         TlsTestServer listener = new TlsTestServer(server, group, 0, false)) {
       List<Socket> silent = new ArrayList<>();
@@ -78,6 +83,48 @@ class HandshakeTimeoutTest {
         for (Socket socket : silent) {
           socket.close();
         }
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("dev.lifeline.internal.tls.TlsTestSupport#providers")
+  void excessConnectionWaitsForASlotAndIsServedWhenOneFrees(TlsProvider provider)
+      throws Exception {
+    RecordingListener events = new RecordingListener();
+    try (ServerTls server = ServerTls.create(TlsTestSupport.server(dir, provider)
+            .handshakeTimeout(Duration.ofSeconds(2)).maxConcurrentHandshakes(1).build(),
+            events, Clock.systemUTC(), false);
+        TlsTestServer listener = new TlsTestServer(server, group, 0, false);
+        ClientTls client = ClientTls.create(TlsTestSupport.client(dir, provider, "TLSv1.3"),
+            HandshakeListener.NONE)) {
+      Socket silent = new Socket("127.0.0.1", listener.port()); // holds the only slot
+      try {
+        long start = System.nanoTime();
+        java.util.concurrent.CompletableFuture<TlsTestClient.Result> waiting =
+            java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+              try {
+                return TlsTestClient.connectOnce(client, group, "localhost", "127.0.0.1",
+                    listener.port());
+              } catch (Exception e) {
+                throw new java.util.concurrent.CompletionException(e);
+              }
+            });
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+            .until(() -> server.queuedConnections() == 1);
+        Thread.sleep(200);
+        assertFalse(waiting.isDone(), "waits while the slot is held");
+        silent.close(); // frees the slot: the waiting connection gets it
+        TlsTestClient.Result result = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
+        assertEquals(TlsTestServer.GREETING, result.greeting);
+        assertEquals(0, server.rejectedConnections());
+        assertTrue(System.nanoTime() - start >= Duration.ofMillis(200).toNanos());
+        HandshakeEvent first = events.take();
+        assertFalse(first.succeeded(), "the silent connection failed: " + first);
+        HandshakeEvent served = events.take();
+        assertTrue(served.succeeded(), served.toString());
+      } finally {
+        silent.close();
       }
     }
   }
