@@ -36,6 +36,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -46,11 +47,13 @@ import org.junit.jupiter.api.io.TempDir;
  * handler twice except after a rewind to a durable checkpoint, and the heap after GC must not
  * grow over the run.
  *
- * <p>The normal suite runs a short version; {@code mvn -B -Psoak -pl transfer -am verify
- * -Dtest=SoakTest} runs 100 transfers at a time for ten minutes (see docs/security.md for the
- * figures). Parameters: {@code lifeline.soak.transfers}, {@code lifeline.soak.seconds}, {@code
- * lifeline.soak.restartSeconds} (0: no restarts).
+ * <p>Not in the normal suite (even 8 transfers for 12 s took close to three minutes on a loaded
+ * 2-core machine): {@code mvn -B -Psoak -pl transfer -am verify -Dtest=SoakTest} runs 100
+ * transfers at a time for ten minutes with a restart every minute (see docs/security.md for the
+ * figures). Parameters, any of which enables the test: {@code lifeline.soak.transfers}, {@code
+ * lifeline.soak.seconds}, {@code lifeline.soak.restartSeconds} (0: no restarts).
  */
+@EnabledIfSystemProperty(named = "lifeline.soak.seconds", matches = "\\d+")
 class SoakTest {
   private static final int WORKERS = Integer.getInteger("lifeline.soak.transfers", 8);
   private static final long SECONDS = Long.getLong("lifeline.soak.seconds", 12);
@@ -135,7 +138,10 @@ class SoakTest {
         if (now > stallLimit) {
           throw new AssertionError("transfers stalled: " + running.stream()
               .filter(f -> !f.isDone()).count() + " of " + WORKERS + " still running 180 s"
-              + " after the deadline; faults " + proxy.cuts() + ", restarts " + restarts.get());
+              + " after the deadline; " + transfers.get() + " transfers done; faults rst="
+              + proxy.cuts(ChaosSpec.Mode.RST) + " fin=" + proxy.cuts(ChaosSpec.Mode.FIN)
+              + " blackhole=" + proxy.cuts(ChaosSpec.Mode.BLACKHOLE) + ", restarts "
+              + restarts.get() + ", duplicates " + duplicates.duplicates.get());
         }
         if (RESTART_SECONDS > 0 && now >= nextRestart && now < deadline) {
           server.close();
