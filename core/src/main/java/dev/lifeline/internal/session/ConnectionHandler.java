@@ -46,10 +46,14 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   protected SessionCore session;
   protected Throwable closeCause;
   private long pingCounter;
+  // Set once a CLOSE is on its way: frames the peer pipelined behind the offending one (already
+  // in the decoder's buffer, or read before the close completes) must not act any more, e.g. a
+  // RESUME after a refused one would still rotate that session's token.
+  private boolean closing;
 
   @Override
   public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (!(msg instanceof Frame frame)) {
+    if (!(msg instanceof Frame frame) || closing) {
       ReferenceCountUtil.release(msg);
       return;
     }
@@ -72,6 +76,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     } else if (frame instanceof Frame.Close close) {
       closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
       logPeerClose(ch, close);
+      closing = true;
       session.onPeerClose(close.code(), close.reason());
       ch.close();
     } else {
@@ -150,6 +155,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /** Sends CLOSE with {@code code} and closes the connection; logs one line. */
   protected void closeWith(ChannelHandlerContext ctx, ErrorCode code, String reason) {
+    closing = true;
     if (closeCause == null) {
       closeCause = new ProtocolException(code, reason);
     }

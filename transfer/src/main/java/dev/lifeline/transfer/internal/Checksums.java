@@ -11,8 +11,9 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 
 /**
- * SHA-256 of complete files, kept beside them in {@code .meta/NAME.sha256} as "size mtime hex" so
- * a download does not hash the whole file each time; recomputed when the file's size or
+ * SHA-256 of complete files, kept beside them in {@code .meta/KEY.sha256} as "size mtime hex" so
+ * a download does not hash the whole file each time (KEY is the hex SHA-256 of the file name, so
+ * a name of the full 255 bytes still gives a sidecar name the file system accepts); recomputed when the file's size or
  * modification time no longer match.
  */
 final class Checksums {
@@ -27,7 +28,7 @@ final class Checksums {
   synchronized byte[] of(Path file) throws IOException {
     long size = Files.size(file);
     long mtime = Files.getLastModifiedTime(file).toMillis();
-    Path side = dir.resolve(file.getFileName() + ".sha256");
+    Path side = sidecar(file);
     if (Files.exists(side)) {
       String[] f = Files.readString(side, StandardCharsets.US_ASCII).trim().split(" ");
       if (f.length == 3 && f[0].equals(Long.toString(size)) && f[1].equals(Long.toString(mtime))) {
@@ -47,10 +48,16 @@ final class Checksums {
   synchronized void record(Path file, byte[] sha) throws IOException {
     long size = Files.size(file);
     long mtime = Files.getLastModifiedTime(file).toMillis();
-    Path side = dir.resolve(file.getFileName() + ".sha256");
-    Path tmp = dir.resolve(file.getFileName() + ".sha256.tmp");
+    Path side = sidecar(file);
+    Path tmp = side.resolveSibling(side.getFileName() + ".tmp");
     Files.writeString(tmp, size + " " + mtime + " " + Hashing.hex(sha) + "\n",
         StandardCharsets.US_ASCII);
     Files.move(tmp, side, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** The sidecar of {@code file}: named by the hash of its name, never too long. */
+  private Path sidecar(Path file) {
+    byte[] name = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
+    return dir.resolve(Hashing.hex(Hashing.sha256().digest(name)) + ".sha256");
   }
 }

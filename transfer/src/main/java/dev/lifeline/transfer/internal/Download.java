@@ -20,6 +20,8 @@ import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,6 +55,8 @@ public final class Download implements SessionHandler {
   private byte[] expectedSha;
   private long sinceCheckpoint;
   private long lastCheckpointNanos;
+  // The sequence of the last chunk written; app thread only.
+  private long lastChunkSeq;
   private volatile long resumedFrom;
 
   private Download(LifelineClient client, String server, String name, Path target,
@@ -95,7 +99,7 @@ public final class Download implements SessionHandler {
     try {
       ready.get();
       request(session);
-      byte[] sha = finished.get();
+      byte[] sha = awaitFinished(session);
       ClientSide.closeQuietly(session);
       return ClientSide.result(name, size, sha, start, session.stats(), resumedFrom);
     } catch (ExecutionException e) {
@@ -145,6 +149,8 @@ public final class Download implements SessionHandler {
       digest = Hashing.sha256();
     }
     file.truncate(offset);
+    sinceCheckpoint = 0;
+    lastChunkSeq = cp.position();
     synchronized (this) {
       written = offset;
     }
@@ -196,6 +202,35 @@ public final class Download implements SessionHandler {
     }
   }
 
+  /**
+   * Waits for the download to finish, checkpointing once a second what arrived and is not yet
+   * durable. Checkpoints are this side's acknowledgements: checking only when a chunk arrives
+   * deadlocks once the server's replay buffer (smaller than {@link #CHECKPOINT_BYTES}) is full,
+   * because then no chunk arrives (found by SoakTest with a 4 MiB server replay buffer).
+   */
+  private byte[] awaitFinished(Session session) throws InterruptedException, ExecutionException {
+    while (true) {
+      try {
+        return finished.get(CHECKPOINT_NANOS, TimeUnit.NANOSECONDS);
+      } catch (TimeoutException e) {
+        session.runInOrder(() -> checkpointIfPending(session));
+      }
+    }
+  }
+
+  private void checkpointIfPending(Session session) {
+    if (file == null || sinceCheckpoint == 0 || finished.isDone()
+        || System.nanoTime() - lastCheckpointNanos < CHECKPOINT_NANOS) {
+      return;
+    }
+    try {
+      file.force(false);
+      checkpoint(session, lastChunkSeq, false);
+    } catch (IOException e) {
+      log.warn("download checkpoint not made durable: {}", e.toString());
+    }
+  }
+
   private void chunk(Session session, long seq, ByteBuffer m) throws IOException {
     long offset = m.getLong();
     int length = m.remaining();
@@ -219,6 +254,7 @@ public final class Download implements SessionHandler {
     data.rewind();
     digest.update(data);
     sinceCheckpoint += offset + length - written;
+    lastChunkSeq = seq;
     synchronized (this) {
       written = offset + length;
     }

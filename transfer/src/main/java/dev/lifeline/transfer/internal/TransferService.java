@@ -6,6 +6,7 @@ import dev.lifeline.SessionMovedException;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
 import java.io.IOException;
+import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +62,23 @@ public final class TransferService implements SessionHandler {
 
   @Override
   public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+    int length = message.remaining();
+    byte type = length == 0 ? 0 : message.get(message.position());
+    try {
+      dispatch(session, seq, message);
+    } catch (BufferUnderflowException e) {
+      // A message shorter than its type's fixed fields (found by TransferRequestFuzzTest): tell
+      // the client what was wrong instead of ending the session with a bare underflow.
+      String what = "malformed transfer message 0x" + Integer.toHexString(type & 0xff) + " of "
+          + length + " bytes";
+      log.info("session {}: {}; ending it", session.id(), what);
+      UploadReceiver.trySendAfterRewind(session,
+          TransferDescriptor.error(TransferException.Reason.IO_ERROR, what));
+      throw new IllegalStateException(what);
+    }
+  }
+
+  private void dispatch(Session session, long seq, ByteBuffer message) throws Exception {
     byte type = message.get();
     Object t = transfers.get(session.id());
     if (type == TransferDescriptor.UPLOAD && !(t instanceof DownloadSender)) {
