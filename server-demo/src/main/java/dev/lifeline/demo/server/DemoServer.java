@@ -35,6 +35,9 @@ final class DemoServer implements AutoCloseable {
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
       Duration idleTimeout, long maxFileSize, Duration sessionTtl) {}
 
+  /** As the client's (TransferRunner): four checkpoint intervals of 16 MiB per session. */
+  static final long REPLAY_BUFFER_BYTES = 64L << 20;
+
   private final CheckpointStore store;
   private final LifelineServer server;
 
@@ -66,6 +69,10 @@ final class DemoServer implements AutoCloseable {
           .handler(files.handler())
           .onSessionExpired(files::sessionExpired)
           .idleTimeout(s.idleTimeout())
+          // A download's chunks wait in the replay buffer until the client's checkpoint (every
+          // 16 MiB or second, after an fsync) acknowledges them: the buffer must hold more than
+          // one checkpoint interval plus what is in flight, or sending stalls at every checkpoint.
+          .replayBufferBytes(REPLAY_BUFFER_BYTES)
           .start();
       log.info("data in {}, uploads up to {}, interrupted transfers kept {}", dataDir,
           Units.formatBytes(s.maxFileSize()), Units.formatDuration(s.sessionTtl()));

@@ -36,6 +36,8 @@ public final class TransferService implements SessionHandler {
     t.setDaemon(true);
     return t;
   });
+  // Up to 32 MiB of idle chunk buffers kept for the next download.
+  private final ChunkBuffers chunkBuffers = ChunkBuffers.forChunks(128);
   private final Map<String, Object> transfers = new ConcurrentHashMap<>();
   // Test seam: given the file size a write would reach, whether the disk is "full" for it.
   private volatile java.util.function.LongPredicate diskFull = size -> false;
@@ -162,6 +164,10 @@ public final class TransferService implements SessionHandler {
 
   Checksums checksums() {
     return checksums;
+  }
+
+  ChunkBuffers chunkBuffers() {
+    return chunkBuffers;
   }
 
   ExecutorService senders() {

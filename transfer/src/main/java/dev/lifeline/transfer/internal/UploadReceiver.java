@@ -30,6 +30,7 @@ final class UploadReceiver {
 
   private final Session session;
   private final TransferService service;
+  private final BackgroundSync sync = new BackgroundSync();
   private String name;
   private long size;
   private long mtime;
@@ -105,8 +106,8 @@ final class UploadReceiver {
     digest.update(data);
     sinceCheckpoint += offset + length - written;
     written = offset + length;
-    if (sinceCheckpoint >= service.checkpointBytes()
-        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) {
+    if ((sinceCheckpoint >= service.checkpointBytes()
+        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) && sync.idle()) {
       syncAndCheckpoint(seq);
     }
   }
@@ -121,6 +122,7 @@ final class UploadReceiver {
           "END after " + written + " of " + size + " bytes"));
       return;
     }
+    sync.await();
     byte[] actual = digest.digest();
     if (!MessageDigest.isEqual(expected, actual)) {
       refuse(new TransferException(Reason.HASH_MISMATCH, "received file has SHA-256 "
@@ -197,24 +199,41 @@ final class UploadReceiver {
     done = false;
   }
 
+  /**
+   * Makes what was written durable on another thread while later chunks are written, then
+   * commits the checkpoint claiming it (never before its fsync returned).
+   */
   private void syncAndCheckpoint(long seq) {
-    try {
-      file.force(false);
-    } catch (IOException e) {
-      failWrite(e);
-      return;
-    }
-    checkpoint(seq);
+    byte[] state = checkpointState();
+    FileChannel f = file;
+    sync.start(f, () -> commit(seq, state), e -> session.runInOrder(() -> {
+      if (file == f && !failed) {
+        failWrite(e);
+      }
+    }));
   }
 
   private void checkpoint(long seq) {
+    commit(seq, checkpointState());
+  }
+
+  private byte[] checkpointState() {
     sinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
-    session.checkpoint(seq, state(Hashing.peek(digest), NO_SHA).encode())
-        .exceptionally(e -> {
-          log.warn("session {}: checkpoint not stored: {}", session.id(), e.toString());
-          return null;
-        });
+    return state(Hashing.peek(digest), NO_SHA).encode();
+  }
+
+  /** Commits a checkpoint whose bytes are durable; any thread. */
+  private void commit(long seq, byte[] state) {
+    try {
+      session.checkpoint(seq, state).exceptionally(e -> {
+        log.warn("session {}: checkpoint not stored: {}", session.id(), e.toString());
+        return null;
+      });
+    } catch (IllegalArgumentException e) {
+      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
+      log.debug("session {}: checkpoint at {} dropped: {}", session.id(), seq, e.getMessage());
+    }
   }
 
   private TransferState state(byte[] prefixSha, byte[] fileSha) {
@@ -222,6 +241,7 @@ final class UploadReceiver {
   }
 
   private void failWrite(IOException e) {
+    sync.await();
     failed = true;
     boolean full = isDiskFull(e);
     try {
@@ -281,6 +301,7 @@ final class UploadReceiver {
   }
 
   private void closeQuietly() {
+    sync.await();
     if (file != null) {
       try {
         file.close();
