@@ -92,8 +92,20 @@ median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {if (NR) p
 mbs() { awk -v s="$1" -v n="$size_mib" 'BEGIN {if (s > 0) printf "%.0f", n * 1.048576 / s; else print "-"}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}'; }
 json_field() { sed -E "s/.*\"$1\":([0-9.]+).*/\\1/"; }
+# Sets CHILD_CPU to the CPU seconds (user + system) of this shell's finished children so far
+# (bash's `times`, which must run in this shell, not in a $(...) subshell).
+child_cpu() {
+  times > "$work/.times"
+  CHILD_CPU=$(awk 'NR == 2 {split($1,a,/[ms]/); split($2,b,/[ms]/); printf "%.2f", a[1]*60+a[2]+b[1]*60+b[2]}' "$work/.times")
+}
+tck=$(getconf CLK_TCK)
+# CPU seconds of running processes so far (PIDs...), from /proc/PID/stat.
+proc_cpu() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || echo 0))); done; awk -v t="$t" -v k="$tck" 'BEGIN {printf "%.2f", t / k}'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b - a}'; }
+add() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a + b}'; }
 
-declare -A T X J C   # per key: wall seconds; reconnects or re-runs; client "seconds"; curl transfer only
+declare -A T X J C U # per key: wall seconds; reconnects or re-runs; client "seconds"; curl
+                     # transfer only; CPU seconds of both ends (client + server, proxy excluded)
 
 if want 1 || want 2 || want 3; then
   work=$(mktemp -d /tmp/lifeline-bench.XXXXXX)
@@ -105,6 +117,7 @@ if want 1 || want 2 || want 3; then
   java "${java_opts[@]}" -jar server-demo/target/server-demo.jar --port "$ll_port" \
     --data-dir "$work/data" > "$work/server.log" 2>&1 &
   pids+=($!)
+  ll_pid=$!
   wait_for "$work/server.log" "listening on"
   ca=$work/data/tls/ca.pem
 
@@ -154,6 +167,7 @@ http {
 NGINX
   "$nginx_bin" -p "$ng" -c "$ng/nginx.conf" > "$ng/logs/stdout.log" 2>&1 &
   pids+=($!)
+  ng_pids=($! $(sleep 0.5; ps -o pid= --ppid $!))
   for _ in $(seq 1 100); do
     curl -sS -o /dev/null --cacert "$ca" -r 0-0 "https://127.0.0.1:$ng_port/$name" 2>/dev/null && break
     sleep 0.1
@@ -183,10 +197,13 @@ client() { # ARGS...: one client-demo run with a fresh state directory; prints i
 ll_down() { # KEY PORT [client args...]
   local k=$1 port=$2; shift 2
   rm -f "$out"
-  local t0 t1 json
+  local t0 t1 json c0 s0
+  child_cpu; c0=$CHILD_CPU; s0=$(proc_cpu "$ll_pid")
   t0=$(now)
   json=$(client download "$name" --to "$out" --server "127.0.0.1:$port" "$@")
   t1=$(now)
+  child_cpu
+  U[$k]+="$(add "$(sub "$c0" "$CHILD_CPU")" "$(sub "$s0" "$(proc_cpu "$ll_pid")")") "
   cmp -s "$src" "$out" || { echo "Lifeline download MISMATCH ($k)"; exit 1; }
   T[$k]+="$(elapsed "$t0" "$t1") "
   X[$k]+="$(echo "$json" | json_field reconnects) "
@@ -195,8 +212,9 @@ ll_down() { # KEY PORT [client args...]
 }
 
 curl_down() { # KEY PORT
-  local k=$1 port=$2 t0 tm t1 n=0 got
+  local k=$1 port=$2 t0 tm t1 n=0 got c0 s0
   rm -f "$out"
+  child_cpu; c0=$CHILD_CPU; s0=$(proc_cpu "${ng_pids[@]}")
   t0=$(now)
   while [ "$n" -lt 200 ]; do
     n=$((n + 1))
@@ -206,6 +224,8 @@ curl_down() { # KEY PORT
   tm=$(now)
   got=$(openssl dgst -sha256 -r "$out" | cut -d' ' -f1)
   t1=$(now)
+  child_cpu
+  U[$k]+="$(add "$(sub "$c0" "$CHILD_CPU")" "$(sub "$s0" "$(proc_cpu "${ng_pids[@]}")")") "
   [ "$got" = "$expected" ] || { echo "curl download MISMATCH ($k) after $n attempts"; exit 1; }
   T[$k]+="$(elapsed "$t0" "$t1") "
   X[$k]+="$((n - 1)) "
@@ -215,11 +235,14 @@ curl_down() { # KEY PORT
 
 up_seq=0
 ll_up() { # KEY
-  local k=$1 t0 t1 json upname
+  local k=$1 t0 t1 json upname c0 s0
   up_seq=$((up_seq + 1)); upname=up-$up_seq.bin
+  child_cpu; c0=$CHILD_CPU; s0=$(proc_cpu "$ll_pid")
   t0=$(now)
   json=$(client upload "$src" --name "$upname" --server "127.0.0.1:$ll_port")
   t1=$(now)
+  child_cpu
+  U[$k]+="$(add "$(sub "$c0" "$CHILD_CPU")" "$(sub "$s0" "$(proc_cpu "$ll_pid")")") "
   cmp -s "$src" "$work/data/files/$upname" || { echo "Lifeline upload MISMATCH"; exit 1; }
   T[$k]+="$(elapsed "$t0" "$t1") "
   X[$k]+="$(echo "$json" | json_field reconnects) "
@@ -228,13 +251,16 @@ ll_up() { # KEY
 }
 
 curl_up() { # KEY
-  local k=$1 t0 tm t1 got upname
+  local k=$1 t0 tm t1 got upname c0 s0
   up_seq=$((up_seq + 1)); upname=up-$up_seq.bin
+  child_cpu; c0=$CHILD_CPU; s0=$(proc_cpu "${ng_pids[@]}")
   t0=$(now)
   curl -sS --fail --cacert "$ca" -T "$src" "https://127.0.0.1:$ng_port/up/$upname" -o /dev/null
   tm=$(now)
   got=$(openssl dgst -sha256 -r "$ng/www/up/$upname" | cut -d' ' -f1)
   t1=$(now)
+  child_cpu
+  U[$k]+="$(add "$(sub "$c0" "$CHILD_CPU")" "$(sub "$s0" "$(proc_cpu "${ng_pids[@]}")")") "
   [ "$got" = "$expected" ] || { echo "curl upload MISMATCH"; exit 1; }
   T[$k]+="$(elapsed "$t0" "$t1") "
   X[$k]+="0 "
@@ -275,11 +301,11 @@ if want 1 || want 2 || want 3; then
   echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   med() { echo "${T[$1]:-}" | median; }
   echo
-  echo "| case ($size_mib MiB, median of $runs) | Lifeline s (MB/s) | curl + nginx s (MB/s) | Lifeline / curl time | reconnects (Lifeline) / re-runs (curl) |"
-  echo "| --- | ---: | ---: | ---: | --- |"
+  echo "| case ($size_mib MiB, median of $runs) | Lifeline s (MB/s) | curl + nginx s (MB/s) | Lifeline / curl time | CPU s Lifeline / curl + nginx | reconnects (Lifeline) / re-runs (curl) |"
+  echo "| --- | ---: | ---: | ---: | ---: | --- |"
   row() { # LABEL LKEY CKEY
     local l c; l=$(med "$2"); c=$(med "$3")
-    echo "| $1 | $l ($(mbs "$l")) | $c ($(mbs "$c")) | **$(ratio "$l" "$c")** | ${X[$2]:-}/ ${X[$3]:-}|"
+    echo "| $1 | $l ($(mbs "$l")) | $c ($(mbs "$c")) | **$(ratio "$l" "$c")** | $(echo "${U[$2]:-}" | median) / $(echo "${U[$3]:-}" | median) | ${X[$2]:-}/ ${X[$3]:-}|"
   }
   want 1 && row "1. download, fault-free" ll1 curl1
   want 2 && row "2. download, reset every 50–150 MB by bench/cutproxy.py (curl: \`-C -\` loop)" ll2 curl2
@@ -296,6 +322,7 @@ if want 1 || want 2 || want 3; then
   fi
   echo "Lifeline client's own \"seconds\" (no JVM start), medians:$(for k in ll1 ll2 ll2c ll3; do [ -n "${J[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${J[$k]}" | median)"; done)"
   echo "curl side without the hash (transfer only), medians:$(for k in curl1 curl2 curl3; do [ -n "${C[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${C[$k]}" | median)"; done)"
+  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 curl1 ll2 curl2 ll2c ll3 curl3; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
   echo "Raw seconds:$(for k in ll1 curl1 ll2 curl2 ll2c ll3 curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
 fi
 
