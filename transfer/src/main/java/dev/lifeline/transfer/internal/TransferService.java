@@ -36,8 +36,9 @@ public final class TransferService implements SessionHandler {
     t.setDaemon(true);
     return t;
   });
-  // Up to 32 MiB of idle chunk buffers kept for the next download.
-  private final ChunkBuffers chunkBuffers = ChunkBuffers.forChunks(128);
+  // Up to 64 MiB of idle chunk buffers kept for the next download (a demo server's replay
+  // buffer holds as much for one download).
+  private final ChunkBuffers chunkBuffers = ChunkBuffers.forChunks(256);
   private final Map<String, Object> transfers = new ConcurrentHashMap<>();
   // Test seam: given the file size a write would reach, whether the disk is "full" for it.
   private volatile java.util.function.LongPredicate diskFull = size -> false;
