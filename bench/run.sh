@@ -34,7 +34,9 @@
 # untimed warm-up download from each first (server JIT, the server's checksum of the file, page
 # cache). Each measured run alternates the two sides, order swapped on even runs, with an untimed
 # `sync` after each measurement. Times are wall clock around the whole client command, so
-# Lifeline's include JVM start (the client's own "seconds" are printed beside them).
+# Lifeline's include JVM start (the client's own "seconds" are printed beside them). "CPU s" is
+# user + system time of both ends: the client command (with openssl dgst on the curl side) plus
+# the server process (server-demo, or nginx master + worker); the proxy is not counted.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
