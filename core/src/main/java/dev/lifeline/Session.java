@@ -1,6 +1,7 @@
 package dev.lifeline;
 
 import dev.lifeline.store.Checkpoint;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -53,6 +54,36 @@ public interface Session {
    * @return as {@link #send}, or {@code null} if the buffer is full (see {@link #onWritable})
    */
   CompletableFuture<Void> trySend(byte[] message) throws LifelineException;
+
+  /**
+   * Sends the bytes between {@code message}'s position and limit as one message, waiting while
+   * the replay buffer is full; otherwise as {@link #send(byte[])}.
+   *
+   * <p>The buffer's content belongs to the session until the returned future completes (either
+   * way): do not modify it before. The session does not copy it, so a direct buffer goes to the
+   * network without being copied to the heap and back; a sender can reuse such buffers once
+   * their futures complete. Position and limit are not changed.
+   */
+  default CompletableFuture<Void> send(ByteBuffer message)
+      throws InterruptedException, LifelineException {
+    return send(copyOf(message));
+  }
+
+  /**
+   * Sends the bytes between {@code message}'s position and limit if the replay buffer has room;
+   * otherwise as {@link #trySend(byte[])}. Ownership as for {@link #send(ByteBuffer)}.
+   *
+   * @return as {@link #send(ByteBuffer)}, or {@code null} if the buffer is full
+   */
+  default CompletableFuture<Void> trySend(ByteBuffer message) throws LifelineException {
+    return trySend(copyOf(message));
+  }
+
+  private static byte[] copyOf(ByteBuffer message) {
+    byte[] copy = new byte[message.remaining()];
+    message.duplicate().get(copy);
+    return copy;
+  }
 
   /** Whether a message of {@link #maxMessageSize()} would fit the replay buffer now. */
   boolean isWritable();

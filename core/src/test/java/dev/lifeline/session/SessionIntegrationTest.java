@@ -56,4 +56,39 @@ class SessionIntegrationTest {
       assertTrue(session.closeFuture().isDone());
     }
   }
+
+  /**
+   * send(ByteBuffer) and trySend(ByteBuffer) carry exactly the bytes between position and limit,
+   * direct or heap, read-only or not, and leave the caller's position and limit alone.
+   */
+  @Test
+  void sendsTheRemainingBytesOfByteBuffers() throws Exception {
+    List<String> atServer = new CopyOnWriteArrayList<>();
+    try (LifelineServer server = Fixtures.server(dir,
+            (s, seq, m) -> atServer.add(seq + ":" + UTF_8.decode(m))).start();
+        LifelineClient client = Fixtures.client(dir, server.port()).build()) {
+      Session session = client.open("buffers", (s, seq, m) -> { }).get(10, TimeUnit.SECONDS);
+      ByteBuffer direct = ByteBuffer.allocateDirect(64).put("xx-direct-yy".getBytes(UTF_8));
+      direct.position(3).limit(9);
+      ByteBuffer heap = ByteBuffer.wrap("--heap".getBytes(UTF_8)).position(2).asReadOnlyBuffer();
+      ByteBuffer big = ByteBuffer.allocateDirect(200_000);
+      while (big.hasRemaining()) {
+        big.put((byte) 'b');
+      }
+      big.flip();
+      session.send(direct).get(5, TimeUnit.SECONDS);
+      session.trySend(heap).get(5, TimeUnit.SECONDS);
+      session.send(big).get(5, TimeUnit.SECONDS);
+      assertEquals(3, direct.position());
+      assertEquals(9, direct.limit());
+      assertEquals(2, heap.position());
+      assertEquals(0, big.position());
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+          .until(() -> atServer.size() == 3);
+      assertEquals("1:direct", atServer.get(0));
+      assertEquals("2:heap", atServer.get(1));
+      assertEquals("3:" + "b".repeat(200_000), atServer.get(2));
+      session.close(Duration.ofSeconds(5)).get(5, TimeUnit.SECONDS);
+    }
+  }
 }

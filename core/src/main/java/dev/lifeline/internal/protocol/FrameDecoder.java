@@ -4,6 +4,8 @@ import static dev.lifeline.internal.protocol.FrameDescriptor.*;
 
 import dev.lifeline.ErrorCode;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import java.nio.charset.StandardCharsets;
@@ -17,14 +19,68 @@ import java.util.List;
  *
  * <p>Any malformed input raises a {@link ProtocolException} carrying the error code for the CLOSE
  * frame; after that the decoder discards everything (the connection is being closed).
+ *
+ * <p>Accumulation is sized by the frame: once the length field of the frame being assembled is
+ * known, the buffer that collects it is allocated at the frame's full size (plus one more piece of
+ * input), so a large DATA frame arriving in many TLS records is copied once (from each decrypted
+ * record into place) instead of into a buffer that doubles and is copied again at each doubling.
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
+
+  /** Frames at least this large are assembled in pooled direct memory. */
+  private static final int LARGE_FRAME_BYTES = 64 * 1024;
 
   private int maxFrameSize;
   private boolean failed;
 
   public FrameDecoder(int maxFrameSize) {
     this.maxFrameSize = maxFrameSize;
+    setCumulator(this::cumulate);
+  }
+
+  /**
+   * Appends {@code in} to {@code cumulation}, taking ownership of both. Writes in place when the
+   * cumulation is ours alone and has room; otherwise moves to a new buffer large enough for the
+   * whole frame being assembled (never for more than the frame limit allows).
+   */
+  private ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+    if (cumulation == in) {
+      in.release();
+      return cumulation;
+    }
+    if (!cumulation.isReadable() && in.isContiguous()) {
+      cumulation.release();
+      return in;
+    }
+    try {
+      int add = in.readableBytes();
+      if (add <= cumulation.writableBytes() && cumulation.refCnt() == 1
+          && !cumulation.isReadOnly()) {
+        cumulation.writeBytes(in, in.readerIndex(), add);
+        return cumulation;
+      }
+      int held = cumulation.readableBytes();
+      long wanted = (long) held + add;
+      if (held >= LENGTH_FIELD_BYTES) {
+        long frame = LENGTH_FIELD_BYTES + cumulation.getUnsignedInt(cumulation.readerIndex());
+        if (frame <= LENGTH_FIELD_BYTES + (long) maxFrameSize) {
+          // Room for one more piece like this one beyond the frame: the piece that completes it
+          // usually carries the next frame's first bytes too, and must not force another copy.
+          wanted = Math.max(wanted, frame + add);
+        }
+      }
+      int capacity = (int) Math.min(wanted, Integer.MAX_VALUE - 8);
+      // Frame-sized buffers of large messages come from a pooled arena: the channel's adaptive
+      // allocator does not pool sizes like these and would map and zero fresh memory each time.
+      ByteBuf bigger = capacity >= LARGE_FRAME_BYTES
+          ? PooledByteBufAllocator.DEFAULT.directBuffer(capacity) : alloc.buffer(capacity);
+      bigger.writeBytes(cumulation, cumulation.readerIndex(), held);
+      bigger.writeBytes(in, in.readerIndex(), add);
+      cumulation.release();
+      return bigger;
+    } finally {
+      in.release();
+    }
   }
 
   /** Raises or lowers the limit for frames not yet started. */

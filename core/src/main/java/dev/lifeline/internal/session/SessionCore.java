@@ -16,6 +16,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.util.concurrent.FastThreadLocalThread;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -412,44 +413,77 @@ public final class SessionCore implements Session {
 
   @Override
   public CompletableFuture<Void> send(byte[] message) throws InterruptedException, LifelineException {
-    checkSize(message);
-    CompletableFuture<Void> acked = new CompletableFuture<>();
-    synchronized (this) {
-      while (true) {
-        checkSendable();
-        if (replay.hasRoom(message.length)) {
-          break;
-        }
-        if (Thread.currentThread() instanceof FastThreadLocalThread) {
-          throw new IllegalStateException(
-              "send() would block an I/O thread; use trySend() and onWritable()");
-        }
-        wait();
-      }
-      append(message, acked);
-    }
-    scheduleDrain();
-    return acked;
+    checkSize(message.length);
+    return enqueue(Unpooled.wrappedBuffer(message), true);
+  }
+
+  @Override
+  public CompletableFuture<Void> send(ByteBuffer message)
+      throws InterruptedException, LifelineException {
+    checkSize(message.remaining());
+    return enqueue(Unpooled.wrappedBuffer(message.duplicate()), true);
   }
 
   @Override
   public CompletableFuture<Void> trySend(byte[] message) throws LifelineException {
-    checkSize(message);
+    checkSize(message.length);
+    return tryEnqueue(Unpooled.wrappedBuffer(message));
+  }
+
+  @Override
+  public CompletableFuture<Void> trySend(ByteBuffer message) throws LifelineException {
+    checkSize(message.remaining());
+    return tryEnqueue(Unpooled.wrappedBuffer(message.duplicate()));
+  }
+
+  private CompletableFuture<Void> tryEnqueue(ByteBuf payload) throws LifelineException {
+    try {
+      return enqueue(payload, false);
+    } catch (InterruptedException e) {
+      throw new AssertionError("a non-blocking enqueue waited", e);
+    }
+  }
+
+  /**
+   * Appends {@code payload} (which wraps the caller's memory, never copied) to the replay buffer;
+   * {@code block} waits for room, otherwise a full buffer returns null.
+   */
+  private CompletableFuture<Void> enqueue(ByteBuf payload, boolean block)
+      throws InterruptedException, LifelineException {
     CompletableFuture<Void> acked = new CompletableFuture<>();
-    synchronized (this) {
-      checkSendable();
-      if (!replay.hasRoom(message.length)) {
-        return null;
+    int length = payload.readableBytes();
+    boolean appended = false;
+    try {
+      synchronized (this) {
+        while (true) {
+          checkSendable();
+          if (replay.hasRoom(length)) {
+            break;
+          }
+          if (!block) {
+            return null;
+          }
+          if (Thread.currentThread() instanceof FastThreadLocalThread) {
+            throw new IllegalStateException(
+                "send() would block an I/O thread; use trySend() and onWritable()");
+          }
+          wait();
+        }
+        replay.append(nextSeq++, payload, acked);
+        appended = true;
       }
-      append(message, acked);
+    } finally {
+      if (!appended) {
+        payload.release();
+      }
     }
     scheduleDrain();
     return acked;
   }
 
-  private void checkSize(byte[] message) {
-    if (message.length > config.maxMessageSize()) {
-      throw new IllegalArgumentException("message: " + message.length + " bytes (expected: <= "
+  private void checkSize(int length) {
+    if (length > config.maxMessageSize()) {
+      throw new IllegalArgumentException("message: " + length + " bytes (expected: <= "
           + config.maxMessageSize() + ")");
     }
   }
@@ -463,11 +497,6 @@ public final class SessionCore implements Session {
       pendingRewind = null;
       throw new StreamRewoundException(cp);
     }
-  }
-
-  private void append(byte[] message, CompletableFuture<Void> acked) {
-    ByteBuf payload = Unpooled.wrappedBuffer(message);
-    replay.append(nextSeq++, payload, acked);
   }
 
   @Override

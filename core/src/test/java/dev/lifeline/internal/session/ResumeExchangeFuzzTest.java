@@ -95,7 +95,7 @@ class ResumeExchangeFuzzTest {
       SessionHandler app = (session, seq, message) -> { };
       sessions = new ServerSessions(store, config, app, new ResumeTokens(random),
           Clock.systemUTC(), 16, new RefusalLimiter(1000, 1000, System::nanoTime),
-          Authenticator.DEFAULT);
+          Authenticator.DEFAULT, dev.lifeline.ServerEventListener.NONE);
       Authenticator.Peer peer = new Authenticator.Peer("127.0.0.1:1", null);
       ServerSessions.Admission a =
           sessions.open(peer, new Frame.Open(FrameDescriptor.dataFrameLength(MAX_MESSAGE),

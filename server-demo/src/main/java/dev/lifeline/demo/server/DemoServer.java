@@ -47,6 +47,9 @@ final class DemoServer implements AutoCloseable {
       Duration idleTimeout, long maxFileSize, Duration sessionTtl, int maxConnections,
       Access statusAccess, Optional<String> redis) {}
 
+  /** As the client's (TransferRunner): four checkpoint intervals of 16 MiB per session. */
+  static final long REPLAY_BUFFER_BYTES = 64L << 20;
+
   private final CheckpointStore store;
   private final LifelineServer server;
 
@@ -88,6 +91,10 @@ final class DemoServer implements AutoCloseable {
           .handler(files.handler())
           .onSessionExpired(files::sessionExpired)
           .idleTimeout(s.idleTimeout())
+          // A download's chunks wait in the replay buffer until the client's checkpoint (every
+          // 16 MiB or second, after an fsync) acknowledges them: the buffer must hold more than
+          // one checkpoint interval plus what is in flight, or sending stalls at every checkpoint.
+          .replayBufferBytes(REPLAY_BUFFER_BYTES)
           .maxConnections(s.maxConnections())
           // Browsers and curl on the same port: downloads, status page, metrics (docs/http.md).
           .http(HttpFrontend.builder(files)

@@ -45,6 +45,7 @@ public final class Download implements SessionHandler {
   private final TransferListener listener;
   private final String key;
   private final CompletableFuture<byte[]> finished = new CompletableFuture<>();
+  private final BackgroundSync sync = new BackgroundSync();
 
   // Confined to the session's application thread.
   private FileChannel file;
@@ -182,6 +183,7 @@ public final class Download implements SessionHandler {
         && (newSize != size || !MessageDigest.isEqual(sha, expectedSha))) {
       listener.restarted(FileNames.printable(name)
           + " changed on the server since the download began; starting over");
+      sync.await();
       file.truncate(0);
       digest = Hashing.sha256();
       synchronized (this) {
@@ -219,13 +221,13 @@ public final class Download implements SessionHandler {
   }
 
   private void checkpointIfPending(Session session) {
-    if (file == null || sinceCheckpoint == 0 || finished.isDone()
+    if (file == null || sinceCheckpoint == 0 || finished.isDone() || !sync.idle()
         || System.nanoTime() - lastCheckpointNanos < CHECKPOINT_NANOS) {
       return;
     }
     try {
       file.force(false);
-      checkpoint(session, lastChunkSeq, false);
+      commitCheckpoint(session, lastChunkSeq, checkpointState(false));
     } catch (IOException e) {
       log.warn("download checkpoint not made durable: {}", e.toString());
     }
@@ -261,14 +263,20 @@ public final class Download implements SessionHandler {
     listener.progress(written);
     if (written == size) {
       complete(session, seq);
-    } else if (sinceCheckpoint >= CHECKPOINT_BYTES
-        || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) {
-      file.force(false);
-      checkpoint(session, seq, false);
+    } else if ((sinceCheckpoint >= CHECKPOINT_BYTES
+        || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) && sync.idle()) {
+      // fsync on another thread while the next chunks are written; the checkpoint claiming
+      // these bytes is committed only once that fsync returned.
+      byte[] state = checkpointState(false);
+      sync.start(file, () -> commitCheckpoint(session, seq, state), e ->
+          finished.completeExceptionally(new TransferException(
+              UploadReceiver.isDiskFull(e) ? Reason.DISK_FULL : Reason.IO_ERROR,
+              "cannot sync " + part + ": " + e.getMessage(), e)));
     }
   }
 
   private void complete(Session session, long seq) throws IOException {
+    sync.await();
     byte[] actual = Hashing.peek(digest);
     if (!MessageDigest.isEqual(actual, expectedSha)) {
       finished.completeExceptionally(new TransferException(Reason.HASH_MISMATCH,
@@ -281,19 +289,29 @@ public final class Download implements SessionHandler {
     Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
     UploadReceiver.syncDirectory(target.getParent());
-    checkpoint(session, seq, true);
+    commitCheckpoint(session, seq, checkpointState(true));
     finished.complete(actual);
   }
 
-  private void checkpoint(Session session, long seq, boolean done) {
+  /** The state of a checkpoint at what has been written so far; restarts the interval. */
+  private byte[] checkpointState(boolean done) {
     sinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
-    TransferState st = new TransferState(name, size, mtime, written, Hashing.peek(digest),
-        expectedSha, done);
-    session.checkpoint(seq, st.encode()).exceptionally(e -> {
-      log.warn("download checkpoint not stored: {}", e.toString());
-      return null;
-    });
+    return new TransferState(name, size, mtime, written, Hashing.peek(digest), expectedSha, done)
+        .encode();
+  }
+
+  /** Commits a checkpoint whose bytes are durable; any thread. */
+  private void commitCheckpoint(Session session, long seq, byte[] state) {
+    try {
+      session.checkpoint(seq, state).exceptionally(e -> {
+        log.warn("download checkpoint not stored: {}", e.toString());
+        return null;
+      });
+    } catch (IllegalArgumentException e) {
+      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
+      log.debug("download checkpoint at {} dropped: {}", seq, e.getMessage());
+    }
   }
 
   @Override
@@ -323,6 +341,7 @@ public final class Download implements SessionHandler {
   }
 
   private void closeFile() throws IOException {
+    sync.await();
     if (file != null) {
       file.close();
       file = null;

@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -82,26 +83,29 @@ final class DownloadSender {
   private void stream(int gen, Path path, String name, long size, long mtime, byte[] sha,
       long offset) {
     try (FileChannel file = FileChannel.open(path, StandardOpenOption.READ)) {
-      if (!send(gen, TransferDescriptor.meta(size, mtime, sha), () -> { })) {
+      if (send(gen, ByteBuffer.wrap(TransferDescriptor.meta(size, mtime, sha))) == null) {
         return;
       }
+      ChunkBuffers buffers = service.chunkBuffers();
       long pos = offset;
       this.size = size;
       this.acked.set(pos);
       this.name = name;
       while (pos < size && generation.get() == gen) {
         int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - pos);
-        ByteBuffer chunk = ByteBuffer.allocate(TransferDescriptor.CHUNK_HEADER + n);
-        chunk.put(TransferDescriptor.CHUNK).putLong(pos);
-        while (chunk.hasRemaining()) {
-          if (file.read(chunk, pos + chunk.position() - TransferDescriptor.CHUNK_HEADER) < 0) {
-            throw new IOException(path + " shrank while being sent");
-          }
+        ByteBuffer chunk = buffers.readChunk(file, pos, n);
+        if (chunk == null) {
+          throw new IOException(path + " shrank while being sent");
         }
         long end = pos + n;
-        if (!send(gen, chunk.array(), () -> acked.accumulateAndGet(end, Math::max))) {
+        CompletableFuture<Void> sent = send(gen, chunk);
+        if (sent == null) {
+          buffers.give(chunk);
           return;
         }
+        buffers.giveWhenDone(sent, chunk);
+        // Acknowledged by the client: what the status page shows as done.
+        sent.thenRun(() -> acked.accumulateAndGet(end, Math::max));
         pos += n;
       }
       log.info("session {}: sent {} from byte {}", session.id(), FileNames.printable(name),
@@ -120,25 +124,22 @@ final class DownloadSender {
     }
   }
 
-  /** Sends {@code message}; {@code onAck} runs once the client has acknowledged it. */
-  private boolean send(int gen, byte[] message, Runnable onAck) throws InterruptedException {
+  /** Sends unless this stream was stopped; the send's future, or null if not sent. */
+  private CompletableFuture<Void> send(int gen, ByteBuffer message) throws InterruptedException {
     if (generation.get() != gen) {
-      return false;
+      return null;
     }
     try {
-      java.util.concurrent.CompletableFuture<Void> delivered;
       try {
-        delivered = session.send(message);
+        return session.send(message);
       } catch (StreamRewoundException e) {
         // The client lost what we sent and asks again from its durable offset; that request
         // stops this stream (a new generation). Until it arrives, going on costs nothing: the
         // client drops chunks that do not follow what it holds.
-        delivered = session.send(message);
+        return session.send(message);
       }
-      delivered.thenRun(onAck);
-      return true;
     } catch (LifelineException e) {
-      return false;
+      return null;
     }
   }
 }

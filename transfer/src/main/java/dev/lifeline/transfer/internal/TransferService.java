@@ -45,6 +45,9 @@ public final class TransferService implements SessionHandler {
         t.setDaemon(true);
         return t;
       });
+  // Up to 64 MiB of idle chunk buffers kept for the next download (a demo server's replay
+  // buffer holds as much for one download).
+  private final ChunkBuffers chunkBuffers = ChunkBuffers.forChunks(256);
   private final Map<String, Object> transfers = new ConcurrentHashMap<>();
   // Test seam: given the file size a write would reach, whether the disk is "full" for it.
   private volatile java.util.function.LongPredicate diskFull = size -> false;
@@ -209,6 +212,10 @@ public final class TransferService implements SessionHandler {
   void retryLater(Session session, Runnable task, long millis) {
     retries.schedule(() -> session.runInOrder(task), millis,
         java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  ChunkBuffers chunkBuffers() {
+    return chunkBuffers;
   }
 
   ExecutorService senders() {

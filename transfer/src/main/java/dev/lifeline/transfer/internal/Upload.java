@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
@@ -36,6 +37,7 @@ public final class Upload {
   private final TransferListener listener;
   private final String key;
   private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+  private final ChunkBuffers buffers = ChunkBuffers.forChunks(512);
   private long size;
   private long mtime;
   private long offset;
@@ -175,19 +177,21 @@ public final class Upload {
       while (offset < size) {
         pollEvents();
         int n = (int) Math.min(TransferDescriptor.CHUNK_BYTES, size - offset);
-        byte[] chunk = new byte[TransferDescriptor.CHUNK_HEADER + n];
-        ByteBuffer b = ByteBuffer.wrap(chunk).put(TransferDescriptor.CHUNK).putLong(offset);
-        while (b.hasRemaining()) {
-          if (file.read(b, offset + b.position() - TransferDescriptor.CHUNK_HEADER) < 0) {
-            throw new SourceChanged(path + " shrank while being uploaded; starting over");
-          }
+        ByteBuffer chunk = buffers.readChunk(file, offset, n);
+        if (chunk == null) {
+          throw new SourceChanged(path + " shrank while being uploaded; starting over");
         }
-        long before = offset;
-        if (sendOrRewind(session, file, chunk) != null && offset == before) {
-          digest.update(chunk, TransferDescriptor.CHUNK_HEADER, n);
-          offset += n;
-          listener.progress(offset);
+        // Hashed before it is sent (from then on the buffer is the session's to read). If the
+        // send fails on a rewind, rewind() has replaced the digest and the offset anyway.
+        digest.update(chunk.duplicate().position(TransferDescriptor.CHUNK_HEADER));
+        CompletableFuture<Void> sent = sendOrRewind(session, file, chunk);
+        if (sent == null) {
+          buffers.give(chunk);
+          continue;
         }
+        buffers.giveWhenDone(sent, chunk);
+        offset += n;
+        listener.progress(offset);
       }
       byte[] sha = Hashing.peek(digest);
       if (sendOrRewind(session, file, TransferDescriptor.end(sha)) == null) {
@@ -206,7 +210,13 @@ public final class Upload {
   }
 
   /** Sends, or on a rewind moves {@code offset} back and returns null. */
-  private Object sendOrRewind(Session session, FileChannel file, byte[] message)
+  private CompletableFuture<Void> sendOrRewind(Session session, FileChannel file, byte[] message)
+      throws TransferException, SourceChanged, InterruptedException, IOException {
+    return sendOrRewind(session, file, ByteBuffer.wrap(message));
+  }
+
+  private CompletableFuture<Void> sendOrRewind(Session session, FileChannel file,
+      ByteBuffer message)
       throws TransferException, SourceChanged, InterruptedException, IOException {
     try {
       return session.send(message);

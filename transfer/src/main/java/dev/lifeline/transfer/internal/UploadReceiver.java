@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,6 +31,7 @@ final class UploadReceiver {
 
   private final Session session;
   private final TransferService service;
+  private final BackgroundSync sync = new BackgroundSync();
   // name, size and written are volatile only so that progress() may read them from any thread.
   private volatile String name;
   private volatile long size;
@@ -114,8 +116,8 @@ final class UploadReceiver {
     digest.update(data);
     sinceCheckpoint += offset + length - written;
     written = offset + length;
-    if (sinceCheckpoint >= service.checkpointBytes()
-        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) {
+    if ((sinceCheckpoint >= service.checkpointBytes()
+        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) && sync.idle()) {
       syncAndCheckpoint(seq);
     }
   }
@@ -130,6 +132,7 @@ final class UploadReceiver {
           "END after " + written + " of " + size + " bytes"));
       return;
     }
+    sync.await();
     byte[] actual = digest.digest();
     if (!MessageDigest.isEqual(expected, actual)) {
       refuse(new TransferException(Reason.HASH_MISMATCH, "received file has SHA-256 "
@@ -206,29 +209,49 @@ final class UploadReceiver {
     done = false;
   }
 
+  /**
+   * Makes what was written durable on another thread while later chunks are written, then
+   * commits the checkpoint claiming it (never before its fsync returned).
+   */
   private void syncAndCheckpoint(long seq) {
-    try {
-      file.force(false);
-    } catch (IOException e) {
-      failWrite(e);
-      return;
-    }
-    checkpoint(seq);
+    byte[] state = checkpointState();
+    long generation = checkpoints;
+    FileChannel f = file;
+    sync.start(f, () -> commit(seq, state, generation), e -> session.runInOrder(() -> {
+      if (file == f && !failed) {
+        failWrite(e);
+      }
+    }));
   }
 
   private void checkpoint(long seq) {
+    byte[] state = checkpointState();
+    commit(seq, state, checkpoints);
+  }
+
+  private byte[] checkpointState() {
     sinceCheckpoint = 0;
     lastCheckpointNanos = System.nanoTime();
-    commit(seq, state(Hashing.peek(digest), NO_SHA).encode(), ++checkpoints);
+    checkpoints++;
+    return state(Hashing.peek(digest), NO_SHA).encode();
   }
 
   /**
-   * Commits a checkpoint; if the store could not take it, tries again every second until it does
-   * or a later checkpoint replaces it. Without that, a client whose replay buffer is full of
-   * unacknowledged data would wait for an acknowledgement that nothing triggers any more.
+   * Commits a checkpoint whose bytes are durable (any thread); if the store could not take it,
+   * tries again every second until it does or a later checkpoint replaces it. Without that, a
+   * client whose replay buffer is full of unacknowledged data would wait for an acknowledgement
+   * that nothing triggers any more.
    */
   private void commit(long seq, byte[] state, long generation) {
-    session.checkpoint(seq, state).exceptionally(e -> {
+    CompletableFuture<Void> stored;
+    try {
+      stored = session.checkpoint(seq, state);
+    } catch (IllegalArgumentException e) {
+      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
+      log.debug("session {}: checkpoint at {} dropped: {}", session.id(), seq, e.getMessage());
+      return;
+    }
+    stored.exceptionally(e -> {
       Throwable cause = e instanceof java.util.concurrent.CompletionException
           && e.getCause() != null ? e.getCause() : e;
       boolean retry = cause instanceof dev.lifeline.store.StoreException
@@ -254,6 +277,7 @@ final class UploadReceiver {
   }
 
   private void failWrite(IOException e) {
+    sync.await();
     failed = true;
     boolean full = isDiskFull(e);
     try {
@@ -319,6 +343,7 @@ final class UploadReceiver {
   }
 
   private void closeQuietly() {
+    sync.await();
     if (file != null) {
       try {
         file.close();
