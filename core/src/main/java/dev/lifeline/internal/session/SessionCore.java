@@ -151,6 +151,14 @@ public final class SessionCore implements Session {
       }
       old = channel;
       Frame.StreamState mine = localState();
+      if (reply != null && peer != null && peer.received() >= nextSeq) {
+        // The peer holds more of this stream than this side sent since its last rewind: this
+        // side restarted and rewound, and the connection was cut before the peer took in that
+        // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
+        // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
+        mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
+            mine.checkpointState(), FrameDescriptor.NO_REPLAY);
+      }
       if (reply != null) {
         ch.write(reply.apply(mine), ch.voidPromise());
       }

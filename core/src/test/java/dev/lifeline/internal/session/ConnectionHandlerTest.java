@@ -288,6 +288,48 @@ class ConnectionHandlerTest {
         10, limiter, Authenticator.DEFAULT, dev.lifeline.ServerEventListener.NONE);
   }
 
+  /**
+   * Found by the soak: a restarted server rewinds its outbound stream on the first RESUME; if
+   * that connection is cut before the client takes in RESUMED, the client resumes again still
+   * claiming what it had received before the restart. That used to be refused for good ("peer
+   * wants 25 but this side holds 19..18") on every retry.
+   */
+  @Test
+  void aResumeRepeatedAfterACutMidRewindRewindsAgain() throws Exception {
+    SessionCore core = newSession(1024);
+    core.restore("test-session", Checkpoint.of(0, new byte[0]));
+    // the client received 24 messages before the restart and checkpointed 18 durably
+    Frame.StreamState clientWithCheckpoint =
+        new Frame.StreamState(24, 18, "at-18".getBytes(UTF_8), 1);
+    List<Frame.StreamState> answers = new ArrayList<>();
+    EmbeddedChannel first = new EmbeddedChannel();
+    EmbeddedChannel second = new EmbeddedChannel();
+    try {
+      core.attach(first, clientWithCheckpoint, false, mine -> {
+        answers.add(mine);
+        return new Frame.Resumed(new byte[32], mine);
+      });
+      core.detach(first, new java.io.IOException("cut before RESUMED reached the client"));
+      // the same RESUME again: the client never saw the rewind
+      core.attach(second, clientWithCheckpoint, true, mine -> {
+        answers.add(mine);
+        return new Frame.Resumed(new byte[32], mine);
+      });
+      assertEquals(2, answers.size());
+      Frame.StreamState again = answers.get(1);
+      // the client, planning from the answer, rewinds its inbound stream to its checkpoint...
+      ResumePlan clientPlan = ResumePlan.of(clientWithCheckpoint, again);
+      assertTrue(clientPlan.inboundRewind(), clientPlan.toString());
+      // ...and the server sends again from just after it
+      assertEquals(19, ResumePlan.of(again, clientWithCheckpoint).replayFrom());
+      assertEquals(2, core.stats().rewinds(), "rewound once per resume");
+      assertFalse(core.isClosed());
+    } finally {
+      first.finishAndReleaseAll();
+      second.finishAndReleaseAll();
+    }
+  }
+
   @Test
   void serverRefusesDataBeforeOpen() {
     ServerSessions sessions = serverSessions(new RefusalLimiter(5, 1, System::nanoTime));
