@@ -115,6 +115,42 @@ class TransferTest {
     });
   }
 
+  /**
+   * A client whose replay buffer is smaller than the server's checkpoint interval stops sending
+   * until acknowledged; the server's time-based checkpoint must fire without a chunk arriving
+   * (it used to wait for one forever).
+   */
+  @Test
+  void uploadWithAReplayBufferSmallerThanACheckpointIntervalCompletes() throws Exception {
+    server.close();
+    files = FileTransferServer.builder(dir.resolve("data/files"))
+        .checkpointEvery(64 << 20, Duration.ofMillis(300)).build();
+    server = LifelineServer.builder()
+        .port(port)
+        .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("data/tls")).build())
+        .store(serverStore)
+        .handler(files.handler())
+        .start();
+    Path src = randomFile("small-window.bin", 6 << 20);
+    try (LifelineClient client = LifelineClient.builder()
+        .server("localhost", port)
+        .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
+        .store(clientStore)
+        .replayBufferBytes(1 << 20)
+        .build()) {
+      FileTransferClient t = new FileTransferClient(client, server());
+      TransferResult up = CompletableFuture.supplyAsync(() -> {
+        try {
+          return t.upload(src, "small-window.bin", TransferListener.NONE);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      }).get(60, TimeUnit.SECONDS);
+      assertEquals(sha(src), up.sha256());
+      assertEquals(sha(src), sha(dir.resolve("data/files/small-window.bin")));
+    }
+  }
+
   @Test
   void uploadAndDownloadSurviveCutsOfEveryKind() throws Exception {
     Path src = randomFile("src.bin", 24 << 20);

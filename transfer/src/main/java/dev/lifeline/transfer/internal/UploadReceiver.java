@@ -44,6 +44,8 @@ final class UploadReceiver {
   private boolean failed;
   private volatile boolean done;
   private long checkpoints; // generation of the last checkpoint started
+  private long lastChunkSeq; // sequence of the last chunk written
+  private boolean idleCheckScheduled;
 
   UploadReceiver(Session session, TransferService service) {
     this.session = session;
@@ -116,9 +118,31 @@ final class UploadReceiver {
     digest.update(data);
     sinceCheckpoint += offset + length - written;
     written = offset + length;
+    lastChunkSeq = seq;
     if ((sinceCheckpoint >= service.checkpointBytes()
         || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) && sync.idle()) {
       syncAndCheckpoint(seq);
+    } else if (!idleCheckScheduled) {
+      // A sender whose replay buffer is smaller than a checkpoint interval stops sending until
+      // acknowledged: no chunk would arrive to trigger the next checkpoint. Check on a timer too.
+      idleCheckScheduled = true;
+      service.retryLater(session, this::checkpointIfIdle,
+          Math.max(1, service.checkpointNanos() / 1_000_000));
+    }
+  }
+
+  /** Session thread: checkpoints what arrived if no chunk came to do it within the interval. */
+  private void checkpointIfIdle() {
+    idleCheckScheduled = false;
+    if (failed || done || file == null || sinceCheckpoint == 0 || session.closeFuture().isDone()) {
+      return;
+    }
+    if (System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos() && sync.idle()) {
+      syncAndCheckpoint(lastChunkSeq);
+    } else {
+      idleCheckScheduled = true;
+      service.retryLater(session, this::checkpointIfIdle,
+          Math.max(1, service.checkpointNanos() / 1_000_000));
     }
   }
 
