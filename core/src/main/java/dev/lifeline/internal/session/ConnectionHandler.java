@@ -29,6 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
+  /** How long a CLOSE frame may take to leave before the connection is closed regardless. */
+  static final long CLOSE_WRITE_GRACE_MILLIS = 2_000;
 
   /**
    * Fired down a server connection's pipeline when the server shuts down: an established session
@@ -162,7 +164,15 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     log.info("closing connection {}{}: {} {}", ctx.channel().remoteAddress(),
         session != null ? " (session " + session.id() + ")" : "", code, reason);
     if (ctx.channel().isActive()) {
-      ctx.writeAndFlush(new Frame.Close(code, reason)).addListener(ChannelFutureListener.CLOSE);
+      io.netty.channel.ChannelFuture written = ctx.writeAndFlush(new Frame.Close(code, reason));
+      written.addListener(ChannelFutureListener.CLOSE);
+      // A peer that reads nothing (a black hole: the usual reason for an idle timeout) never lets
+      // that write complete; the connection must not wait for TCP to give up on it.
+      ctx.executor().schedule(() -> {
+        if (!written.isDone()) {
+          ctx.close();
+        }
+      }, CLOSE_WRITE_GRACE_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
   }
 

@@ -149,6 +149,32 @@ class ConnectionHandlerTest {
     assertFalse(ch.isActive());
   }
 
+  /** A black-holed peer never lets the CLOSE leave; the connection is closed regardless. */
+  @Test
+  void readerIdleClosesEvenWhenTheCloseFrameCannotLeave() throws Exception {
+    TestHandler handler = new TestHandler();
+    List<io.netty.channel.ChannelPromise> stuck = new ArrayList<>();
+    ch = new EmbeddedChannel(new io.netty.channel.ChannelOutboundHandlerAdapter() {
+      @Override
+      public void write(ChannelHandlerContext ctx, Object msg,
+          io.netty.channel.ChannelPromise promise) {
+        io.netty.util.ReferenceCountUtil.release(msg);
+        stuck.add(promise); // never completed, as behind a full TCP send buffer
+      }
+    }, handler);
+    ch.freezeTime();
+    handler.session = newSession(1024);
+    handler.session.attach(ch, null, false, null);
+    ch.runPendingTasks();
+    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
+    ch.runPendingTasks();
+    assertTrue(ch.isActive(), "still waiting for the CLOSE to leave");
+    ch.advanceTimeBy(ConnectionHandler.CLOSE_WRITE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    ch.runScheduledPendingTasks();
+    assertFalse(ch.isActive());
+    assertFalse(stuck.isEmpty());
+  }
+
   @Test
   void readerIdleDuringTheHandshakePhaseClosesToo() {
     ch = new EmbeddedChannel(new TestHandler());
