@@ -165,10 +165,7 @@ public final class FileCheckpointStore implements CheckpointStore {
 
     /** Runs {@link #sweepExpired()} this often; zero (the default) never sweeps by itself. */
     public Builder sweepInterval(Duration interval) {
-      if (interval.isNegative()) {
-        throw new IllegalArgumentException("sweepInterval: " + interval + " (expected: >= 0)");
-      }
-      this.sweepInterval = interval;
+      this.sweepInterval = StoreRules.checkNotNegative("sweepInterval", interval);
       return this;
     }
 

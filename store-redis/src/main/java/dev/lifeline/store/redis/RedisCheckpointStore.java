@@ -410,10 +410,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
      * it, a sweep finds the record and tells the {@link ExpiryListener}.
      */
     public Builder expiryGrace(Duration grace) {
-      if (grace.isNegative()) {
-        throw new IllegalArgumentException("expiryGrace: " + grace + " (expected: >= 0)");
-      }
-      this.expiryGrace = grace;
+      this.expiryGrace = StoreRules.checkNotNegative("expiryGrace", grace);
       return this;
     }
 
@@ -431,7 +428,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
 
     /** How long one command may take before it fails (unknown outcome); default 5 s. */
     public Builder timeout(Duration timeout) {
-      this.timeout = positive("timeout", timeout);
+      this.timeout = StoreRules.checkPositive("timeout", timeout);
       return this;
     }
 
@@ -440,10 +437,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
      * before its future fails; default 10 s.
      */
     public Builder retryFor(Duration retryFor) {
-      if (retryFor.isNegative()) {
-        throw new IllegalArgumentException("retryFor: " + retryFor + " (expected: >= 0)");
-      }
-      this.retryFor = retryFor;
+      this.retryFor = StoreRules.checkNotNegative("retryFor", retryFor);
       return this;
     }
 
@@ -468,7 +462,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
         throw new IllegalArgumentException("replicas: " + replicas + " (expected: >= 0)");
       }
       this.replicas = replicas;
-      this.replicaTimeout = positive("timeout", timeout);
+      this.replicaTimeout = StoreRules.checkPositive("timeout", timeout);
       return this;
     }
 
@@ -478,7 +472,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
      * decrypt tickets under it.
      */
     public Builder ticketKeyRefresh(Duration refresh) {
-      this.ticketKeyRefresh = positive("ticketKeyRefresh", refresh);
+      this.ticketKeyRefresh = StoreRules.checkPositive("ticketKeyRefresh", refresh);
       return this;
     }
 
@@ -500,13 +494,6 @@ public final class RedisCheckpointStore implements CheckpointStore {
           requireFsyncAlways ? "appendfsync always" : "as configured on the server",
           replicas > 0 ? ", WAIT " + replicas : "");
       return store;
-    }
-
-    private static Duration positive(String name, Duration d) {
-      if (d.isNegative() || d.isZero()) {
-        throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
-      }
-      return d;
     }
   }
 }

@@ -42,9 +42,22 @@ public final class StoreRules {
 
   /** Checks a time to live given to a builder. */
   public static Duration checkTtl(Duration ttl) {
-    if (ttl.isNegative() || ttl.isZero()) {
-      throw new IllegalArgumentException("ttl: " + ttl + " (expected: > 0)");
+    return checkPositive("ttl", ttl);
+  }
+
+  /** Checks a builder's duration that must be above zero; the error names the option. */
+  public static Duration checkPositive(String name, Duration d) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(name + ": " + d + " (expected: > 0)");
     }
-    return ttl;
+    return d;
+  }
+
+  /** Checks a builder's duration that may be zero but not negative; the error names the option. */
+  public static Duration checkNotNegative(String name, Duration d) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(name + ": " + d + " (expected: >= 0)");
+    }
+    return d;
   }
 }
