@@ -175,15 +175,19 @@ class MultiNodeTest {
       assertTrue(progress.get() - stalled <= 8 << 20,
           "no more than the replay buffers can run ahead without acknowledgements");
       redis.start();
+      // Move the client to the other node at once: once Redis is back the rest of a 16 MiB
+      // upload can finish within the wait below, before a later reset would land.
+      boolean stillRunning = !up.isDone();
+      proxy.resetAll();
       long recovered = Awaitility.await("node b reconnected to Redis")
           .atMost(Duration.ofSeconds(20)).ignoreExceptions()
           .until(() -> b.store.load(id).join().orElseThrow().checkpoint().position(), p -> true);
       assertTrue(recovered >= acked, "the acknowledged checkpoint " + acked
           + " survived the SIGKILL of Redis (found " + recovered + ")");
-      proxy.resetAll(); // and the client moves to the other node on top of it
       TransferResult r = up.get(120, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertEquals(sha(src), sha(dir.resolve("files/redis.bin")));
+      assertTrue(stillRunning, "the upload was still running when the client was moved: " + r);
       assertTrue(r.reconnects() >= 1, r.toString());
     }
   }
