@@ -58,6 +58,8 @@ class SoakTest {
   private static final int WORKERS = Integer.getInteger("lifeline.soak.transfers", 8);
   private static final long SECONDS = Long.getLong("lifeline.soak.seconds", 12);
   private static final long RESTART_SECONDS = Long.getLong("lifeline.soak.restartSeconds", 6);
+  /** A worker whose transfer made no progress for this long is reported as stalled at once. */
+  private static final long STALL_SECONDS = Long.getLong("lifeline.soak.stallSeconds", 90);
 
   @TempDir Path dir;
 
@@ -67,6 +69,9 @@ class SoakTest {
   private volatile LifelineServer server;
   private FileTransferServer files;
   private int port;
+  /** What each worker is doing, and when its transfer last moved (for the stall report). */
+  private final Map<Integer, String> phase = new ConcurrentHashMap<>();
+  private final Map<Integer, Long> lastMoved = new ConcurrentHashMap<>();
 
   /** A fresh server over the same store and files, as after a process restart. */
   private void startServer() throws IOException {
@@ -119,12 +124,18 @@ class SoakTest {
             "127.0.0.1:" + proxy.port());
         running.add(workers.submit(() -> {
           SplittableRandom random = new SplittableRandom(worker);
-          for (int n = 0; n == 0 || System.nanoTime() < deadline; n++) {
-            TransferResult[] done = roundTrip(client, worker, n, random);
-            transfers.addAndGet(2);
-            bytes.addAndGet(done[0].bytes() + done[1].bytes());
-            reconnects.addAndGet(done[0].reconnects() + done[1].reconnects());
-            resumedTls.addAndGet(done[0].tlsResumed() + done[1].tlsResumed());
+          try {
+            for (int n = 0; n == 0 || System.nanoTime() < deadline; n++) {
+              TransferResult[] done = roundTrip(client, worker, n, random);
+              phase.put(worker, "between transfers");
+              transfers.addAndGet(2);
+              bytes.addAndGet(done[0].bytes() + done[1].bytes());
+              reconnects.addAndGet(done[0].reconnects() + done[1].reconnects());
+              resumedTls.addAndGet(done[0].tlsResumed() + done[1].tlsResumed());
+            }
+          } finally {
+            lastMoved.remove(worker); // a failed transfer is reported by its future, not as a stall
+            phase.put(worker, "finished");
           }
           return null;
         }));
@@ -135,7 +146,15 @@ class SoakTest {
       long stallLimit = deadline + TimeUnit.SECONDS.toNanos(180);
       while (!running.stream().allMatch(Future::isDone)) {
         long now = System.nanoTime();
+        List<Integer> stuck = stalledWorkers(now);
+        if (!stuck.isEmpty()) {
+          System.out.println(stallReport(stuck, now));
+          throw new AssertionError("transfers stalled: workers " + stuck + " made no progress"
+              + " for " + STALL_SECONDS + " s (report above); " + transfers.get()
+              + " transfers done; restarts " + restarts.get());
+        }
         if (now > stallLimit) {
+          System.out.println(stallReport(List.of(), now));
           throw new AssertionError("transfers stalled: " + running.stream()
               .filter(f -> !f.isDone()).count() + " of " + WORKERS + " still running 180 s"
               + " after the deadline; " + transfers.get() + " transfers done; faults rst="
@@ -183,6 +202,70 @@ class SoakTest {
     }
   }
 
+  private List<Integer> stalledWorkers(long now) {
+    List<Integer> stuck = new ArrayList<>();
+    lastMoved.forEach((worker, at) -> {
+      if (now - at > TimeUnit.SECONDS.toNanos(STALL_SECONDS)) {
+        stuck.add(worker);
+      }
+    });
+    Collections.sort(stuck);
+    return stuck;
+  }
+
+  /** Worker phases, the server's view of its sessions and transfers, and every thread's stack. */
+  private String stallReport(List<Integer> stuck, long now) {
+    StringBuilder b = new StringBuilder("==== soak stall report ====\n");
+    phase.forEach((worker, what) -> b.append("worker ").append(worker)
+        .append(stuck.contains(worker) ? " STALLED " : " ").append(what).append(", last moved ")
+        .append(TimeUnit.NANOSECONDS.toSeconds(now - lastMoved.getOrDefault(worker, now)))
+        .append(" s ago\n"));
+    server.sessions().forEach(s -> b.append("server session ").append(s).append('\n'));
+    files.activeTransfers().forEach(t -> b.append("server transfer ").append(t).append('\n'));
+    for (java.lang.management.ThreadInfo t : ManagementFactory.getThreadMXBean()
+        .dumpAllThreads(true, true)) {
+      b.append('"').append(t.getThreadName()).append("\" ").append(t.getThreadState());
+      if (t.getLockName() != null) {
+        b.append(" on ").append(t.getLockName());
+      }
+      b.append('\n');
+      for (StackTraceElement e : t.getStackTrace()) {
+        b.append("    at ").append(e).append('\n');
+      }
+    }
+    return b.append("==== end of stall report ====").toString();
+  }
+
+  /** Tracks one worker's transfer for the stall report. */
+  private TransferListener tracking(int worker, String what) {
+    phase.put(worker, what + " starting");
+    lastMoved.put(worker, System.nanoTime());
+    return new TransferListener() {
+      @Override
+      public void started(String name, long total, long offset) {
+        phase.put(worker, what + " " + total + " bytes from " + offset);
+        lastMoved.put(worker, System.nanoTime());
+      }
+
+      @Override
+      public void progress(long done) {
+        phase.put(worker, what + " at " + done);
+        lastMoved.put(worker, System.nanoTime());
+      }
+
+      @Override
+      public void reconnected(long reconnects) {
+        phase.put(worker, what + " reconnected (" + reconnects + ")");
+      }
+
+      @Override
+      public void restarted(String reason) {
+        phase.put(worker, what + " restarted: " + reason);
+        lastMoved.put(worker, System.nanoTime());
+      }
+    };
+  }
+
   /** Uploads a random file, downloads it back, checks both hashes, removes the copies. */
   private TransferResult[] roundTrip(FileTransferClient client, int worker, int n,
       SplittableRandom random) throws Exception {
@@ -192,12 +275,13 @@ class SoakTest {
     Path src = dir.resolve("src-" + name);
     Files.write(src, data);
     String sha = sha256(data);
-    TransferResult up = client.upload(src, name, TransferListener.NONE);
+    TransferResult up = client.upload(src, name, tracking(worker, "upload " + name));
     assertEquals(sha, up.sha256(), "upload " + name);
     Path stored = dir.resolve("data/files").resolve(name);
     assertEquals(sha, sha256(Files.readAllBytes(stored)), "stored " + name);
     Path back = dir.resolve("back-" + name);
-    TransferResult down = client.download(name, back, TransferListener.NONE);
+    TransferResult down = client.download(name, back, tracking(worker, "download " + name));
+    lastMoved.remove(worker);
     assertEquals(sha, down.sha256(), "download " + name);
     assertEquals(sha, sha256(Files.readAllBytes(back)), "downloaded " + name);
     Files.delete(src);

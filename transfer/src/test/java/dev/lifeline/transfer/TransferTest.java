@@ -10,8 +10,13 @@ import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.testing.FaultProxy;
+import java.nio.ByteBuffer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +42,8 @@ class TransferTest {
   LifelineServer server;
   FileTransferServer files;
   int port;
+  /** Wraps the server's transfer handler, for tests that act when a message arrives. */
+  java.util.function.UnaryOperator<SessionHandler> wrapHandler = h -> h;
 
   @BeforeEach
   void start() throws IOException {
@@ -52,7 +59,7 @@ class TransferTest {
         .port(port)
         .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("data/tls")).build())
         .store(serverStore)
-        .handler(files.handler())
+        .handler(wrapHandler.apply(files.handler()))
         .idleTimeout(Duration.ofSeconds(1))
         .start();
     port = server.port();
@@ -184,6 +191,94 @@ class TransferTest {
       assertEquals(sha(src), sha(dir.resolve("data/files/r.bin")));
       assertTrue(r.resumedFromOffset() > 0 || r.resentBytes() > 0 && r.resentBytes() < (32 << 20),
           "continued from the server's checkpoint, not from zero: " + r);
+    }
+  }
+
+  /**
+   * The server stores an upload and answers DONE, but the answer is lost (the connection goes
+   * silent) and the server restarts before the client saw it: the restarted server has no replay
+   * buffer, and the client has nothing left to send. The restarted server must answer again (the
+   * soak test found clients waiting for that DONE forever).
+   */
+  @Test
+  void uploadCompletesWhenTheServerRestartsBeforeItsAnswerArrived() throws Exception {
+    Path src = randomFile("src.bin", 3 << 20);
+    try (FaultProxy proxy = FaultProxy.start("localhost", port)) {
+      server.close();
+      wrapHandler = h -> new Delegating(h) {
+        @Override
+        public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+          if (message.get(message.position()) == 0x04) { // END: silence the connection first
+            proxy.blackholeAll();
+          }
+          super.onMessage(session, seq, message);
+        }
+      };
+      startServer();
+      try (LifelineClient client = LifelineClient.builder()
+          .server("localhost", proxy.port())
+          .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
+          .store(clientStore)
+          .idleTimeout(Duration.ofSeconds(1))
+          .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
+          .build()) {
+        FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
+        CompletableFuture<TransferResult> up =
+            inBackground(l -> t.upload(src, "late-answer.bin", l), new AtomicLong());
+        Path stored = dir.resolve("data/files/late-answer.bin");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(stored));
+        server.close();
+        wrapHandler = h -> h;
+        startServer();
+        TransferResult r = up.get(30, TimeUnit.SECONDS);
+        assertEquals(sha(src), r.sha256());
+        assertEquals(sha(src), sha(stored));
+        assertTrue(r.reconnects() >= 1, r.toString());
+      }
+    }
+  }
+
+  /** Forwards every callback; tests override the ones they watch. */
+  static class Delegating implements SessionHandler {
+    private final SessionHandler h;
+
+    Delegating(SessionHandler h) {
+      this.h = h;
+    }
+
+    @Override
+    public void onOpen(Session session) {
+      h.onOpen(session);
+    }
+
+    @Override
+    public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+      h.onMessage(session, seq, message);
+    }
+
+    @Override
+    public void onInboundRewind(Session session, Checkpoint checkpoint) {
+      h.onInboundRewind(session, checkpoint);
+    }
+
+    @Override
+    public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+      h.onOutboundRewind(session, checkpoint);
+    }
+
+    @Override
+    public void onDisconnected(Session session, Throwable cause) {
+      h.onDisconnected(session, cause);
+    }
+
+    @Override
+    public void onResumed(Session session) {
+      h.onResumed(session);
+    }
+
+    @Override
+    public void onClosed(Session session, Throwable cause) {
+      h.onClosed(session, cause);
     }
   }
 

@@ -132,8 +132,11 @@ public final class TransferService implements SessionHandler {
 
   @Override
   public void onOutboundRewind(Session session, Checkpoint checkpoint) {
-    if (transfers.get(session.id()) instanceof DownloadSender d) {
+    Object t = transfers.get(session.id());
+    if (t instanceof DownloadSender d) {
       d.stop();
+    } else if (t instanceof UploadReceiver up) {
+      up.outboundRewound();
     }
   }
 

@@ -43,6 +43,7 @@ final class UploadReceiver {
   private long lastCheckpointNanos;
   private boolean failed;
   private volatile boolean done;
+  private byte[] doneSha; // the stored file's SHA-256 once done, for answering again
   private long checkpoints; // generation of the last checkpoint started
   private long lastChunkSeq; // sequence of the last chunk written
   private boolean idleCheckScheduled;
@@ -182,6 +183,7 @@ final class UploadReceiver {
       return;
     }
     done = true;
+    doneSha = actual;
     file = null;
     session.checkpoint(seq, state(actual, actual).encode());
     reply(TransferDescriptor.done(actual));
@@ -197,6 +199,7 @@ final class UploadReceiver {
     mtime = state.mtime();
     if (state.done()) {
       done = true;
+      doneSha = state.fileSha();
       closeQuietly();
       return;
     }
@@ -215,6 +218,21 @@ final class UploadReceiver {
       log.warn("session {}: cannot continue upload: {}", session.id(), e.toString());
       failed = true;
       reply(TransferDescriptor.error(Reason.IO_ERROR, e.getMessage()));
+    }
+  }
+
+  /**
+   * The outbound stream went back to the client's checkpoint: answers sent after it are gone
+   * (typically this server restarted and lost its replay buffer). If the upload was already
+   * stored, the client may never have seen its DONE, and nothing else would make it arrive: the
+   * client has nothing left to send and waits for it. Answer again; a client that did see it
+   * has checkpointed past it and ignores a second one.
+   */
+  void outboundRewound() {
+    if (done && doneSha != null) {
+      log.info("session {}: {} was stored before the connection was lost; answering again",
+          session.id(), FileNames.printable(name));
+      reply(TransferDescriptor.done(doneSha));
     }
   }
 
