@@ -238,6 +238,110 @@ class TransferTest {
     }
   }
 
+  /**
+   * The server verified and renamed an upload into place, but died before its "done" checkpoint
+   * was durable (or another node took the session in that moment): after the restart the store
+   * says the upload is at its previous checkpoint while the partial file is gone. The client
+   * replays from that checkpoint; the server must recognise the stored file and answer DONE,
+   * not fail with a missing partial file or a file that "exists".
+   */
+  @Test
+  void uploadCompletesWhenTheServerDiedBetweenStoringAndCheckpointingIt() throws Exception {
+    Path src = randomFile("src.bin", 5 << 20);
+    AtomicLong endSeq = new AtomicLong(-1);
+    CheckpointStore durable = serverStore;
+    try (FaultProxy proxy = FaultProxy.start("localhost", port)) {
+      server.close();
+      // The "done" checkpoint (at END's sequence) never completes: the process died first.
+      serverStore = new ForwardingStore(durable) {
+        @Override
+        public CompletableFuture<Void> commit(String id, Checkpoint checkpoint) {
+          return checkpoint.position() == endSeq.get() ? new CompletableFuture<>()
+              : super.commit(id, checkpoint);
+        }
+      };
+      wrapHandler = h -> new Delegating(h) {
+        @Override
+        public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+          if (message.get(message.position()) == 0x04) { // END: the answer will not get out
+            endSeq.set(seq);
+            proxy.blackholeAll();
+          }
+          super.onMessage(session, seq, message);
+        }
+      };
+      startServer();
+      try (LifelineClient client = LifelineClient.builder()
+          .server("localhost", proxy.port())
+          .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
+          .store(clientStore)
+          .idleTimeout(Duration.ofSeconds(1))
+          .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
+          .build()) {
+        FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
+        CompletableFuture<TransferResult> up =
+            inBackground(l -> t.upload(src, "stored-early.bin", l), new AtomicLong());
+        Path stored = dir.resolve("data/files/stored-early.bin");
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> Files.exists(stored));
+        server.close();
+        serverStore = durable;
+        wrapHandler = h -> h;
+        startServer();
+        TransferResult r = up.get(30, TimeUnit.SECONDS);
+        assertEquals(sha(src), r.sha256());
+        assertEquals(sha(src), sha(stored));
+        try (var partials = Files.list(dir.resolve("data/files/.partial"))) {
+          assertEquals(0, partials.count(), "no partial file left behind");
+        }
+      }
+    }
+  }
+
+  /** Delegates every call to another store; tests override the ones they break. */
+  static class ForwardingStore implements CheckpointStore {
+    private final CheckpointStore s;
+
+    ForwardingStore(CheckpointStore s) {
+      this.s = s;
+    }
+
+    @Override
+    public CompletableFuture<Void> put(dev.lifeline.store.SessionRecord record) {
+      return s.put(record);
+    }
+
+    @Override
+    public CompletableFuture<Void> commit(String id, Checkpoint checkpoint) {
+      return s.commit(id, checkpoint);
+    }
+
+    @Override
+    public CompletableFuture<java.util.Optional<dev.lifeline.store.SessionRecord>> load(
+        String id) {
+      return s.load(id);
+    }
+
+    @Override
+    public CompletableFuture<Void> delete(String id) {
+      return s.delete(id);
+    }
+
+    @Override
+    public CompletableFuture<java.util.List<String>> ids() {
+      return s.ids();
+    }
+
+    @Override
+    public CompletableFuture<java.util.List<String>> sweepExpired() {
+      return s.sweepExpired();
+    }
+
+    @Override
+    public void close() {
+      s.close();
+    }
+  }
+
   /** Forwards every callback; tests override the ones they watch. */
   static class Delegating implements SessionHandler {
     private final SessionHandler h;

@@ -136,7 +136,7 @@ public final class TransferService implements SessionHandler {
     if (t instanceof DownloadSender d) {
       d.stop();
     } else if (t instanceof UploadReceiver up) {
-      up.outboundRewound();
+      up.outboundRewound(checkpoint);
     }
   }
 

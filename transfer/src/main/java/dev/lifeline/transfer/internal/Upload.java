@@ -118,9 +118,11 @@ public final class Upload {
       @Override
       public void onMessage(Session session, long seq, ByteBuffer m) {
         // Record that this answer was consumed before acting on it: a later run of the same
-        // upload resumes after it instead of having the old answer replayed to it.
-        session.checkpoint(seq, new byte[0]).join();
+        // upload resumes after it instead of having the old answer replayed to it. The state is
+        // the answer's type, so a server that lost its replay buffer knows whether its DONE
+        // arrived (see UploadReceiver.outboundRewound).
         byte type = m.get();
+        session.checkpoint(seq, new byte[] {type}).join();
         if (type == TransferDescriptor.DONE) {
           events.add(new Done(TransferDescriptor.sha(m)));
         } else if (type == TransferDescriptor.ERROR) {

@@ -44,6 +44,9 @@ final class UploadReceiver {
   private boolean failed;
   private volatile boolean done;
   private byte[] doneSha; // the stored file's SHA-256 once done, for answering again
+  // Set when the upload turned out to be stored already (see rewind): chunks are hashed, not
+  // written, and END is checked against the stored file.
+  private Path storedAs;
   private long checkpoints; // generation of the last checkpoint started
   private long lastChunkSeq; // sequence of the last chunk written
   private boolean idleCheckScheduled;
@@ -106,10 +109,12 @@ final class UploadReceiver {
     m.position(m.position() + (int) (written - offset));
     ByteBuffer data = m.slice();
     try {
-      service.checkSpace(offset + length);
-      long pos = written;
-      while (data.hasRemaining()) {
-        pos += file.write(data, pos);
+      if (storedAs == null) {
+        service.checkSpace(offset + length);
+        long pos = written;
+        while (data.hasRemaining()) {
+          pos += file.write(data, pos);
+        }
       }
     } catch (IOException e) {
       failWrite(e);
@@ -165,6 +170,16 @@ final class UploadReceiver {
       discard();
       return;
     }
+    if (storedAs != null) {
+      closeQuietly();
+      if (!MessageDigest.isEqual(actual, service.checksums().of(storedAs))) {
+        refuse(new TransferException(Reason.EXISTS, "a complete file named "
+            + FileNames.printable(name) + " exists with other content; it is never overwritten"));
+        return;
+      }
+      finish(seq, actual);
+      return;
+    }
     try {
       file.force(true);
       file.close();
@@ -182,9 +197,15 @@ final class UploadReceiver {
       refuse(e);
       return;
     }
+    finish(seq, actual);
+  }
+
+  /** The file is in place and verified: checkpoint that, and tell the client. */
+  private void finish(long seq, byte[] actual) {
     done = true;
     doneSha = actual;
     file = null;
+    storedAs = null;
     session.checkpoint(seq, state(actual, actual).encode());
     reply(TransferDescriptor.done(actual));
     log.info("session {}: stored {} ({} bytes, sha256 {})", session.id(),
@@ -204,10 +225,14 @@ final class UploadReceiver {
       return;
     }
     try {
+      storedAs = null;
+      if (storedBeforeItsCheckpoint(state)) {
+        return;
+      }
       open(state.offset());
       digest = Hashing.prefix(file, state.offset());
       if (!MessageDigest.isEqual(Hashing.peek(digest), state.prefixSha())) {
-        throw new IOException("partial upload " + service.partialFile(session.id())
+        throw new IOException("the partial upload of " + FileNames.printable(name)
             + " does not match its checkpoint");
       }
       written = state.offset();
@@ -222,14 +247,49 @@ final class UploadReceiver {
   }
 
   /**
+   * Whether the upload was stored (verified and renamed into place) before this checkpoint could
+   * say so: the process died, or another node took the session over, between the rename and the
+   * commit of the done checkpoint. Then the partial file is gone and the complete one starts
+   * with exactly the checkpoint's prefix. The client replays from the checkpoint; its chunks are
+   * hashed without writing, and its END is answered from the stored file.
+   */
+  private boolean storedBeforeItsCheckpoint(TransferState state) throws IOException {
+    Path target = FileNames.resolve(service.filesDir(), name);
+    Path partial = service.partialFile(session.id());
+    if (!Files.exists(target) || Files.exists(partial) && Files.size(partial) >= state.offset()
+        || Files.size(target) != state.size()) {
+      return false;
+    }
+    closeQuietly();
+    FileChannel stored = FileChannel.open(target, StandardOpenOption.READ);
+    MessageDigest prefix = Hashing.prefix(stored, state.offset());
+    if (!MessageDigest.isEqual(Hashing.peek(prefix), state.prefixSha())) {
+      stored.close();
+      return false; // another file of that name: the usual path reports the missing partial
+    }
+    file = stored;
+    storedAs = target;
+    digest = prefix;
+    written = state.offset();
+    sinceCheckpoint = 0;
+    done = false;
+    session.setAutoAck(false);
+    log.info("session {}: {} was stored before its checkpoint said so; checking the rest from"
+        + " byte {}", session.id(), FileNames.printable(name), written);
+    return true;
+  }
+
+  /**
    * The outbound stream went back to the client's checkpoint: answers sent after it are gone
    * (typically this server restarted and lost its replay buffer). If the upload was already
    * stored, the client may never have seen its DONE, and nothing else would make it arrive: the
-   * client has nothing left to send and waits for it. Answer again; a client that did see it
-   * has checkpointed past it and ignores a second one.
+   * client has nothing left to send and waits for it. Answer again, unless the client's
+   * checkpoint (the type of the last answer it consumed) says the DONE arrived.
    */
-  void outboundRewound() {
-    if (done && doneSha != null) {
+  void outboundRewound(dev.lifeline.store.Checkpoint clientCheckpoint) {
+    byte[] seen = clientCheckpoint.state();
+    boolean doneArrived = seen.length == 1 && seen[0] == TransferDescriptor.DONE;
+    if (done && doneSha != null && !doneArrived) {
       log.info("session {}: {} was stored before the connection was lost; answering again",
           session.id(), FileNames.printable(name));
       reply(TransferDescriptor.done(doneSha));
@@ -242,8 +302,9 @@ final class UploadReceiver {
     file = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
     if (file.size() < length) {
-      throw new IOException("partial upload " + partial + " has " + file.size()
-          + " bytes but its checkpoint says " + length);
+      // No server path in the message: it goes to the client.
+      throw new IOException("the partial upload of " + FileNames.printable(name) + " has "
+          + file.size() + " bytes but its checkpoint says " + length);
     }
     file.truncate(length);
     written = length;
@@ -323,7 +384,9 @@ final class UploadReceiver {
     failed = true;
     boolean full = isDiskFull(e);
     try {
-      file.truncate(written);
+      if (storedAs == null) { // never cut the stored file
+        file.truncate(written);
+      }
     } catch (IOException ignored) {
       // the next rewind truncates to the checkpoint anyway
     }
