@@ -65,6 +65,10 @@ class SlowPeersTest {
                 .build())
             .idleTimeout(TIMEOUT)
             .maxConnections(cap)
+            // Room for every stall from each of the four sources: this test shows what the
+            // timeouts and maxConnections do (SourceLimitsTest shows the per-source limits).
+            .maxConnectionsPerSource(cap)
+            .maxHandshakesPerSource(cap)
             .start()) {
       SSLContext tls = RawSessionClient.trusting(dir.resolve("tls/ca.pem"));
       InetSocketAddress target = new InetSocketAddress("127.0.0.1", server.port());
