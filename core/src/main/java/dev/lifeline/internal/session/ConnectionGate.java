@@ -7,7 +7,6 @@ import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -89,23 +88,22 @@ public final class ConnectionGate {
    * Call from the child channel initializer, before building the pipeline.
    */
   public boolean admit(Channel ch) {
-    String source = host(ch);
+    String source = SourceLimits.of(ch.remoteAddress()); // an IPv4 address or an IPv6 /64
     if (!limiter.allows(source) && !limiter.mayExplain(source)) {
       refuse(ch, refusedLimited, true,
           "source {} is over its refusal limit ({} connections refused so far)", source);
       return false;
     }
-    String group = SourceLimits.of(ch.remoteAddress());
-    switch (perSource.acquire(group)) {
+    switch (perSource.acquire(source)) {
       case TOO_MANY_CONNECTIONS -> {
-        refuse(ch, refusedSourceConnections, true, "{} refused: its source holds the maximum of "
-            + "connections per source (limit: maxConnectionsPerSource; {} refused so far)", group);
+        refuse(ch, refusedSourceConnections, true, "connection from {} refused: the source holds its maximum of "
+            + "connections per source (limit: maxConnectionsPerSource; {} refused so far)", source);
         return false;
       }
       case TOO_MANY_HANDSHAKES -> {
-        refuse(ch, refusedSourceHandshakes, true, "{} refused: its source holds the maximum of "
+        refuse(ch, refusedSourceHandshakes, true, "connection from {} refused: the source holds its maximum of "
             + "unfinished handshakes per source (limit: maxHandshakesPerSource; {} refused so far)",
-            group);
+            source);
         return false;
       }
       case ADMITTED -> { }
@@ -113,8 +111,8 @@ public final class ConnectionGate {
     for (;;) {
       int n = open.get();
       if (n >= maxConnections) {
-        perSource.handshakeDone(group);
-        perSource.closed(group);
+        perSource.handshakeDone(source);
+        perSource.closed(source);
         refuse(ch, refusedFull, false, "{} refused: the server holds its maximum of "
             + maxConnections + " connections (limit: maxConnections; {} refused so far)", source);
         return false;
@@ -123,7 +121,7 @@ public final class ConnectionGate {
         break;
       }
     }
-    Admission admission = new Admission(group);
+    Admission admission = new Admission(source);
     ch.attr(ADMISSION).set(admission);
     ch.closeFuture().addListener(f -> admission.closed());
     channels.add(ch); // removes itself when closed
@@ -208,12 +206,5 @@ public final class ConnectionGate {
   /** Sources holding at least one connection now. */
   public int sources() {
     return perSource.sources();
-  }
-
-  static String host(Channel ch) {
-    if (ch.remoteAddress() instanceof InetSocketAddress inet && inet.getAddress() != null) {
-      return inet.getAddress().getHostAddress();
-    }
-    return String.valueOf(ch.remoteAddress());
   }
 }

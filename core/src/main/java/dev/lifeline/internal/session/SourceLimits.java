@@ -107,6 +107,22 @@ final class SourceLimits {
     return String.valueOf(remote);
   }
 
+  /**
+   * As {@link #of(SocketAddress)} for an address already written as text ({@link
+   * InetAddress#getHostAddress()}); text that is not an IPv6 literal is returned as it is (an IPv6
+   * literal is parsed without any name lookup).
+   */
+  static String ofHost(String host) {
+    if (host.indexOf(':') < 0) {
+      return host;
+    }
+    try {
+      return of(InetAddress.getByName(host));
+    } catch (java.net.UnknownHostException | SecurityException notALiteral) {
+      return host;
+    }
+  }
+
   static String of(InetAddress address) {
     if (address instanceof Inet6Address) {
       byte[] b = address.getAddress();

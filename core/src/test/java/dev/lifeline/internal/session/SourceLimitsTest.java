@@ -88,6 +88,18 @@ class SourceLimitsTest {
         "an IPv4-mapped address counts as its IPv4 address");
   }
 
+  @Test
+  void refusalsOfAnIpv6PeerCountAgainstItsSlash64() {
+    assertEquals("2001:db8:1:2::/64", ServerSessions.host(
+        new dev.lifeline.Authenticator.Peer("2001:db8:1:2:0:0:0:7:4000", null)));
+    assertEquals(ServerSessions.host(new dev.lifeline.Authenticator.Peer("2001:db8:1:2:9:9:9:9:1", null)),
+        ServerSessions.host(new dev.lifeline.Authenticator.Peer("2001:db8:1:2:0:0:0:7:4000", null)));
+    assertEquals("127.0.0.2", ServerSessions.host(
+        new dev.lifeline.Authenticator.Peer("127.0.0.2:4000", null)));
+    assertEquals("not-an-address", SourceLimits.ofHost("not-an-address"), "no name lookup");
+    assertEquals("zz:zz", SourceLimits.ofHost("zz:zz"), "not a literal: kept as it is");
+  }
+
   /**
    * Threads acquire, finish handshakes and close on a few shared sources at once, as accepts,
    * handshake completions and closes on different event loops do. No update may be lost: the
