@@ -66,7 +66,7 @@ class SlowPeersTest {
             .idleTimeout(TIMEOUT)
             .maxConnections(cap)
             // Room for every stall from each of the four sources: this test shows what the
-            // timeouts and maxConnections do (SourceLimitsTest shows the per-source limits).
+            // timeouts and maxConnections do (PerSourceLimitsTest shows the per-source limits).
             .maxConnectionsPerSource(cap)
             .maxHandshakesPerSource(cap)
             .start()) {
@@ -111,8 +111,14 @@ class SlowPeersTest {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received() == 100);
         assertEquals(stalled + 1, server.connectionCount());
 
-        // One more fits the cap; the next is closed at accept, before TLS.
-        try (Socket last = connect(target, 0); Socket excess = connect(target, 1)) {
+        // One more fits the cap; the next is closed at accept, before TLS. (The second connects
+        // only once the first is admitted: two connections accepted together are admitted on
+        // different event loops, in either order.)
+        try (Socket last = connect(target, 0)) {
+          Awaitility.await().atMost(Duration.ofSeconds(10))
+              .until(() -> server.connectionCount() == cap);
+          Socket excess = connect(target, 1);
+          raw.add(excess); // closed at the end
           Awaitility.await().atMost(Duration.ofSeconds(10))
               .until(() -> server.refusedConnections() == 1);
           excess.setSoTimeout(10_000);

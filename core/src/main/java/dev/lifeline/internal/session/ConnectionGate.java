@@ -49,11 +49,6 @@ public final class ConnectionGate {
   private final LongAdder refusedSourceConnections = new LongAdder();
   private final LongAdder refusedSourceHandshakes = new LongAdder();
 
-  /** Without per-source limits (each as large as the server's). */
-  public ConnectionGate(int maxConnections, RefusalLimiter limiter) {
-    this(maxConnections, maxConnections, maxConnections, limiter);
-  }
-
   public ConnectionGate(int maxConnections, int maxConnectionsPerSource,
       int maxHandshakesPerSource, RefusalLimiter limiter) {
     this.maxConnections = maxConnections;
