@@ -21,6 +21,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -83,7 +84,8 @@ public final class LifelineServer implements AutoCloseable {
         System::nanoTime);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
         b.clock, b.maxSessions, b.maxSessionsPerIdentity, limiter, b.authenticator, events);
-    this.gate = new ConnectionGate(b.maxConnections, limiter);
+    this.gate = new ConnectionGate(b.maxConnections, b.maxConnectionsPerSource,
+        b.maxHandshakesPerSource, limiter);
     FileDescriptors.warnIfBelow(b.maxConnections);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ServerBootstrap bootstrap = new ServerBootstrap()
@@ -103,6 +105,7 @@ public final class LifelineServer implements AutoCloseable {
             SessionPipeline.addFraming(ch.pipeline(), b.idleTimeout)
                 .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
             tls.install(ch.pipeline());
+            gate.handshakeStarted(ch, ch.pipeline().get(SslHandler.class).handshakeFuture());
             if (http != null) {
               // Right behind TLS: an HTTP connection drops the Lifeline stages before the
               // session handler could greet it.
@@ -173,11 +176,14 @@ public final class LifelineServer implements AutoCloseable {
 
   /**
    * Connections closed at accept, before the TLS handshake: because the server held {@link
-   * Builder#maxConnections} connections, or because their source was over its {@link
-   * Builder#refusalLimit refusal limit}.
+   * Builder#maxConnections} connections, because their source was over its {@link
+   * Builder#refusalLimit refusal limit}, or because their source held {@link
+   * Builder#maxConnectionsPerSource} connections or {@link Builder#maxHandshakesPerSource}
+   * unfinished handshakes.
    */
   public long refusedConnections() {
-    return gate.refusedFull() + gate.refusedLimited();
+    return gate.refusedFull() + gate.refusedLimited() + gate.refusedSourceConnections()
+        + gate.refusedSourceHandshakes();
   }
 
   /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */
@@ -260,6 +266,8 @@ public final class LifelineServer implements AutoCloseable {
     private int maxSessions = 100_000;
     private int maxSessionsPerIdentity = 100_000;
     private int maxConnections = 10_000;
+    private int maxConnectionsPerSource = 1_000;
+    private int maxHandshakesPerSource = 128;
     private int refusalBurst = 20;
     private double refusalsPerSecond = 2;
     private int ioThreads = Runtime.getRuntime().availableProcessors();
@@ -409,6 +417,36 @@ public final class LifelineServer implements AutoCloseable {
             "maxConnections: " + maxConnections + " (expected: > 0)");
       }
       this.maxConnections = maxConnections;
+      return this;
+    }
+
+    /**
+     * Connections one source may hold at once, in any state; default 1,000. A source is an IPv4
+     * address, or an IPv6 /64 prefix (one subscriber usually has a whole /64). A connection
+     * beyond it is closed (reset) as soon as it is accepted, before the TLS handshake, so one
+     * source cannot take every one of {@link #maxConnections}. Clients behind one NAT or proxy
+     * share a source: behind a load balancer that connects from its own address, set this to
+     * {@link #maxConnections} and limit sources at the balancer.
+     */
+    public Builder maxConnectionsPerSource(int maxConnectionsPerSource) {
+      this.maxConnectionsPerSource =
+          ConfigChecks.positive("maxConnectionsPerSource", maxConnectionsPerSource);
+      return this;
+    }
+
+    /**
+     * Connections one source (as for {@link #maxConnectionsPerSource}) may hold at once whose TLS
+     * handshake has not finished, whether they run it or wait for one of {@link
+     * ServerTlsConfig.Builder#maxConcurrentHandshakes} slots; default 128: half the default
+     * slots, twice what one {@link LifelineClient} connects at once. A connection beyond
+     * it is closed (reset) at accept, so one source stalling its handshakes cannot hold every
+     * slot and starve other sources' handshakes; it gets its place back when a handshake
+     * finishes, fails or times out. Behind a NAT, clients reconnecting at once share it: they
+     * retry after their backoff.
+     */
+    public Builder maxHandshakesPerSource(int maxHandshakesPerSource) {
+      this.maxHandshakesPerSource =
+          ConfigChecks.positive("maxHandshakesPerSource", maxHandshakesPerSource);
       return this;
     }
 

@@ -31,6 +31,10 @@ class ConfigTest {
     LifelineServer.Builder limits = LifelineServer.builder();
     assertEquals("maxConnections: 0 (expected: > 0)", assertThrows(
         IllegalArgumentException.class, () -> limits.maxConnections(0)).getMessage());
+    assertEquals("maxConnectionsPerSource: 0 (expected: > 0)", assertThrows(
+        IllegalArgumentException.class, () -> limits.maxConnectionsPerSource(0)).getMessage());
+    assertEquals("maxHandshakesPerSource: -1 (expected: > 0)", assertThrows(
+        IllegalArgumentException.class, () -> limits.maxHandshakesPerSource(-1)).getMessage());
     assertEquals("maxSessionsPerIdentity: 0 (expected: > 0)", assertThrows(
         IllegalArgumentException.class, () -> limits.maxSessionsPerIdentity(0)).getMessage());
   }

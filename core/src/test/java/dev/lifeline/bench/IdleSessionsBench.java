@@ -120,6 +120,9 @@ public final class IdleSessionsBench {
             .store(store)
             .handler(echo)
             .handshakeListener(handshakes)
+            // Every session comes from 127.0.0.1: lift the per-source limits to the server's.
+            .maxConnectionsPerSource(100_000)
+            .maxHandshakesPerSource(100_000)
             .start()) {
       PrintWriter out = new PrintWriter(System.out, true);
       out.println("listening on " + server.address());

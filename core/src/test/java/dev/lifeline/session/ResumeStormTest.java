@@ -65,6 +65,9 @@ class ResumeStormTest {
     try (LifelineServer server = Fixtures.server(dir, echo)
             .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls"))
                 .maxConcurrentHandshakes(8).build())
+            // Every connection comes from the proxy's one address: no per-source handshake limit
+            // (a source over it is reset at accept, which would cost reconnects their backoff).
+            .maxHandshakesPerSource(SESSIONS)
             .start();
         FaultProxy proxy = FaultProxy.start("127.0.0.1", server.port());
         LifelineClient client = Fixtures.client(dir, proxy.port()).build()) {

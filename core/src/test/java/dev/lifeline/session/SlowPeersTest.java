@@ -41,7 +41,7 @@ class SlowPeersTest {
   static final int STALLED = 1000;
   /** Of {@link #STALLED}: a tenth finish the handshake (the costly kind for the test itself). */
   static final int AFTER_HANDSHAKE_SHARE = 10;
-  static final Duration TIMEOUT = Duration.ofSeconds(20);
+  static final Duration TIMEOUT = Duration.ofSeconds(30); // 20 s left too little to make 1,000 stalls at load 30
   /** Descriptors the test JVM needs besides two per stalled connection. */
   static final int FD_RESERVE = 300;
 
@@ -65,6 +65,10 @@ class SlowPeersTest {
                 .build())
             .idleTimeout(TIMEOUT)
             .maxConnections(cap)
+            // Room for every stall from each of the four sources: this test shows what the
+            // timeouts and maxConnections do (PerSourceLimitsTest shows the per-source limits).
+            .maxConnectionsPerSource(cap)
+            .maxHandshakesPerSource(cap)
             .start()) {
       SSLContext tls = RawSessionClient.trusting(dir.resolve("tls/ca.pem"));
       InetSocketAddress target = new InetSocketAddress("127.0.0.1", server.port());
@@ -107,8 +111,14 @@ class SlowPeersTest {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> receiver.received() == 100);
         assertEquals(stalled + 1, server.connectionCount());
 
-        // One more fits the cap; the next is closed at accept, before TLS.
-        try (Socket last = connect(target, 0); Socket excess = connect(target, 1)) {
+        // One more fits the cap; the next is closed at accept, before TLS. (The second connects
+        // only once the first is admitted: two connections accepted together are admitted on
+        // different event loops, in either order.)
+        try (Socket last = connect(target, 0)) {
+          Awaitility.await().atMost(Duration.ofSeconds(10))
+              .until(() -> server.connectionCount() == cap);
+          Socket excess = connect(target, 1);
+          raw.add(excess); // closed at the end
           Awaitility.await().atMost(Duration.ofSeconds(10))
               .until(() -> server.refusedConnections() == 1);
           excess.setSoTimeout(10_000);

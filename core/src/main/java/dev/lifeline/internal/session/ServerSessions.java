@@ -389,9 +389,10 @@ public final class ServerSessions {
     }
   }
 
+  /** The source a peer's refusals count against: its IPv4 address or IPv6 /64 ({@link SourceLimits}). */
   static String host(Authenticator.Peer peer) {
     String a = peer.remoteAddress();
     int colon = a.lastIndexOf(':');
-    return colon > 0 ? a.substring(0, colon) : a;
+    return SourceLimits.ofHost(colon > 0 ? a.substring(0, colon) : a);
   }
 }
