@@ -42,6 +42,7 @@ public final class ClientConnector {
   private final LongSupplier nanoTime;
   private final CompletableFuture<Session> opened = new CompletableFuture<>();
   private final ConnectGate gate;
+  private final ConnectionLog connectionLog;
   private final java.util.concurrent.atomic.AtomicBoolean holdingPermit =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -53,8 +54,10 @@ public final class ClientConnector {
   ClientConnector(SessionCore core, ClientPersistence persistence, Bootstrap base,
       java.util.function.Consumer<io.netty.channel.ChannelPipeline> transport,
       String host, int port, Backoff backoff, byte[] credentials, int maxFrameSize,
-      RandomGenerator random, LongSupplier nanoTime, ConnectGate gate) {
+      RandomGenerator random, LongSupplier nanoTime, ConnectGate gate,
+      ConnectionLog connectionLog) {
     this.gate = gate;
+    this.connectionLog = connectionLog;
     this.core = core;
     this.persistence = persistence;
     this.bootstrap = base.clone().handler(new io.netty.channel.ChannelInitializer<Channel>() {
@@ -71,6 +74,10 @@ public final class ClientConnector {
     this.maxFrameSize = maxFrameSize;
     this.random = random;
     this.nanoTime = nanoTime;
+  }
+
+  ConnectionLog connectionLog() {
+    return connectionLog;
   }
 
   /** Completes when the session is first established (opened or resumed). */
@@ -225,8 +232,13 @@ public final class ClientConnector {
       }
     }
     if (wasEstablished) {
-      log.info("session {}: connection to {}:{} lost ({}); reconnecting", core.id(), host, port,
-          cause == null ? "closed" : ConnectionHandler.describe(cause));
+      // One line per session would be 10,000 lines when a link under 10,000 sessions fails:
+      // counted (the cause was counted by the connection handler), summarised once a minute.
+      connectionLog.count("session connections lost (reconnecting)", null);
+      if (ConnectionLog.detailed()) {
+        log.debug("session {}: connection to {}:{} lost ({}); reconnecting", core.id(), host,
+            port, cause == null ? "closed" : ConnectionHandler.describe(cause));
+      }
     } else {
       log.debug("connect to {}:{} failed: {}", host, port,
           cause == null ? "closed" : ConnectionHandler.describe(cause));
