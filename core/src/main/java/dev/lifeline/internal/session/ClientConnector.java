@@ -163,17 +163,26 @@ public final class ClientConnector {
 
   SessionCore resumed(Channel ch, Frame.Resumed frame, boolean tlsResumed)
       throws ProtocolException {
-    core.attach(ch, frame.state(), tlsResumed, null);
-    persistence.tokenReplaced(frame.newToken()).whenComplete((v, err) -> {
-      if (err == null) {
-        if (core.channel() == ch) {
-          SessionCore.writeControl(ch, new Frame.Confirm());
+    CompletableFuture<Void> stored = persistence.tokenReplaced(frame.newToken());
+    if (stored.isDone() && !stored.isCompletedExceptionally()) {
+      // Stored already (a local store answers at once): CONFIRM leaves with the replayed
+      // messages, in the flush attach() makes, instead of costing a TLS record and a write of
+      // its own.
+      ch.write(new Frame.Confirm(), ch.voidPromise());
+      core.attach(ch, frame.state(), tlsResumed, null);
+    } else {
+      core.attach(ch, frame.state(), tlsResumed, null);
+      stored.whenComplete((v, err) -> {
+        if (err == null) {
+          if (core.channel() == ch) {
+            SessionCore.writeControl(ch, new Frame.Confirm());
+          }
+        } else {
+          log.warn("session {}: could not store the new resume token: {}", core.id(),
+              err.toString());
         }
-      } else {
-        log.warn("session {}: could not store the new resume token: {}", core.id(),
-            err.toString());
-      }
-    });
+      });
+    }
     opened.complete(core);
     established();
     releasePermit();
