@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What the client's and the server's per-connection handlers share: heartbeats on idle, the
  * frames of an established session, and turning any failure into one CLOSE frame and one count
- * in the endpoint's {@link ConnectionLog} (a DEBUG line each, an INFO summary per minute). Sits at the tail of the pipeline, after the frame codec.
+ * in the endpoint's {@link ConnectionLog} (a DEBUG line each, an INFO summary per minute). Sits
+ * at the tail of the pipeline, after the frame codec.
  *
  * <p>Heartbeats: when this side has written nothing for a while it sends PING, and the peer
  * answers PONG at once, so each side's read-idle timer measures the round trip it configured,
