@@ -4,6 +4,13 @@
 #
 #   bench/idle-sessions.sh [SESSIONS] [extra IdleSessionsBench options]   (default 10000)
 #
+# Warm-up: by default 200 sessions are cut and resumed 5 times first (1,000 resumes: the JIT is
+# still compiling the resume path during the measured storm, as on a server just started). For a
+# server that has been up and served many resumes, warm it up with 20,000:
+#   bench/idle-sessions.sh 10000 --warmup 1000 --warmup-storms 20
+# The server runs in its own JVM, the clients in this one: their CPU is measured apart.
+# Before/after: run an older checkout's own copy of this script right before or after this one.
+#
 # Runs dev.lifeline.bench.IdleSessionsBench (core test sources): the server (LifelineServer with
 # default limits, FileCheckpointStore, development certificate, echoing each message) in a child
 # JVM, the clients in this one (2 LifelineClients with defaults - one I/O thread each, default

@@ -115,6 +115,7 @@ public final class LifelineClient implements AutoCloseable {
     sessions.abortAll();
     group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     timer.shutdownNow();
+    sessions.connectionLog().report();
     appExecutor.shutdown();
     tls.close();
   }

@@ -225,6 +225,7 @@ public final class LifelineServer implements AutoCloseable {
     listener.close().syncUninterruptibly();
     gate.goingAway(Duration.ofSeconds(2));
     shutdown();
+    sessions.connectionLog().report(); // what was counted since the last summary
     if (http != null) {
       http.serverStopped();
     }

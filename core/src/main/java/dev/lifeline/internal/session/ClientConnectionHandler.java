@@ -25,6 +25,11 @@ final class ClientConnectionHandler extends ConnectionHandler {
   }
 
   @Override
+  protected ConnectionLog connectionLog() {
+    return connector.connectionLog();
+  }
+
+  @Override
   protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) throws Exception {
     Channel ch = ctx.channel();
     if (frame instanceof Frame.Hello hello && !helloSeen) {

@@ -42,6 +42,7 @@ public final class ClientConnector {
   private final LongSupplier nanoTime;
   private final CompletableFuture<Session> opened = new CompletableFuture<>();
   private final ConnectGate gate;
+  private final ConnectionLog connectionLog;
   private final java.util.concurrent.atomic.AtomicBoolean holdingPermit =
       new java.util.concurrent.atomic.AtomicBoolean();
 
@@ -53,8 +54,10 @@ public final class ClientConnector {
   ClientConnector(SessionCore core, ClientPersistence persistence, Bootstrap base,
       java.util.function.Consumer<io.netty.channel.ChannelPipeline> transport,
       String host, int port, Backoff backoff, byte[] credentials, int maxFrameSize,
-      RandomGenerator random, LongSupplier nanoTime, ConnectGate gate) {
+      RandomGenerator random, LongSupplier nanoTime, ConnectGate gate,
+      ConnectionLog connectionLog) {
     this.gate = gate;
+    this.connectionLog = connectionLog;
     this.core = core;
     this.persistence = persistence;
     this.bootstrap = base.clone().handler(new io.netty.channel.ChannelInitializer<Channel>() {
@@ -71,6 +74,10 @@ public final class ClientConnector {
     this.maxFrameSize = maxFrameSize;
     this.random = random;
     this.nanoTime = nanoTime;
+  }
+
+  ConnectionLog connectionLog() {
+    return connectionLog;
   }
 
   /** Completes when the session is first established (opened or resumed). */
@@ -156,17 +163,26 @@ public final class ClientConnector {
 
   SessionCore resumed(Channel ch, Frame.Resumed frame, boolean tlsResumed)
       throws ProtocolException {
-    core.attach(ch, frame.state(), tlsResumed, null);
-    persistence.tokenReplaced(frame.newToken()).whenComplete((v, err) -> {
-      if (err == null) {
-        if (core.channel() == ch) {
-          SessionCore.writeControl(ch, new Frame.Confirm());
+    CompletableFuture<Void> stored = persistence.tokenReplaced(frame.newToken());
+    if (stored.isDone() && !stored.isCompletedExceptionally()) {
+      // Stored already (a local store answers at once): CONFIRM leaves with the replayed
+      // messages, in the flush attach() makes, instead of costing a TLS record and a write of
+      // its own.
+      ch.write(new Frame.Confirm(), ch.voidPromise());
+      core.attach(ch, frame.state(), tlsResumed, null);
+    } else {
+      core.attach(ch, frame.state(), tlsResumed, null);
+      stored.whenComplete((v, err) -> {
+        if (err == null) {
+          if (core.channel() == ch) {
+            SessionCore.writeControl(ch, new Frame.Confirm());
+          }
+        } else {
+          log.warn("session {}: could not store the new resume token: {}", core.id(),
+              err.toString());
         }
-      } else {
-        log.warn("session {}: could not store the new resume token: {}", core.id(),
-            err.toString());
-      }
-    });
+      });
+    }
     opened.complete(core);
     established();
     releasePermit();
@@ -225,8 +241,13 @@ public final class ClientConnector {
       }
     }
     if (wasEstablished) {
-      log.info("session {}: connection to {}:{} lost ({}); reconnecting", core.id(), host, port,
-          cause == null ? "closed" : ConnectionHandler.describe(cause));
+      // One line per session would be 10,000 lines when a link under 10,000 sessions fails:
+      // counted (the cause was counted by the connection handler), summarised once a minute.
+      connectionLog.count("session connections lost (reconnecting)", null);
+      if (ConnectionLog.detailed()) {
+        log.debug("session {}: connection to {}:{} lost ({}); reconnecting", core.id(), host,
+            port, cause == null ? "closed" : ConnectionHandler.describe(cause));
+      }
     } else {
       log.debug("connect to {}:{} failed: {}", host, port,
           cause == null ? "closed" : ConnectionHandler.describe(cause));

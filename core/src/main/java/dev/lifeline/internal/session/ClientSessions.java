@@ -26,12 +26,15 @@ public final class ClientSessions {
   private final int maxFrameSize;
   private final Map<String, SessionCore> open = new ConcurrentHashMap<>();
   private final ConnectGate gate;
+  private final ConnectionLog connectionLog;
 
   public ClientSessions(CheckpointStore store, SessionConfig config, Bootstrap base,
       Consumer<ChannelPipeline> transport, String host, int port, Duration initialBackoff,
       Duration maxBackoff, Duration deadline, byte[] credentials, int maxFrameSize,
       int maxConcurrentConnects) {
     this.gate = new ConnectGate(maxConcurrentConnects, base.config().group());
+    this.connectionLog = new ConnectionLog("client", config.timer(),
+        ConnectionLog.DEFAULT_INTERVAL_MILLIS);
     this.store = store;
     this.config = config;
     this.base = base;
@@ -53,7 +56,7 @@ public final class ClientSessions {
     core.closeFuture().whenComplete((v, e) -> open.remove(resumeKey, core));
     ClientConnector connector = new ClientConnector(core, persistence, base, transport, host,
         port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime,
-        gate);
+        gate, connectionLog);
     return store.load(resumeKey).thenCompose(record -> {
       connector.restoreFrom(persistence.adopt(record));
       connector.connect();
@@ -68,5 +71,10 @@ public final class ClientSessions {
   /** Drops every session's connection, keeping their records. */
   public void abortAll() {
     open.values().forEach(SessionCore::abort);
+  }
+
+  /** Where this client's connections count their failures (summarised at INFO every minute). */
+  public ConnectionLog connectionLog() {
+    return connectionLog;
   }
 }

@@ -1,6 +1,7 @@
 package dev.lifeline.internal.session;
 
 import dev.lifeline.ErrorCode;
+import dev.lifeline.internal.protocol.ConnectionClosedException;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import io.netty.channel.Channel;
@@ -12,15 +13,15 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the client's and the server's per-connection handlers share: heartbeats on idle, the
- * frames of an established session, and turning any failure into one CLOSE frame and one log
- * line. Sits at the tail of the pipeline, after the frame codec.
+ * frames of an established session, and turning any failure into one CLOSE frame and one count
+ * in the endpoint's {@link ConnectionLog} (a DEBUG line each, an INFO summary per minute). Sits
+ * at the tail of the pipeline, after the frame codec.
  *
  * <p>Heartbeats: when this side has written nothing for a while it sends PING, and the peer
  * answers PONG at once, so each side's read-idle timer measures the round trip it configured,
@@ -52,6 +53,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   // in the decoder's buffer, or read before the close completes) must not act any more, e.g. a
   // RESUME after a refused one would still rotate that session's token.
   private boolean closing;
+  private boolean tlsSucceeded;
 
   @Override
   public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
@@ -95,6 +97,12 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   /** Frames before the session is attached: HELLO, OPEN, RESUME, OPENED, RESUMED, CLOSE. */
   protected abstract void handshakeFrame(ChannelHandlerContext ctx, Frame frame) throws Exception;
 
+  /**
+   * Where this endpoint counts failed handshakes and closed connections: logged at DEBUG one by
+   * one, at INFO as a periodic summary.
+   */
+  protected abstract ConnectionLog connectionLog();
+
   /** The TLS handshake finished successfully. */
   protected void tlsEstablished(ChannelHandlerContext ctx) {}
 
@@ -102,11 +110,15 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof SslHandshakeCompletionEvent done) {
       if (done.isSuccess()) {
+        tlsSucceeded = true;
         tlsEstablished(ctx);
       } else {
         closeCause = done.cause();
-        log.info("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(),
-            describe(done.cause()));
+        String why = describe(done.cause());
+        connectionLog().count("TLS handshake failed", why);
+        if (ConnectionLog.detailed()) {
+          log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), why);
+        }
         ctx.close();
       }
     } else if (evt instanceof IdleStateEvent idle) {
@@ -147,7 +159,14 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       closeWith(ctx, p.code(), p.getMessage());
     } else if (root instanceof SSLException || root instanceof IOException) {
       closeCause = root;
-      log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), describe(root));
+      String why = describe(root);
+      if (tlsSucceeded || !(root instanceof SSLException)) {
+        // (A TLS failure in the handshake is counted once, with the handshake's failure event.)
+        connectionLog().count("connection failed", why);
+      }
+      if (ConnectionLog.detailed()) {
+        log.debug("connection {} failed: {}", ctx.channel().remoteAddress(), why);
+      }
       ctx.close();
     } else {
       log.warn("connection {}: internal error", ctx.channel().remoteAddress(), root);
@@ -161,8 +180,14 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     if (closeCause == null) {
       closeCause = new ProtocolException(code, reason);
     }
-    log.info("closing connection {}{}: {} {}", ctx.channel().remoteAddress(),
-        session != null ? " (session " + session.id() + ")" : "", code, reason);
+    if (code != ErrorCode.GOING_AWAY) {
+      // Grouped by code only: reasons name sessions and numbers.
+      connectionLog().count("closed " + code, null);
+    }
+    if (ConnectionLog.detailed()) {
+      log.debug("closing connection {}{}: {} {}", ctx.channel().remoteAddress(),
+          session != null ? " (session " + session.id() + ")" : "", code, reason);
+    }
     if (ctx.channel().isActive()) {
       io.netty.channel.ChannelFuture written = ctx.writeAndFlush(new Frame.Close(code, reason));
       written.addListener(ChannelFutureListener.CLOSE);
@@ -188,16 +213,17 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (session != null) {
       session.detach(ctx.channel(),
-          closeCause != null ? closeCause : new ClosedChannelException());
+          closeCause != null ? closeCause : new ConnectionClosedException());
     }
     ctx.fireChannelInactive();
   }
 
-  private static void logPeerClose(Channel ch, Frame.Close close) {
-    if (close.code() == ErrorCode.NORMAL) {
-      log.debug("peer {} closed the session", ch.remoteAddress());
-    } else {
-      log.info("peer {} closed the connection: {} {}", ch.remoteAddress(), close.code(),
+  private void logPeerClose(Channel ch, Frame.Close close) {
+    if (close.code() != ErrorCode.NORMAL) {
+      connectionLog().count("peer closed " + close.code(), null);
+    }
+    if (ConnectionLog.detailed()) {
+      log.debug("peer {} closed the connection: {} {}", ch.remoteAddress(), close.code(),
           close.reason());
     }
   }

@@ -38,6 +38,11 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   }
 
   @Override
+  protected ConnectionLog connectionLog() {
+    return sessions.connectionLog();
+  }
+
+  @Override
   protected void tlsEstablished(ChannelHandlerContext ctx) {
     ctx.writeAndFlush(new Frame.Hello(FrameDescriptor.VERSION, maxFrameSize, serverName),
         ctx.voidPromise());

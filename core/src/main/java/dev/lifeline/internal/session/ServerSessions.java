@@ -44,6 +44,7 @@ public final class ServerSessions {
   private final RefusalLimiter limiter;
   private final Authenticator authenticator;
   private final ServerEventListener events;
+  private final ConnectionLog connectionLog;
   private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
   // Sessions whose stale copy is being dropped: a resume of the same id on this node waits until
   // the copy's application callbacks (onClosed) ran, so they cannot touch the new copy's state.
@@ -77,6 +78,13 @@ public final class ServerSessions {
     this.limiter = limiter;
     this.authenticator = authenticator;
     this.events = events;
+    this.connectionLog = new ConnectionLog("server", config.timer(),
+        ConnectionLog.DEFAULT_INTERVAL_MILLIS);
+  }
+
+  /** Where the server's connections count their failures (summarised at INFO every minute). */
+  public ConnectionLog connectionLog() {
+    return connectionLog;
   }
 
   /** Where session events go (never throws). */

@@ -77,7 +77,8 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
   public void channelInactive(ChannelHandlerContext ctx) {
     if (!reported) {
       reported = true;
-      report(ctx, new SslHandshakeCompletionEvent(new java.nio.channels.ClosedChannelException()));
+      report(ctx, new SslHandshakeCompletionEvent(
+          new dev.lifeline.internal.protocol.ConnectionClosedException()));
     }
     ctx.fireChannelInactive();
   }

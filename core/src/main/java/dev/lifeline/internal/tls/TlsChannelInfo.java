@@ -23,8 +23,15 @@ public final class TlsChannelInfo {
     if (ssl == null) {
       return null;
     }
+    javax.net.ssl.SSLEngine engine = ssl.engine();
+    if (!engine.getUseClientMode() && !engine.getNeedClientAuth() && !engine.getWantClientAuth()) {
+      // A server that asks for no client certificate has none to report. Asking the session
+      // anyway throws (and fills in the stack trace of) an SSLPeerUnverifiedException on every
+      // connection.
+      return null;
+    }
     try {
-      return ssl.engine().getSession().getPeerPrincipal().getName();
+      return engine.getSession().getPeerPrincipal().getName();
     } catch (SSLPeerUnverifiedException e) {
       return null;
     }

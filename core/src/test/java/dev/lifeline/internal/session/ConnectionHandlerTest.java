@@ -42,6 +42,12 @@ class ConnectionHandlerTest {
   /** The smallest concrete handler: records handshake-phase frames. */
   static final class TestHandler extends ConnectionHandler {
     final List<Frame> handshakeFrames = new ArrayList<>();
+    final ConnectionLog connectionLog = new ConnectionLog("test", null, 60_000);
+
+    @Override
+    protected ConnectionLog connectionLog() {
+      return connectionLog;
+    }
 
     @Override
     protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) {
