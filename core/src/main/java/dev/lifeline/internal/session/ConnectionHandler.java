@@ -89,6 +89,17 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     return true;
   }
 
+  /**
+   * The peer sent CLOSE before its session was established: it gave up waiting (its own timeout)
+   * or is shutting down. Not a protocol error: close without answering, as after a cut.
+   */
+  protected void peerClosedEarly(ChannelHandlerContext ctx, Frame.Close close) {
+    closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
+    logPeerClose(ctx.channel(), close);
+    closing = true;
+    ctx.close();
+  }
+
   /** Subclass hook for frames only one side accepts once established (CONFIRM). */
   protected boolean otherEstablished(Channel ch, Frame frame) {
     return false;

@@ -50,6 +50,12 @@ public final class ServerConnectionHandler extends ConnectionHandler {
 
   @Override
   protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) {
+    if (frame instanceof Frame.Close close) {
+      // A client whose own timeout ran out while it waited for HELLO or for the answer to its
+      // RESUME (a loaded server): the soak saw thousands, each logged as a protocol error.
+      peerClosedEarly(ctx, close);
+      return;
+    }
     if (admitting || session != null) {
       release(frame);
       closeWith(ctx, ErrorCode.PROTOCOL_ERROR, FrameDescriptor.typeName(typeOf(frame))

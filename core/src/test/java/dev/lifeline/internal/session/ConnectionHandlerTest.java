@@ -374,6 +374,16 @@ class ConnectionHandlerTest {
     assertEquals(0, data.refCnt(), "the early DATA frame was released");
   }
 
+  /** A client that gives up before OPEN/RESUME (its own timeout) is not answered as an error. */
+  @Test
+  void serverClosesQuietlyOnCloseBeforeOpen() {
+    ServerSessions sessions = serverSessions(new RefusalLimiter(5, 1, System::nanoTime));
+    ch = new EmbeddedChannel(new ServerConnectionHandler(sessions, 4096, "test"));
+    ch.writeInbound(new Frame.Close(ErrorCode.TIMEOUT, "nothing received for the idle timeout"));
+    assertTrue(outbound().isEmpty(), "no CLOSE PROTOCOL_ERROR sent back");
+    assertFalse(ch.isOpen(), "connection closed");
+  }
+
   @Test
   void rateLimitedSourceIsRefusedAndItsFrameReleased() {
     RefusalLimiter limiter = new RefusalLimiter(1, 0.001, System::nanoTime);
