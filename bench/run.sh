@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Lifeline side by side with what a user would pick instead: curl against nginx (issue 6).
 #
-#   bench/run.sh [--cases 1,2,3,4,5] [--size MIB] [--runs N] [--no-warmup]
+#   bench/run.sh [--cases 1,2,3,4,5] [--size MIB] [--runs N] [--no-warmup] [--baseline CMD]
 #
 # Defaults: all cases, a 1024 MiB file, 3 runs per case; medians and ratios printed as Markdown.
 # Everything runs on 127.0.0.1. Needs root only to install nginx/curl (Debian packages) when
 # missing. LIFELINE_JAVA_OPTS adds JVM options to both Lifeline JVMs (default: none).
+# LIFELINE_CLIENT is the command that runs client-demo (default: bin/lifeline-client, the
+# launcher with SerialGC and a class-data-sharing archive; its first run, the untimed warm-up,
+# creates the archive). LIFELINE_CLIENT='java -jar client-demo/target/client-demo.jar' measures
+# the plain jar. --baseline CMD adds a second Lifeline client (e.g. the plain jar, or a jar
+# built from an older commit) to cases 1 and 3, run right after the first in every round against
+# the same server (before it on even rounds), for before/after comparisons in one run (rows "1b"
+# and "3b").
 #
 # Case 1, fault-free download of one file of random bytes:
-#   Lifeline: `java -jar client-demo.jar download NAME --to OUT ...` from `server-demo` (TLS 1.3,
-#             BoringSSL; SHA-256 computed while receiving and checked end to end; fsync'd
-#             checkpoints on both sides; the output file fsync'd before it is renamed into place).
+#   Lifeline: `bin/lifeline-client download NAME --to OUT ...` (client-demo.jar, see above) from
+#             `server-demo` (TLS 1.3, BoringSSL; SHA-256 computed while receiving and checked
+#             end to end; fsync'd checkpoints on both sides; the output file fsync'd before it
+#             is renamed into place).
 #   curl:     `curl --cacert ca.pem -o OUT https://127.0.0.1:PORT/NAME` from nginx (TLS 1.3 only,
 #             the same certificate and key as server-demo), then `openssl dgst -sha256 OUT`
 #             compared with the source's hash, timed together. No fsync on this side.
@@ -22,7 +30,7 @@
 #   Extra row: Lifeline with `--chaos cut=50M..150M,mode=rst` instead (it resets its own
 #   connection; no proxy hop).
 # Case 3, upload of the same file:
-#   Lifeline: `java -jar client-demo.jar upload FILE --name NAME ...` (durable checkpoints every
+#   Lifeline: `bin/lifeline-client upload FILE --name NAME ...` (durable checkpoints every
 #             16 MiB or second on the server, SHA-256 verified end to end by both sides).
 #   curl:     `curl --cacert ca.pem -T FILE https://127.0.0.1:PORT/up/NAME` to nginx's WebDAV PUT
 #             (nginx writes the body to a temp file and renames it; no fsync, no verification),
@@ -46,12 +54,14 @@ cases=1,2,3,4,5
 size_mib=1024
 runs=3
 warmup=1
+baseline=
 while [ $# -gt 0 ]; do
   case "$1" in
     --cases) cases=$2; shift 2 ;;
     --size) size_mib=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --no-warmup) warmup=0; shift ;;
+    --baseline) baseline=$2; shift 2 ;;
     -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
@@ -60,6 +70,9 @@ want() { [[ ",$cases," == *",$1,"* ]]; }
 case "$size_mib" in ''|*[!0-9]*) echo "--size: a number of MiB" >&2; exit 2 ;; esac
 case "$runs" in ''|*[!0-9]*|0) echo "--runs: a number >= 1" >&2; exit 2 ;; esac
 read -r -a java_opts <<< "${LIFELINE_JAVA_OPTS:-}"
+read -r -a client_cmd <<< "${LIFELINE_CLIENT:-bin/lifeline-client}"
+# JVM options go after `java`; the launcher reads LIFELINE_JAVA_OPTS from the environment itself.
+if [ "${client_cmd[0]}" = java ]; then client_cmd=(java "${java_opts[@]}" "${client_cmd[@]:1}"); fi
 
 if want 1 || want 2 || want 3; then
   if ! command -v nginx >/dev/null || ! command -v curl >/dev/null; then
@@ -192,7 +205,9 @@ fi
 
 client() { # ARGS...: one client-demo run with a fresh state directory; prints its JSON line
   rm -rf "$work/state"
-  java "${java_opts[@]}" -jar client-demo/target/client-demo.jar "$@" --ca "$ca" \
+  local cmd=("${client_cmd[@]}")
+  if [ "${use_baseline:-0}" = 1 ]; then read -r -a cmd <<< "$baseline"; fi
+  "${cmd[@]}" "$@" --ca "$ca" \
     --state "$work/state" --json | tail -1
 }
 
@@ -275,16 +290,23 @@ last() { echo "${T[$1]}" | awk '{print $NF}'; }
 if want 1 || want 2 || want 3; then
   echo "# machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), $(free -g | awk '/Mem:/ {print $2}') GiB," \
     "$(java -version 2>&1 | head -1), $("$nginx_bin" -v 2>&1 | sed 's/.*: //'), $(curl --version | head -1 | cut -d' ' -f1-2), $(openssl version | cut -d' ' -f1-2)"
-  echo "# file: $size_mib MiB of random bytes; $runs runs per case; LIFELINE_JAVA_OPTS='${LIFELINE_JAVA_OPTS:-}'"
+  echo "# file: $size_mib MiB of random bytes; $runs runs per case; client: ${client_cmd[*]}${baseline:+; baseline client: $baseline}; LIFELINE_JAVA_OPTS='${LIFELINE_JAVA_OPTS:-}'"
   echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
   if [ "$warmup" = 1 ]; then
     ll_down warm "$ll_port"; curl_down warm "$ng_port"
+    if [ -n "$baseline" ]; then use_baseline=1; ll_down warmb "$ll_port"; use_baseline=0; fi
   fi
   for r in $(seq 1 "$runs"); do
     order=(ll curl); [ $((r % 2)) -eq 0 ] && order=(curl ll)
     for side in "${order[@]}"; do
       if want 1; then
-        if [ "$side" = ll ]; then ll_down ll1 "$ll_port"; else curl_down curl1 "$ng_port"; fi
+        if [ "$side" = ll ]; then
+          if [ -n "$baseline" ] && [ $((r % 2)) -eq 0 ]; then use_baseline=1; ll_down ll1b "$ll_port"; use_baseline=0; fi
+          ll_down ll1 "$ll_port"
+          if [ -n "$baseline" ] && [ $((r % 2)) -eq 1 ]; then use_baseline=1; ll_down ll1b "$ll_port"; use_baseline=0; fi
+        else
+          curl_down curl1 "$ng_port"
+        fi
       fi
       if want 2; then
         if [ "$side" = ll ]; then
@@ -295,10 +317,16 @@ if want 1 || want 2 || want 3; then
         fi
       fi
       if want 3; then
-        if [ "$side" = ll ]; then ll_up ll3; else curl_up curl3; fi
+        if [ "$side" = ll ]; then
+          if [ -n "$baseline" ] && [ $((r % 2)) -eq 0 ]; then use_baseline=1; ll_up ll3b; use_baseline=0; fi
+          ll_up ll3
+          if [ -n "$baseline" ] && [ $((r % 2)) -eq 1 ]; then use_baseline=1; ll_up ll3b; use_baseline=0; fi
+        else
+          curl_up curl3
+        fi
       fi
     done
-    echo "# run $r (load $(cut -d' ' -f1 /proc/loadavg)):$(for k in ll1 curl1 ll2 curl2 ll2c ll3 curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=%s' "$k" "$(last "$k")"; done)"
+    echo "# run $r (load $(cut -d' ' -f1 /proc/loadavg)):$(for k in ll1 ll1b curl1 ll2 curl2 ll2c ll3 ll3b curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=%s' "$k" "$(last "$k")"; done)"
   done
   echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   med() { echo "${T[$1]:-}" | median; }
@@ -312,7 +340,10 @@ if want 1 || want 2 || want 3; then
   want 1 && row "1. download, fault-free" ll1 curl1
   want 2 && row "2. download, reset every 50–150 MB by bench/cutproxy.py (curl: \`-C -\` loop)" ll2 curl2
   want 2 && row "2b. as 2, Lifeline resetting its own connection (\`--chaos\`, no proxy)" ll2c curl2
+  want 1 && [ -n "$baseline" ] && row "1b. download, fault-free, baseline client" ll1b curl1
   want 3 && row "3. upload (curl: \`-T\` to WebDAV PUT)" ll3 curl3
+  want 3 && [ -n "$baseline" ] && row "3b. upload, baseline client" ll3b curl3
+  [ -n "$baseline" ] && echo "Baseline client (rows 1b, 3b): $baseline"
   echo
   if want 2 && want 1; then
     echo "Case 2 targets: curl loop / Lifeline = $(ratio "$(med curl2)" "$(med ll2)")x (target >= 1.5);" \
@@ -322,10 +353,10 @@ if want 1 || want 2 || want 3; then
   if want 3 && want 1; then
     echo "Case 3 target: Lifeline upload throughput / download throughput = $(ratio "$(med ll1)" "$(med ll3)") (target >= 0.8)"
   fi
-  echo "Lifeline client's own \"seconds\" (no JVM start), medians:$(for k in ll1 ll2 ll2c ll3; do [ -n "${J[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${J[$k]}" | median)"; done)"
+  echo "Lifeline client's own \"seconds\" (no JVM start), medians:$(for k in ll1 ll1b ll2 ll2c ll3 ll3b; do [ -n "${J[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${J[$k]}" | median)"; done)"
   echo "curl side without the hash (transfer only), medians:$(for k in curl1 curl2 curl3; do [ -n "${C[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${C[$k]}" | median)"; done)"
-  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 curl1 ll2 curl2 ll2c ll3 curl3; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
-  echo "Raw seconds:$(for k in ll1 curl1 ll2 curl2 ll2c ll3 curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
+  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 ll1b curl1 ll2 curl2 ll2c ll3 ll3b curl3; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
+  echo "Raw seconds:$(for k in ll1 ll1b curl1 ll2 curl2 ll2c ll3 ll3b curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
 fi
 
 # --- cases 4 and 5: separate scripts --------------------------------------------------------

@@ -32,7 +32,7 @@ public final class ClientMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    DemoLogging.useConfiguration("client-demo-logback.xml");
+    DemoLogging.useDefaults("WARN");
     System.exit(run(args, System.out, System.err));
   }
 

@@ -5,22 +5,26 @@ import ch.qos.logback.classic.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Logback set-up for the demos. Each demo names its own configuration resource instead of relying
- * on {@code logback.xml}: the end-to-end tests put both demos on one class path, and the first
- * {@code logback.xml} would win for both.
+ * Logback set-up for the demos: one short line per event on stderr (stdout carries only the
+ * demo's result), the root at a level each demo picks. Configured in code by
+ * {@link DemoLogbackConfigurator}, not from an XML file: a short-lived client pays for every class
+ * it loads. {@code -Dlogback.configurationFile=FILE} still overrides it.
  */
 public final class DemoLogging {
+  /** The system property {@link #useDefaults} sets: the root level the demo asked for. */
+  static final String LEVEL_PROPERTY = "lifeline.demo.logLevel";
+  static final String LOGBACK_FILE_PROPERTY = "logback.configurationFile";
+
   private DemoLogging() {}
 
   /**
-   * Uses {@code resource} (on the class path) unless the user chose a configuration with
+   * Makes the demos' logging form the configuration, with the root at {@code rootLevel} (e.g.
+   * {@code "WARN"}), unless the user chose a configuration with
    * {@code -Dlogback.configurationFile}. Call it first thing in {@code main}, before any logger
    * exists.
    */
-  public static void useConfiguration(String resource) {
-    if (System.getProperty("logback.configurationFile") == null) {
-      System.setProperty("logback.configurationFile", resource);
-    }
+  public static void useDefaults(String rootLevel) {
+    System.setProperty(LEVEL_PROPERTY, rootLevel);
   }
 
   /** Changes the root level at run time, e.g. for {@code -v}. */

@@ -105,7 +105,7 @@ public final class ServerMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    DemoLogging.useConfiguration("server-demo-logback.xml");
+    DemoLogging.useDefaults("INFO");
     System.exit(run(args, System.out, System.err));
   }
 
