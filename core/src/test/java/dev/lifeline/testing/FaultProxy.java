@@ -143,7 +143,9 @@ public final class FaultProxy implements AutoCloseable {
     if (mode == Mode.MIX) {
       throw new IllegalArgumentException("mode: MIX (expected: RST, FIN or BLACKHOLE)");
     }
-    for (ProxiedConnection connection : live) {
+    // The connections live now, not those made while cutting: a client reconnects within the
+    // few ms each cut takes, and its new connection must not be cut too.
+    for (ProxiedConnection connection : java.util.List.copyOf(live)) {
       connection.cut(mode);
     }
   }
