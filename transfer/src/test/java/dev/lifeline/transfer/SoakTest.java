@@ -340,47 +340,27 @@ class SoakTest {
     final AtomicLong rewinds = new AtomicLong();
 
     SessionHandler wrap(SessionHandler h) {
-      return new SessionHandler() {
-        @Override
-        public void onOpen(Session session) {
-          h.onOpen(session);
-        }
-
+      return new TransferTest.Delegating(h) {
         @Override
         public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
           Long before = last.put(session.id(), seq);
           if (before != null && seq <= before) {
             duplicates.incrementAndGet();
           }
-          h.onMessage(session, seq, message);
+          super.onMessage(session, seq, message);
         }
 
         @Override
         public void onInboundRewind(Session session, Checkpoint checkpoint) {
           rewinds.incrementAndGet();
           last.put(session.id(), checkpoint.position());
-          h.onInboundRewind(session, checkpoint);
-        }
-
-        @Override
-        public void onOutboundRewind(Session session, Checkpoint checkpoint) {
-          h.onOutboundRewind(session, checkpoint);
-        }
-
-        @Override
-        public void onDisconnected(Session session, Throwable cause) {
-          h.onDisconnected(session, cause);
-        }
-
-        @Override
-        public void onResumed(Session session) {
-          h.onResumed(session);
+          super.onInboundRewind(session, checkpoint);
         }
 
         @Override
         public void onClosed(Session session, Throwable cause) {
           last.remove(session.id());
-          h.onClosed(session, cause);
+          super.onClosed(session, cause);
         }
       };
     }

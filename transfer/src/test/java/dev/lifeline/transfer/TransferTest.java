@@ -205,23 +205,9 @@ class TransferTest {
     Path src = randomFile("src.bin", 3 << 20);
     try (FaultProxy proxy = FaultProxy.start("localhost", port)) {
       server.close();
-      wrapHandler = h -> new Delegating(h) {
-        @Override
-        public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
-          if (message.get(message.position()) == 0x04) { // END: silence the connection first
-            proxy.blackholeAll();
-          }
-          super.onMessage(session, seq, message);
-        }
-      };
+      wrapHandler = h -> silencedAtEnd(h, proxy, new AtomicLong());
       startServer();
-      try (LifelineClient client = LifelineClient.builder()
-          .server("localhost", proxy.port())
-          .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
-          .store(clientStore)
-          .idleTimeout(Duration.ofSeconds(1))
-          .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
-          .build()) {
+      try (LifelineClient client = clientVia(proxy)) {
         FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
         CompletableFuture<TransferResult> up =
             inBackground(l -> t.upload(src, "late-answer.bin", l), new AtomicLong());
@@ -260,24 +246,9 @@ class TransferTest {
               : super.commit(id, checkpoint);
         }
       };
-      wrapHandler = h -> new Delegating(h) {
-        @Override
-        public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
-          if (message.get(message.position()) == 0x04) { // END: the answer will not get out
-            endSeq.set(seq);
-            proxy.blackholeAll();
-          }
-          super.onMessage(session, seq, message);
-        }
-      };
+      wrapHandler = h -> silencedAtEnd(h, proxy, endSeq);
       startServer();
-      try (LifelineClient client = LifelineClient.builder()
-          .server("localhost", proxy.port())
-          .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
-          .store(clientStore)
-          .idleTimeout(Duration.ofSeconds(1))
-          .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
-          .build()) {
+      try (LifelineClient client = clientVia(proxy)) {
         FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
         CompletableFuture<TransferResult> up =
             inBackground(l -> t.upload(src, "stored-early.bin", l), new AtomicLong());
@@ -295,6 +266,34 @@ class TransferTest {
         }
       }
     }
+  }
+
+  /**
+   * The server's handler, except that when an upload's END arrives (its sequence goes to {@code
+   * endSeq}) every connection through {@code proxy} goes silent first: the answer will not get out.
+   */
+  static SessionHandler silencedAtEnd(SessionHandler h, FaultProxy proxy, AtomicLong endSeq) {
+    return new Delegating(h) {
+      @Override
+      public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+        if (message.get(message.position()) == 0x04) { // END
+          endSeq.set(seq);
+          proxy.blackholeAll();
+        }
+        super.onMessage(session, seq, message);
+      }
+    };
+  }
+
+  /** A client of this test's server through {@code proxy}, quick to notice a silent connection. */
+  LifelineClient clientVia(FaultProxy proxy) throws IOException {
+    return LifelineClient.builder()
+        .server("localhost", proxy.port())
+        .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
+        .store(clientStore)
+        .idleTimeout(Duration.ofSeconds(1))
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
+        .build();
   }
 
   /** Delegates every call to another store; tests override the ones they break. */
