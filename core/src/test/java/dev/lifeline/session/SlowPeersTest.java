@@ -175,13 +175,22 @@ class SlowPeersTest {
   }
 
   private static void assertClosed(Socket s) throws IOException {
-    s.setSoTimeout(10_000);
+    assertClosedWithoutAByte(s, 10_000, "a stalled connection is still open");
+  }
+
+  /**
+   * The server closes {@code s} (end of stream or a reset) within {@code timeoutMillis} without
+   * sending a byte; otherwise fails with {@code stillOpen}.
+   */
+  static void assertClosedWithoutAByte(Socket s, int timeoutMillis, String stillOpen)
+      throws IOException {
+    s.setSoTimeout(timeoutMillis);
     try {
-      assertEquals(-1, s.getInputStream().read(), "the server closed the stalled connection");
+      assertEquals(-1, s.getInputStream().read(), "the server closed the connection");
     } catch (SocketException reset) {
       // closed with a reset: also closed
     } catch (SocketTimeoutException e) {
-      throw new AssertionError("a stalled connection is still open", e);
+      throw new AssertionError(stillOpen, e);
     }
   }
 
@@ -206,7 +215,7 @@ class SlowPeersTest {
   }
 
   /** A TLS record header announcing a 512-byte handshake record, and the start of a ClientHello. */
-  private static final byte[] HALF_A_CLIENT_HELLO = {
+  static final byte[] HALF_A_CLIENT_HELLO = {
       0x16, 0x03, 0x01, 0x02, 0x00, // handshake record, TLS 1.0 legacy version, 512 bytes
       0x01, 0x00, 0x01, (byte) 0xfc, // ClientHello, 508 bytes
       0x03, 0x03, 1, 2, 3, 4, 5, 6, 7, 8 // legacy version 1.2, the first bytes of random

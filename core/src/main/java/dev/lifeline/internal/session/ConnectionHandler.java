@@ -78,9 +78,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     } else if (frame instanceof Frame.Pong) {
       // Its arrival already reset the read-idle timer.
     } else if (frame instanceof Frame.Close close) {
-      closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
-      logPeerClose(ch, close);
-      closing = true;
+      markPeerClosed(ch, close);
       session.onPeerClose(close.code(), close.reason());
       ch.close();
     } else {
@@ -94,10 +92,15 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
    * or is shutting down. Not a protocol error: close without answering, as after a cut.
    */
   protected void peerClosedEarly(ChannelHandlerContext ctx, Frame.Close close) {
-    closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
-    logPeerClose(ctx.channel(), close);
-    closing = true;
+    markPeerClosed(ctx.channel(), close);
     ctx.close();
+  }
+
+  /** Records the peer's CLOSE as this connection's end (its cause, one log entry). */
+  private void markPeerClosed(Channel ch, Frame.Close close) {
+    closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
+    logPeerClose(ch, close);
+    closing = true;
   }
 
   /** Subclass hook for frames only one side accepts once established (CONFIRM). */
