@@ -32,6 +32,7 @@ public final class ClientMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
+    StartupWork.begin();
     DemoLogging.useDefaults("WARN");
     System.exit(run(args, System.out, System.err));
   }
