@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Lifeline side by side with what a user would pick instead: curl against nginx (issue 6).
 #
-#   bench/run.sh [--cases 1,2,3,4,5] [--size MIB] [--runs N] [--no-warmup] [--baseline CMD]
+#   bench/run.sh [--cases 1,2,3,4,5] [--size MIB] [--runs N] [--warmup N | --no-warmup]
+#                [--baseline CMD]
 #
 # Defaults: all cases, a 1024 MiB file, 3 runs per case; medians and ratios printed as Markdown.
 # Everything runs on 127.0.0.1. Needs root only to install nginx/curl (Debian packages) when
@@ -38,9 +39,12 @@
 # Cases 4 and 5 (handshakes per second, 10,000 idle sessions) are bench/handshakes.sh and
 #   bench/idle-sessions.sh; this script runs them when they exist.
 #
-# Method: one server-demo and one nginx serve all runs (as a long-running server would); one
-# untimed warm-up download from each first (server JIT, the server's checksum of the file, page
-# cache). Each measured run alternates the two sides, order swapped on even runs, with an untimed
+# Method: one server-demo and one nginx serve all runs (as a long-running server would); first
+# --warmup N (default 3) untimed rounds of a download from each (and an upload to each when case
+# 3 runs): the server's checksum of the file, the page cache, and the server JVM's JIT, which
+# still compiles and recompiles the transfer path through the second and third GiB served (server
+# CPU per download 3.9, 3.5, 1.7, 1.2 s for the first four; docs/benchmarks.md). --no-warmup is
+# --warmup 0. Each measured run alternates the two sides, order swapped on even runs, with an untimed
 # `sync` after each measurement. Times are wall clock around the whole client command, so
 # Lifeline's include JVM start (the client's own "seconds" are printed beside them). "CPU s" is
 # user + system time of both ends: the client command (with openssl dgst on the curl side) plus
@@ -53,7 +57,7 @@ bench_dir=$root/bench
 cases=1,2,3,4,5
 size_mib=1024
 runs=3
-warmup=1
+warmup=3
 baseline=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -61,14 +65,16 @@ while [ $# -gt 0 ]; do
     --size) size_mib=$2; shift 2 ;;
     --runs) runs=$2; shift 2 ;;
     --no-warmup) warmup=0; shift ;;
+    --warmup) warmup=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
-    -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
 want() { [[ ",$cases," == *",$1,"* ]]; }
 case "$size_mib" in ''|*[!0-9]*) echo "--size: a number of MiB" >&2; exit 2 ;; esac
 case "$runs" in ''|*[!0-9]*|0) echo "--runs: a number >= 1" >&2; exit 2 ;; esac
+case "$warmup" in ''|*[!0-9]*) echo "--warmup: a number of rounds >= 0" >&2; exit 2 ;; esac
 read -r -a java_opts <<< "${LIFELINE_JAVA_OPTS:-}"
 read -r -a client_cmd <<< "${LIFELINE_CLIENT:-bin/lifeline-client}"
 # JVM options go after `java`; the launcher reads LIFELINE_JAVA_OPTS from the environment itself.
@@ -292,10 +298,12 @@ if want 1 || want 2 || want 3; then
     "$(java -version 2>&1 | head -1), $("$nginx_bin" -v 2>&1 | sed 's/.*: //'), $(curl --version | head -1 | cut -d' ' -f1-2), $(openssl version | cut -d' ' -f1-2)"
   echo "# file: $size_mib MiB of random bytes; $runs runs per case; client: ${client_cmd[*]}${baseline:+; baseline client: $baseline}; LIFELINE_JAVA_OPTS='${LIFELINE_JAVA_OPTS:-}'"
   echo "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-  if [ "$warmup" = 1 ]; then
+  for _ in $(seq 1 "$warmup"); do
     ll_down warm "$ll_port"; curl_down warm "$ng_port"
+    if want 3; then ll_up warm; curl_up warm; fi
     if [ -n "$baseline" ]; then use_baseline=1; ll_down warmb "$ll_port"; use_baseline=0; fi
-  fi
+  done
+  echo "# warm-up: $warmup untimed round(s); load now: $(cut -d' ' -f1-3 /proc/loadavg)"
   for r in $(seq 1 "$runs"); do
     order=(ll curl); [ $((r % 2)) -eq 0 ] && order=(curl ll)
     for side in "${order[@]}"; do
