@@ -45,7 +45,8 @@ final class DemoServer implements AutoCloseable {
   /** What {@link ServerMain} parsed; validated there. */
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
       Duration idleTimeout, long maxFileSize, Duration sessionTtl, int maxConnections,
-      Access statusAccess, Optional<String> redis) {}
+      int maxConnectionsPerSource, int maxHandshakesPerSource, Access statusAccess,
+      Optional<String> redis) {}
 
   /** As the client's (TransferRunner): four checkpoint intervals of 16 MiB per session. */
   static final long REPLAY_BUFFER_BYTES = 64L << 20;
@@ -96,6 +97,8 @@ final class DemoServer implements AutoCloseable {
           // one checkpoint interval plus what is in flight, or sending stalls at every checkpoint.
           .replayBufferBytes(REPLAY_BUFFER_BYTES)
           .maxConnections(s.maxConnections())
+          .maxConnectionsPerSource(s.maxConnectionsPerSource())
+          .maxHandshakesPerSource(s.maxHandshakesPerSource())
           // Browsers and curl on the same port: downloads, status page, metrics (docs/http.md).
           .http(HttpFrontend.builder(files)
               .statusAccess(s.statusAccess())

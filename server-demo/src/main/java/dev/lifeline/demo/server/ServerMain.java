@@ -92,6 +92,17 @@ public final class ServerMain implements Callable<Integer> {
           + "before TLS (default: ${DEFAULT-VALUE}; keep ulimit -n above it).")
   int maxConnections;
 
+  @Option(names = "--max-connections-per-source", defaultValue = "1000", paramLabel = "N",
+      description = "Connections one source (IPv4 address or IPv6 /64) may hold at once; more "
+          + "are reset at accept (default: ${DEFAULT-VALUE}). Behind a load balancer that "
+          + "connects from its own address, set it to --max-connections.")
+  int maxConnectionsPerSource;
+
+  @Option(names = "--max-handshakes-per-source", defaultValue = "128", paramLabel = "N",
+      description = "Unfinished TLS handshakes one source may hold at once; more are reset at "
+          + "accept (default: ${DEFAULT-VALUE}).")
+  int maxHandshakesPerSource;
+
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
 
@@ -159,6 +170,14 @@ public final class ServerMain implements Callable<Integer> {
     if (maxConnections < 1) {
       throw Cli.usageError(spec, "--max-connections: " + maxConnections + " (expected: > 0)");
     }
+    if (maxConnectionsPerSource < 1) {
+      throw Cli.usageError(spec, "--max-connections-per-source: " + maxConnectionsPerSource
+          + " (expected: > 0)");
+    }
+    if (maxHandshakesPerSource < 1) {
+      throw Cli.usageError(spec, "--max-handshakes-per-source: " + maxHandshakesPerSource
+          + " (expected: > 0)");
+    }
     Access access = switch (statusAccess.toLowerCase(java.util.Locale.ROOT)) {
       case "loopback" -> Access.LOOPBACK;
       case "certificate" -> Access.CLIENT_CERTIFICATE;
@@ -168,7 +187,8 @@ public final class ServerMain implements Callable<Integer> {
           + "' (expected: loopback, certificate, any or none)");
     };
     return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
-        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, maxConnections, access,
+        Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, maxConnections,
+        maxConnectionsPerSource, maxHandshakesPerSource, access,
         store.equals("file") ? Optional.empty() : Optional.of(store));
   }
 }

@@ -89,6 +89,10 @@ class ServerArgumentsTest {
     assertOneLineError(run(withBase("--max-connections", "0")), 2, "--max-connections", "> 0");
     assertOneLineError(run(withBase("--max-connections", "many")), 2, "--max-connections",
         "'many'");
+    assertOneLineError(run(withBase("--max-connections-per-source", "0")), 2,
+        "--max-connections-per-source", "> 0");
+    assertOneLineError(run(withBase("--max-handshakes-per-source", "-1")), 2,
+        "--max-handshakes-per-source", "> 0");
   }
 
   @Test
@@ -133,7 +137,8 @@ class ServerArgumentsTest {
     Run r = run("--help");
     assertEquals(0, r.code());
     for (String s : new String[] {"--port", "--data-dir", "--cert", "--key", "--idle-timeout",
-        "--store", "--max-file-size", "--session-ttl", "--max-connections", "Exit codes:"}) {
+        "--store", "--max-file-size", "--session-ttl", "--max-connections",
+        "--max-connections-per-source", "--max-handshakes-per-source", "Exit codes:"}) {
       assertTrue(r.out().contains(s), s + " in\n" + r.out());
     }
   }

@@ -3,10 +3,14 @@ package dev.lifeline.demo.server;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifeline.demo.testing.ChildJvm;
 import dev.lifeline.demo.testing.ServerProcess;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,6 +64,29 @@ class ServerProcessTest {
       assertTrue(text.contains("server-demo: cannot start: cannot listen on 127.0.0.1:"
           + first.port()), text);
       assertFalse(text.contains("\tat "), text);
+    }
+  }
+
+  @Test
+  void perSourceConnectionLimitIsSetByItsFlag() throws Exception {
+    Path log = dir.resolve("server.log");
+    try (ServerProcess server = ServerProcess.start(dir.resolve("data"), 0, log,
+        "--max-connections-per-source", "2");
+        Socket first = new Socket("127.0.0.1", server.port());
+        Socket second = new Socket("127.0.0.1", server.port());
+        Socket third = new Socket("127.0.0.1", server.port())) {
+      // The third connection from 127.0.0.1 is reset at accept, before any TLS byte ...
+      third.setSoTimeout(10_000);
+      try {
+        assertEquals(-1, third.getInputStream().read(), "the server closed the third connection");
+      } catch (SocketException reset) {
+        // reset: closed as well
+      }
+      // ... while the first two are still open: the server waits for their ClientHello.
+      for (Socket open : List.of(first, second)) {
+        open.setSoTimeout(500);
+        assertThrows(SocketTimeoutException.class, () -> open.getInputStream().read());
+      }
     }
   }
 }
