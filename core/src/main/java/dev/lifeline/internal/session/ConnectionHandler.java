@@ -195,8 +195,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       closeCause = new ProtocolException(code, reason);
     }
     if (code != ErrorCode.GOING_AWAY) {
-      // Grouped by code only: reasons name sessions and numbers.
-      connectionLog().count("closed " + code, null);
+      connectionLog().count("closed " + code, ConnectionLog.pattern(reason));
     }
     if (ConnectionLog.detailed()) {
       log.debug("closing connection {}{}: {} {}", ctx.channel().remoteAddress(),
@@ -234,7 +233,9 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   private void logPeerClose(Channel ch, Frame.Close close) {
     if (close.code() != ErrorCode.NORMAL) {
-      connectionLog().count("peer closed " + close.code(), null);
+      // The peer's reason, reduced to a pattern: its numbers and session ids would make every
+      // close a group of its own, and its control characters could forge log lines.
+      connectionLog().count("peer closed " + close.code(), ConnectionLog.pattern(close.reason()));
     }
     if (ConnectionLog.detailed()) {
       log.debug("peer {} closed the connection: {} {}", ch.remoteAddress(), close.code(),

@@ -109,6 +109,25 @@ public final class ConnectionLog {
         side, total, total == 1 ? "" : "s", seconds, b);
   }
 
+  /**
+   * {@code reason} as a grouping key: identifiers (16 or more letters, digits, '-' or '_') become
+   * "ID", runs of digits "#", control characters '?'. "peer wants 812 but this side holds 3..7"
+   * and "peer wants 97 but this side holds 1..2" then count as one reason, and a reason the peer
+   * wrote cannot forge log lines.
+   */
+  static String pattern(String reason) {
+    if (reason == null) {
+      return null;
+    }
+    String p = reason.replaceAll("[A-Za-z0-9_-]{16,}", "ID").replaceAll("[0-9]+", "#");
+    StringBuilder b = new StringBuilder(p.length());
+    for (int i = 0; i < p.length(); i++) {
+      char c = p.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
+    }
+    return b.toString();
+  }
+
   private static String shorten(String reason) {
     return reason.length() <= MAX_REASON_CHARS ? reason
         : reason.substring(0, MAX_REASON_CHARS) + "...";

@@ -77,4 +77,21 @@ class ConnectionLogTest {
     assertTrue(summary.contains("× TLS handshake failed (other reasons)"), summary);
     assertTrue(summary.split("; ").length <= ConnectionLog.MAX_REASONS + 1, summary);
   }
+
+  @Test
+  void reasonsAreGroupedByPatternAndCannotForgeLines() {
+    assertEquals("peer wants # but this side holds #..#",
+        ConnectionLog.pattern("peer wants 812 but this side holds 3..7"));
+    assertEquals(ConnectionLog.pattern("session Vj1Wr60OpTsiWWcQ7CWQ4Q is closed"),
+        ConnectionLog.pattern("session abcdefghijklmnop_-12 is closed"));
+    assertEquals("bad??INFO server: fake", ConnectionLog.pattern("bad\r\nINFO server: fake"));
+
+    ConnectionLog log = new ConnectionLog("unit-p", null, 60_000);
+    log.count("peer closed PROTOCOL_ERROR", ConnectionLog.pattern("DATA seq 17 (expected: 9)"));
+    log.count("peer closed PROTOCOL_ERROR", ConnectionLog.pattern("DATA seq 120 (expected: 4)"));
+    log.report();
+    assertEquals(1, lines("unit-p").size());
+    assertTrue(lines("unit-p").get(0).contains(
+        "2× peer closed PROTOCOL_ERROR (DATA seq # (expected: #))"), lines("unit-p").get(0));
+  }
 }
