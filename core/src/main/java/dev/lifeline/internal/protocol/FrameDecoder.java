@@ -33,8 +33,9 @@ import java.nio.charset.StandardCharsets;
  *   <li>A large DATA frame ({@link #LARGE_FRAME_BYTES} or more) spread over several pieces is
  *       assembled without copying: its payload becomes a {@link CompositeByteBuf} of retained
  *       slices of the pieces. Only parts of pieces too small to be worth keeping (under {@link
- *       #MIN_KEPT_BYTES}, or under a quarter of the piece's capacity, so that a frame never pins
- *       much more memory than it carries) are copied, into a buffer of the frame's own. The
+ *       #MIN_KEPT_BYTES}) are copied, into a buffer of the frame's own, and so is the rest of a
+ *       frame whose kept pieces reached twice its size in capacity (input cut into many small
+ *       parts of large buffers must not pin much more memory than the frame carries). The
  *       composite holds exactly this frame's bytes: the next frame starts a new one.
  *   <li>Any other frame spread over several pieces (control frames, small messages) is copied
  *       into a buffer of its exact size, allocated once its length is known.
@@ -67,6 +68,11 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
   private CompositeByteBuf large;
   /** Bytes {@link #large} still lacks. */
   private int missing;
+  /**
+   * Capacity of pieces {@link #large} may still keep alive: twice the frame's size, so that a
+   * frame never pins more than that of the memory TLS decrypted into, however the input is cut.
+   */
+  private long keepBudget;
   /** Copied small parts of pieces for {@link #large}, added to it before the next kept slice. */
   private ByteBuf copied;
 
@@ -186,14 +192,17 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
   private void startLarge(ChannelHandlerContext ctx, long length) {
     large = ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
     missing = LENGTH_FIELD_BYTES + (int) length;
+    keepBudget = 2L * missing;
   }
 
   /**
    * Moves {@code take} bytes of {@code in} into {@link #large}: as a retained slice if the part is
-   * large enough to be worth keeping alive (it pins the piece's whole memory), otherwise copied.
+   * worth keeping (a slice pins the piece's whole memory: it must be large enough to save a copy,
+   * and the frame's budget must allow the piece), otherwise copied.
    */
   private void appendToLarge(ChannelHandlerContext ctx, ByteBuf in, int take) {
-    if (take >= minKeptBytes && take >= in.capacity() / 4) {
+    if (take >= minKeptBytes && in.capacity() <= keepBudget) {
+      keepBudget -= in.capacity();
       flushCopied();
       large.addComponent(true, in.readRetainedSlice(take));
       return;

@@ -271,6 +271,39 @@ class FrameDecoderPiecesTest {
   }
 
   @Test
+  void aFrameNeverPinsMoreThanTwiceItsSizeOfPieces() {
+    // 5 KiB parts (worth keeping) each in a 64 KiB buffer: keeping them all would pin 13 times
+    // the frame. The decoder keeps pieces up to twice the frame's size and copies the rest.
+    byte[] stream = data(1, 100_000);
+    FrameDecoder decoder = new FrameDecoder(200_000);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    List<ByteBuf> pieces = new ArrayList<>();
+    Frame.Data frame = null;
+    try {
+      for (int from = 0; from < stream.length; from += 5000) {
+        int n = Math.min(5000, stream.length - from);
+        ByteBuf piece = ALLOC.directBuffer(64 * 1024).writeBytes(stream, from, n);
+        pieces.add(piece);
+        ch.writeInbound(piece);
+      }
+      frame = ch.readInbound();
+      assertEquals(Arrays.hashCode(Arrays.copyOfRange(stream, 14, stream.length)),
+          Arrays.hashCode(ByteBufUtil.getBytes(frame.payload())));
+      long pinned = pieces.stream().filter(p -> p.refCnt() > 0).mapToLong(ByteBuf::capacity).sum();
+      assertTrue(pinned <= 2L * stream.length, pinned + " bytes of pieces pinned");
+      assertTrue(pinned > 0, "the first pieces are kept, not copied");
+    } finally {
+      if (frame != null) {
+        frame.release();
+      }
+      ch.finishAndReleaseAll();
+    }
+    for (ByteBuf p : pieces) {
+      assertEquals(0, p.refCnt());
+    }
+  }
+
+  @Test
   void largeFrameEndingInThePieceThatCarriesTheNextFrames() {
     byte[] stream = concat(data(1, 200), control(new Frame.Ping(1)), data(2, 90),
         control(new Frame.Ack(2)));
