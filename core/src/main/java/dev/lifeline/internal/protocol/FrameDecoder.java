@@ -4,12 +4,11 @@ import static dev.lifeline.internal.protocol.FrameDescriptor.*;
 
 import dev.lifeline.ErrorCode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
 import java.nio.charset.StandardCharsets;
-import java.util.List;
 
 /**
  * Turns bytes into {@link Frame}s. The length is checked against the current limit before the
@@ -17,70 +16,79 @@ import java.util.List;
  * bytes. Until the session is established only control frames up to {@link
  * FrameDescriptor#MAX_CONTROL_FRAME_SIZE} are accepted.
  *
- * <p>Any malformed input raises a {@link ProtocolException} carrying the error code for the CLOSE
- * frame; after that the decoder discards everything (the connection is being closed).
+ * <p>Any malformed input raises a {@link ProtocolException} (wrapped in Netty's {@link
+ * DecoderException}) carrying the error code for the CLOSE frame; after that the decoder releases
+ * what it held and discards everything (the connection is being closed).
  *
- * <p>Accumulation is sized by the frame: once the length field of the frame being assembled is
- * known, the buffer that collects it is allocated at the frame's full size (plus one more piece of
- * input), so a large DATA frame arriving in many TLS records is copied once (from each decrypted
- * record into place) instead of into a buffer that doubles and is copied again at each doubling.
+ * <p>Frames are handed on one at a time, each before the next frame's length is checked, so a
+ * handler that raises the limit (after OPENED/RESUMED) does so before the next frame is checked.
+ *
+ * <h2>Where the bytes go (the receive path on the I/O thread)</h2>
+ *
+ * The input is the decrypted output of TLS, in pieces of up to a few TLS records each.
+ *
+ * <ul>
+ *   <li>A frame wholly inside one piece is parsed in place: a DATA payload is a retained slice of
+ *       the piece, nothing is copied.
+ *   <li>A large DATA frame ({@link #LARGE_FRAME_BYTES} or more) spread over several pieces is
+ *       assembled without copying: its payload becomes a {@link CompositeByteBuf} of retained
+ *       slices of the pieces. Only parts of pieces too small to be worth keeping (under {@link
+ *       #MIN_KEPT_BYTES}) are copied, into a buffer of the frame's own, and so is the rest of a
+ *       frame whose kept pieces reached twice its size in capacity (input cut into many small
+ *       parts of large buffers must not pin much more memory than the frame carries). The
+ *       composite holds exactly this frame's bytes: the next frame starts a new one.
+ *   <li>Any other frame spread over several pieces (control frames, small messages) is copied
+ *       into a buffer of its exact size, allocated once its length is known.
+ * </ul>
+ *
+ * The receiver of a large DATA frame gets its payload in pieces ({@code
+ * ByteBuf#nioBuffers()}); see {@code SessionCore} for how they reach the application.
  */
-public final class FrameDecoder extends ByteToMessageDecoder {
+public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
-  /** Frames at least this large are assembled in pooled direct memory. */
-  private static final int LARGE_FRAME_BYTES = 64 * 1024;
+  /** DATA frames at least this long are assembled from the input pieces instead of copied. */
+  static final int LARGE_FRAME_BYTES = 64 * 1024;
 
+  /** Parts of a piece shorter than this are copied into a large frame, not kept as slices. */
+  static final int MIN_KEPT_BYTES = 4 * 1024;
+
+  private final int largeFrameBytes;
+  private final int minKeptBytes;
   private int maxFrameSize;
   private boolean failed;
+  private boolean inactive;
+
+  // At most one of partial and large is set: the frame being accumulated.
+  /**
+   * The start of a frame that did not fit in its piece: a {@link #HEADER_BYTES} buffer until the
+   * header is complete, then one of the frame's exact size.
+   */
+  private ByteBuf partial;
+  /** A large DATA frame being assembled (from its length field on), with {@link #missing}. */
+  private CompositeByteBuf large;
+  /** Bytes {@link #large} still lacks. */
+  private int missing;
+  /**
+   * Capacity of pieces {@link #large} may still keep alive: twice the frame's size, so that a
+   * frame never pins more than that of the memory TLS decrypted into, however the input is cut.
+   */
+  private long keepBudget;
+  /** Copied small parts of pieces for {@link #large}, added to it before the next kept slice. */
+  private ByteBuf copied;
+
+  // For channelReadComplete: whether bytes came in, and whether a frame went out, since the last.
+  private boolean readBytes;
+  private boolean firedFrame;
 
   public FrameDecoder(int maxFrameSize) {
-    this.maxFrameSize = maxFrameSize;
-    setCumulator(this::cumulate);
+    this(maxFrameSize, LARGE_FRAME_BYTES, MIN_KEPT_BYTES);
   }
 
-  /**
-   * Appends {@code in} to {@code cumulation}, taking ownership of both. Writes in place when the
-   * cumulation is ours alone and has room; otherwise moves to a new buffer large enough for the
-   * whole frame being assembled (never for more than the frame limit allows).
-   */
-  private ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
-    if (cumulation == in) {
-      in.release();
-      return cumulation;
-    }
-    if (!cumulation.isReadable() && in.isContiguous()) {
-      cumulation.release();
-      return in;
-    }
-    try {
-      int add = in.readableBytes();
-      if (add <= cumulation.writableBytes() && cumulation.refCnt() == 1
-          && !cumulation.isReadOnly()) {
-        cumulation.writeBytes(in, in.readerIndex(), add);
-        return cumulation;
-      }
-      int held = cumulation.readableBytes();
-      long wanted = (long) held + add;
-      if (held >= LENGTH_FIELD_BYTES) {
-        long frame = LENGTH_FIELD_BYTES + cumulation.getUnsignedInt(cumulation.readerIndex());
-        if (frame <= LENGTH_FIELD_BYTES + (long) maxFrameSize) {
-          // Room for one more piece like this one beyond the frame: the piece that completes it
-          // usually carries the next frame's first bytes too, and must not force another copy.
-          wanted = Math.max(wanted, frame + add);
-        }
-      }
-      int capacity = (int) Math.min(wanted, Integer.MAX_VALUE - 8);
-      // Frame-sized buffers of large messages come from a pooled arena: the channel's adaptive
-      // allocator does not pool sizes like these and would map and zero fresh memory each time.
-      ByteBuf bigger = capacity >= LARGE_FRAME_BYTES
-          ? PooledByteBufAllocator.DEFAULT.directBuffer(capacity) : alloc.buffer(capacity);
-      bigger.writeBytes(cumulation, cumulation.readerIndex(), held);
-      bigger.writeBytes(in, in.readerIndex(), add);
-      cumulation.release();
-      return bigger;
-    } finally {
-      in.release();
-    }
+  /** With other thresholds, so that tests can reach every path with small frames. */
+  FrameDecoder(int maxFrameSize, int largeFrameBytes, int minKeptBytes) {
+    this.maxFrameSize = maxFrameSize;
+    this.largeFrameBytes = largeFrameBytes;
+    this.minKeptBytes = minKeptBytes;
   }
 
   /** Raises or lowers the limit for frames not yet started. */
@@ -89,43 +97,235 @@ public final class FrameDecoder extends ByteToMessageDecoder {
   }
 
   @Override
-  protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out)
-      throws ProtocolException {
-    if (failed) {
-      in.skipBytes(in.readableBytes());
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (!(msg instanceof ByteBuf in)) {
+      ctx.fireChannelRead(msg);
       return;
     }
-    // One frame per call: ByteToMessageDecoder hands it on before the next call, so a handler
-    // that raises the limit (after OPENED/RESUMED) does so before the next frame is checked.
-    if (in.readableBytes() >= LENGTH_FIELD_BYTES) {
-      int start = in.readerIndex();
-      long length = in.getUnsignedInt(start);
-      if (length < HEADER_BODY_BYTES) {
-        throw fail(ErrorCode.PROTOCOL_ERROR, "frame length " + length + " (expected: >= 2)");
+    readBytes = true;
+    try {
+      while (in.isReadable() && !failed && !inactive && !ctx.isRemoved()) {
+        decodeSome(ctx, in);
       }
-      if (length > maxFrameSize) {
-        throw fail(ErrorCode.FRAME_TOO_LARGE,
-            "frame length " + length + " (expected: <= " + maxFrameSize + ")");
+    } catch (ProtocolException e) {
+      throw new DecoderException(e);
+    } finally {
+      in.release();
+    }
+  }
+
+  /** Consumes some of {@code in}: the rest of the frame being accumulated, or one new frame. */
+  private void decodeSome(ChannelHandlerContext ctx, ByteBuf in) throws ProtocolException {
+    if (large != null) {
+      int take = Math.min(missing, in.readableBytes());
+      appendToLarge(ctx, in, take);
+      missing -= take;
+      if (missing == 0) {
+        flushCopied();
+        ByteBuf frame = large;
+        large = null;
+        emitOwned(ctx, frame);
       }
-      if (in.readableBytes() < LENGTH_FIELD_BYTES + length) {
+      return;
+    }
+    if (partial != null) {
+      fillPartial(ctx, in);
+      return;
+    }
+    int readable = in.readableBytes();
+    if (readable >= LENGTH_FIELD_BYTES) {
+      long length = checkedLength(in);
+      if (readable >= LENGTH_FIELD_BYTES + length) {
+        // The whole frame is in this piece: parsed in place, a DATA payload is a slice of it.
+        in.skipBytes(LENGTH_FIELD_BYTES);
+        Frame frame = parse(in.readSlice((int) length));
+        emit(ctx, frame);
         return;
       }
-      in.skipBytes(LENGTH_FIELD_BYTES);
-      ByteBuf frame = in.readSlice((int) length);
-      try {
-        out.add(parse(frame));
-      } catch (IndexOutOfBoundsException e) {
-        throw fail(ErrorCode.PROTOCOL_ERROR, "truncated " + typeName(frame.getByte(1)) + " frame");
+      if (readable >= HEADER_BYTES && isLargeData(length, in.getByte(in.readerIndex() + 5))) {
+        startLarge(ctx, length);
+        return;
+      }
+      if (readable >= HEADER_BYTES) {
+        partial = ctx.alloc().buffer(LENGTH_FIELD_BYTES + (int) length);
+        partial.writeBytes(in, readable);
+        return;
       }
     }
+    partial = ctx.alloc().buffer(HEADER_BYTES);
+    partial.writeBytes(in, readable);
+  }
+
+  /** Adds to {@link #partial} from {@code in}; emits the frame, or moves it on, when it can. */
+  private void fillPartial(ChannelHandlerContext ctx, ByteBuf in) throws ProtocolException {
+    boolean lengthKnown = partial.readableBytes() >= LENGTH_FIELD_BYTES;
+    partial.writeBytes(in, Math.min(partial.writableBytes(), in.readableBytes()));
+    if (partial.readableBytes() < LENGTH_FIELD_BYTES) {
+      return;
+    }
+    // Checked once, when it becomes known: a limit changed meanwhile is for later frames.
+    long length = lengthKnown
+        ? partial.getUnsignedInt(partial.readerIndex()) : checkedLength(partial);
+    if (partial.isWritable()) {
+      return; // in is used up
+    }
+    int total = LENGTH_FIELD_BYTES + (int) length;
+    if (partial.readableBytes() == total) {
+      ByteBuf frame = partial;
+      partial = null;
+      emitOwned(ctx, frame);
+    } else if (isLargeData(length, partial.getByte(partial.readerIndex() + 5))) {
+      ByteBuf header = partial;
+      partial = null;
+      startLarge(ctx, length);
+      large.addComponent(true, header);
+      missing -= header.readableBytes();
+    } else {
+      // The header is complete: now a buffer for the whole frame.
+      ByteBuf whole = ctx.alloc().buffer(total);
+      whole.writeBytes(partial);
+      partial.release();
+      partial = whole;
+    }
+  }
+
+  private void startLarge(ChannelHandlerContext ctx, long length) {
+    large = ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
+    missing = LENGTH_FIELD_BYTES + (int) length;
+    keepBudget = 2L * missing;
+  }
+
+  /**
+   * Moves {@code take} bytes of {@code in} into {@link #large}: as a retained slice if the part is
+   * worth keeping (a slice pins the piece's whole memory: it must be large enough to save a copy,
+   * and the frame's budget must allow the piece), otherwise copied.
+   */
+  private void appendToLarge(ChannelHandlerContext ctx, ByteBuf in, int take) {
+    if (take >= minKeptBytes && in.capacity() <= keepBudget) {
+      keepBudget -= in.capacity();
+      flushCopied();
+      large.addComponent(true, in.readRetainedSlice(take));
+      return;
+    }
+    if (copied != null && copied.maxWritableBytes() < take) {
+      flushCopied();
+    }
+    if (copied == null) {
+      // Grows as needed (never beyond what the frame still lacks); small parts are rare.
+      copied = ctx.alloc().directBuffer(Math.min(missing, Math.max(take, 1024)), missing);
+    }
+    copied.writeBytes(in, take);
+  }
+
+  private void flushCopied() {
+    if (copied != null) {
+      ByteBuf c = copied;
+      copied = null;
+      large.addComponent(true, c);
+    }
+  }
+
+  /** The validated length field at {@code b}'s reader index (4 bytes there at least). */
+  private long checkedLength(ByteBuf b) throws ProtocolException {
+    long length = b.getUnsignedInt(b.readerIndex());
+    if (length < HEADER_BODY_BYTES) {
+      throw fail(ErrorCode.PROTOCOL_ERROR, "frame length " + length + " (expected: >= 2)");
+    }
+    if (length > maxFrameSize) {
+      throw fail(ErrorCode.FRAME_TOO_LARGE,
+          "frame length " + length + " (expected: <= " + maxFrameSize + ")");
+    }
+    return length;
+  }
+
+  private boolean isLargeData(long length, byte type) {
+    return length >= largeFrameBytes && type == DATA;
+  }
+
+  /** Parses and hands on the complete frame {@code frame} (length field first), releasing it. */
+  private void emitOwned(ChannelHandlerContext ctx, ByteBuf frame) throws ProtocolException {
+    Frame f;
+    try {
+      frame.skipBytes(LENGTH_FIELD_BYTES);
+      f = parse(frame);
+    } finally {
+      frame.release();
+    }
+    emit(ctx, f);
+  }
+
+  private void emit(ChannelHandlerContext ctx, Frame frame) {
+    firedFrame = true;
+    ctx.fireChannelRead(frame);
+  }
+
+  @Override
+  public void channelReadComplete(ChannelHandlerContext ctx) {
+    // As Netty's ByteToMessageDecoder: input that made no frame asks for more even when reading
+    // is manual, or a frame could wait forever for its own end.
+    if (readBytes && !firedFrame && !ctx.channel().config().isAutoRead()) {
+      ctx.read();
+    }
+    readBytes = false;
+    firedFrame = false;
+    ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    // A frame cut off by the end of the connection is dropped.
+    inactive = true;
+    releaseHeld();
+    ctx.fireChannelInactive();
+  }
+
+  @Override
+  public void handlerRemoved(ChannelHandlerContext ctx) {
+    releaseHeld();
+  }
+
+  private void releaseHeld() {
+    if (partial != null) {
+      partial.release();
+      partial = null;
+    }
+    if (copied != null) {
+      copied.release();
+      copied = null;
+    }
+    if (large != null) {
+      large.release();
+      large = null;
+    }
+  }
+
+  /**
+   * Capacity of the buffers held for a frame not yet complete (for tests: input beyond a frame
+   * must never be accumulated).
+   */
+  long heldCapacity() {
+    return (partial == null ? 0 : partial.capacity()) + (large == null ? 0 : large.capacity())
+        + (copied == null ? 0 : copied.capacity());
   }
 
   private ProtocolException fail(ErrorCode code, String message) {
     failed = true;
+    releaseHeld();
     return new ProtocolException(code, message);
   }
 
+  /** Parses one frame's body (after the length field); a DATA payload is a retained slice. */
   private Frame parse(ByteBuf f) throws ProtocolException {
+    int start = f.readerIndex();
+    try {
+      return parseBody(f);
+    } catch (IndexOutOfBoundsException e) {
+      throw fail(ErrorCode.PROTOCOL_ERROR,
+          "truncated " + typeName(f.getByte(start + 1)) + " frame");
+    }
+  }
+
+  private Frame parseBody(ByteBuf f) throws ProtocolException {
     int version = f.readUnsignedByte();
     if (version != VERSION) {
       throw fail(ErrorCode.UNSUPPORTED_VERSION,

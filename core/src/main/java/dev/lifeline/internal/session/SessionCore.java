@@ -274,7 +274,7 @@ public final class SessionCore implements Session {
         delivering = data.seq();
       }
       try {
-        handler.onMessage(this, data.seq(), data.payload().nioBuffer());
+        handOver(data);
       } catch (Exception | Error e) {
         log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
         terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
@@ -291,6 +291,23 @@ public final class SessionCore implements Session {
       resumeReadingIfDrained(length);
     }
     scheduleAck();
+  }
+
+  /**
+   * Gives a message to the handler without copying it where possible: a payload in one piece as
+   * is; one in several pieces (a large message assembled by the frame decoder from the TLS reads
+   * it came in) to a {@link PiecewiseHandler} as those pieces, and to any other handler copied
+   * here, on the application thread, into one reused buffer ({@link FlatBuffers}).
+   */
+  private void handOver(Frame.Data data) throws Exception {
+    ByteBuf payload = data.payload();
+    if (payload.nioBufferCount() <= 1) {
+      handler.onMessage(this, data.seq(), payload.nioBuffer());
+    } else if (handler instanceof PiecewiseHandler pieces) {
+      pieces.onMessagePieces(this, data.seq(), payload.nioBuffers());
+    } else {
+      handler.onMessage(this, data.seq(), FlatBuffers.of(payload));
+    }
   }
 
   private void resumeReadingIfDrained(int length) {

@@ -5,6 +5,7 @@ import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.StreamRewoundException;
+import dev.lifeline.internal.session.PiecewiseHandler;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.TransferException.Reason;
@@ -33,7 +34,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>All file work happens in session callbacks, on the session's ordered application thread.
  */
-public final class Download implements SessionHandler {
+public final class Download implements SessionHandler, PiecewiseHandler {
   private static final Logger log = LoggerFactory.getLogger(Download.class);
   private static final long CHECKPOINT_BYTES = 16L << 20;
   private static final long CHECKPOINT_NANOS = 1_000_000_000L;
@@ -162,16 +163,26 @@ public final class Download implements SessionHandler {
 
   @Override
   public void onMessage(Session session, long seq, ByteBuffer m) throws Exception {
+    receive(session, seq, new Pieces(m));
+  }
+
+  /** A large message in the pieces it arrived in: a chunk is written and hashed without a copy. */
+  @Override
+  public void onMessagePieces(Session session, long seq, ByteBuffer[] pieces) throws Exception {
+    receive(session, seq, new Pieces(pieces));
+  }
+
+  private void receive(Session session, long seq, Pieces m) throws Exception {
     if (file == null) {
       return; // before startFrom(): the request that follows brings everything again
     }
     byte type = m.get();
     if (type == TransferDescriptor.META) {
-      meta(session, seq, m);
+      meta(session, seq, m.flatten());
     } else if (type == TransferDescriptor.CHUNK) {
       chunk(session, seq, m);
     } else if (type == TransferDescriptor.ERROR) {
-      finished.completeExceptionally(TransferDescriptor.errorOf(m));
+      finished.completeExceptionally(TransferDescriptor.errorOf(m.flatten()));
     }
   }
 
@@ -233,28 +244,23 @@ public final class Download implements SessionHandler {
     }
   }
 
-  private void chunk(Session session, long seq, ByteBuffer m) throws IOException {
+  private void chunk(Session session, long seq, Pieces m) throws IOException {
     long offset = m.getLong();
-    int length = m.remaining();
+    long length = m.remaining();
     if (expectedSha == null || offset > written || offset + length <= written
         || written == size) {
       return;
     }
-    m.position(m.position() + (int) (written - offset));
-    ByteBuffer data = m.slice();
-    long pos = written;
+    m.skip(written - offset);
     try {
-      while (data.hasRemaining()) {
-        pos += file.write(data, pos);
-      }
+      m.writeAt(file, written);
     } catch (IOException e) {
       finished.completeExceptionally(new TransferException(
           UploadReceiver.isDiskFull(e) ? Reason.DISK_FULL : Reason.IO_ERROR,
           "cannot write " + part + ": " + e.getMessage(), e));
       return;
     }
-    data.rewind();
-    digest.update(data);
+    m.hash(digest);
     sinceCheckpoint += offset + length - written;
     lastChunkSeq = seq;
     synchronized (this) {

@@ -3,6 +3,7 @@ package dev.lifeline.transfer.internal;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionMovedException;
+import dev.lifeline.internal.session.PiecewiseHandler;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
 import java.io.IOException;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * Complete files live in the files directory; uploads in progress under {@code .partial/}, named
  * by session id, and move into place only once complete and verified.
  */
-public final class TransferService implements SessionHandler {
+public final class TransferService implements SessionHandler, PiecewiseHandler {
   private static final Logger log = LoggerFactory.getLogger(TransferService.class);
 
   private final Path filesDir;
@@ -65,8 +66,18 @@ public final class TransferService implements SessionHandler {
 
   @Override
   public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
-    int length = message.remaining();
-    byte type = length == 0 ? 0 : message.get(message.position());
+    receive(session, seq, new Pieces(message));
+  }
+
+  /** A large message in the pieces it arrived in: a chunk is written and hashed without a copy. */
+  @Override
+  public void onMessagePieces(Session session, long seq, ByteBuffer[] pieces) throws Exception {
+    receive(session, seq, new Pieces(pieces));
+  }
+
+  private void receive(Session session, long seq, Pieces message) throws Exception {
+    long length = message.remaining();
+    byte type = length == 0 ? 0 : message.peek();
     try {
       dispatch(session, seq, message);
     } catch (BufferUnderflowException e) {
@@ -81,19 +92,19 @@ public final class TransferService implements SessionHandler {
     }
   }
 
-  private void dispatch(Session session, long seq, ByteBuffer message) throws Exception {
+  private void dispatch(Session session, long seq, Pieces message) throws Exception {
     byte type = message.get();
     Object t = transfers.get(session.id());
     if (type == TransferDescriptor.UPLOAD && !(t instanceof DownloadSender)) {
       UploadReceiver up = t instanceof UploadReceiver u ? u : newUpload(session);
-      up.request(seq, message);
+      up.request(seq, message.flatten());
     } else if (type == TransferDescriptor.DOWNLOAD && !(t instanceof UploadReceiver)) {
       DownloadSender down = t instanceof DownloadSender d ? d : newDownload(session);
-      down.request(message);
+      down.request(message.flatten());
     } else if (type == TransferDescriptor.CHUNK && t instanceof UploadReceiver up) {
       up.chunk(seq, message);
     } else if (type == TransferDescriptor.END && t instanceof UploadReceiver up) {
-      up.end(seq, message);
+      up.end(seq, message.flatten());
     } else {
       log.info("session {}: unexpected transfer message 0x{}; ending it", session.id(),
           Integer.toHexString(type & 0xff));

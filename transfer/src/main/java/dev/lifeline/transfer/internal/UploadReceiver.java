@@ -92,12 +92,12 @@ final class UploadReceiver {
         dev.lifeline.transfer.TransferProgress.Direction.UPLOAD, n, size, written);
   }
 
-  void chunk(long seq, ByteBuffer m) throws IOException {
+  void chunk(long seq, Pieces m) throws IOException {
     if (failed || done || file == null) {
       return;
     }
     long offset = m.getLong();
-    int length = m.remaining();
+    long length = m.remaining();
     if (offset > written || offset + length > size) {
       refuse(new TransferException(Reason.IO_ERROR, "chunk at " + offset + "+" + length
           + " does not follow the " + written + " bytes received of " + size));
@@ -106,22 +106,17 @@ final class UploadReceiver {
     if (offset + length <= written) {
       return;
     }
-    m.position(m.position() + (int) (written - offset));
-    ByteBuffer data = m.slice();
+    m.skip(written - offset);
     try {
       if (storedAs == null) {
         service.checkSpace(offset + length);
-        long pos = written;
-        while (data.hasRemaining()) {
-          pos += file.write(data, pos);
-        }
+        m.writeAt(file, written);
       }
     } catch (IOException e) {
       failWrite(e);
       return;
     }
-    data.rewind();
-    digest.update(data);
+    m.hash(digest);
     sinceCheckpoint += offset + length - written;
     written = offset + length;
     lastChunkSeq = seq;
