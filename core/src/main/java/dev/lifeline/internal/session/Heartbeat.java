@@ -41,6 +41,7 @@ final class Heartbeat extends ChannelInboundHandlerAdapter {
   private final long timeoutNanos;
   private final long pingNanos;
   private final long quietAfterPeerPingNanos;
+  private final Runnable checkTask = this::check;
 
   // Event loop only.
   private ChannelHandlerContext ctx;
@@ -128,7 +129,7 @@ final class Heartbeat extends ChannelInboundHandlerAdapter {
 
   private void schedule(long now) {
     long at = Math.min(idleDeadline, pingDeadline);
-    timer = ctx.executor().schedule(this::check, Math.max(0, at - now), TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(checkTask, Math.max(0, at - now), TimeUnit.NANOSECONDS);
   }
 
   private void check() {
