@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Heartbeats ({@link Heartbeat} times them): when this side has read nothing for a third of
  * its idle timeout it sends PING, and the peer answers PONG at once, so each side's read-idle
- * timer measures the round trip it configured, whatever the peer's settings. A connection that read nothing for the idle timeout is closed as
- * half-open, unless reading was paused on purpose because the application is behind.
+ * timer measures the round trip it configured, whatever the peer's settings. A connection that
+ * read nothing for the idle timeout is closed as half-open, unless reading was paused on purpose
+ * because the application is behind.
  */
 abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -204,10 +205,11 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   /**
    * After a socket error (a reset: every connection of a failed link at once). Closing through
    * the pipeline would make TLS wrap a close_notify, try to send it into the dead socket, fail,
-   * build the error and only then close: a third of the cost of a reset connection in a resume
-   * storm. Netty's transport closes the channel by itself, without writing, right after it
-   * reported a failed read (and after a failed write); so this only makes sure the channel is
-   * closed once that has run, for an I/O error raised anywhere else.
+   * build the error and only then close: most of what a reset connection cost (16% of the
+   * server's I/O threads in a resume storm). Netty's transport closes the channel by itself,
+   * without writing, right after it reported a failed read (and after a failed write); so this
+   * only makes sure the channel is closed once that has run, for an I/O error raised anywhere
+   * else.
    */
   private static void closeBrokenSocket(ChannelHandlerContext ctx) {
     ctx.executor().execute(() -> {

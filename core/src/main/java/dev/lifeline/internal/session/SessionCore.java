@@ -399,7 +399,8 @@ public final class SessionCore implements Session {
             highestWritten = writeCursor;
             bytesSent += n;
           }
-          ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()), ch.voidPromise());
+          ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()),
+              ch.voidPromise());
           writeCursor++;
           wrote = true;
         }

@@ -290,7 +290,8 @@ class ConnectionHandlerTest {
       written.addAll(outbound());
       written.addAll(after(300));
     }
-    assertEquals(2, written.stream().filter(f -> f instanceof Frame.Ping).count(), written.toString());
+    assertEquals(2, written.stream().filter(f -> f instanceof Frame.Ping).count(),
+        written.toString());
     assertEquals(ErrorCode.TIMEOUT, assertInstanceOf(Frame.Close.class,
         written.get(written.size() - 1)).code());
     written.forEach(f -> {
