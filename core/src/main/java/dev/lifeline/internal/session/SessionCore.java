@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * RESUME and feed it frames; the application calls the {@link Session} methods from any thread.
  *
  * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
- * never run while the lock is held. DATA frames are written only by {@link #drain()} on the
- * channel's event loop, in sequence order, so concurrent senders cannot reorder the stream.
+ * never run while the lock is held. DATA frames are written only on the channel's event loop (by
+ * {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
+ * concurrent senders cannot reorder the stream.
  */
 public final class SessionCore implements Session {
   private static final Logger log = LoggerFactory.getLogger(SessionCore.class);
@@ -68,10 +69,9 @@ public final class SessionCore implements Session {
   // Connection; guarded by this.
   private Channel channel;
   private boolean connected;
-  // The channel a drain/ack task is queued for: a task queued for a connection that has since
-  // died must not stop one from being queued for its successor.
-  private Channel drainScheduledFor;
-  private Channel ackScheduledFor;
+  // The channel a write task (ACK and DATA, one flush) is queued for: a task queued for a
+  // connection that has since died must not stop one from being queued for its successor.
+  private Channel writeScheduledFor;
   private boolean readPaused;
   private boolean closing;
   private boolean closed;
@@ -218,9 +218,14 @@ public final class SessionCore implements Session {
       log.info("session {}: outbound stream rewound to peer checkpoint {}", id, out.position());
       app.execute(() -> handler.onOutboundRewind(this, out));
     }
-    ch.flush();
-    scheduleAck();
-    scheduleDrain();
+    if (ch.eventLoop().inEventLoop()) {
+      // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
+      // written just before): one TLS record and one write for the whole resume.
+      writeAndFlush(ch, true);
+    } else {
+      ch.flush();
+      scheduleWrite();
+    }
     runWritableTasksIfRoom();
     maybeFinishClose();
   }
@@ -290,7 +295,7 @@ public final class SessionCore implements Session {
       data.release();
       resumeReadingIfDrained(length);
     }
-    scheduleAck();
+    scheduleWrite();
   }
 
   /**
@@ -362,72 +367,65 @@ public final class SessionCore implements Session {
     }
   }
 
-  private void scheduleDrain() {
+  /**
+   * Queues one task on the channel's event loop that writes whatever is due, an ACK and messages
+   * from the write cursor, and flushes once: an echo and the ACK of the message it answers,
+   * asked for one after the other by the application thread, usually leave in one TLS record.
+   */
+  private void scheduleWrite() {
     Channel ch;
     synchronized (this) {
-      if (!connected || drainScheduledFor == channel || writeCursor >= nextSeq) {
+      if (!connected || writeScheduledFor == channel
+          || (writeCursor >= nextSeq && ackable() <= lastAckSent)) {
         return;
       }
       ch = channel;
-      drainScheduledFor = ch;
+      writeScheduledFor = ch;
     }
-    ch.eventLoop().execute(() -> drain(ch));
+    ch.eventLoop().execute(() -> writeAndFlush(ch, false));
   }
 
   /** Writes messages from the write cursor while the channel accepts them. Event loop only. */
   public void drain(Channel ch) {
+    writeAndFlush(ch, false);
+  }
+
+  /**
+   * Writes an ACK if one is due, then messages from the write cursor while the channel accepts
+   * them, then flushes if anything was written (or {@code flush}). Event loop only.
+   */
+  private void writeAndFlush(Channel ch, boolean flush) {
     boolean wrote = false;
     synchronized (this) {
-      if (drainScheduledFor == ch) {
-        drainScheduledFor = null;
+      if (writeScheduledFor == ch) {
+        writeScheduledFor = null;
       }
-      if (channel != ch || !connected) {
-        return;
-      }
-      while (writeCursor < nextSeq && ch.isWritable()) {
-        ReplayBuffer.Entry e = replay.get(writeCursor);
-        int n = e.payload().readableBytes();
-        if (writeCursor <= highestWritten) {
-          resentBytes += n;
-        } else {
-          highestWritten = writeCursor;
-          bytesSent += n;
+      if (channel == ch && connected) {
+        long ack = ackable();
+        if (ack > lastAckSent) {
+          lastAckSent = ack;
+          ch.write(new Frame.Ack(ack), ch.voidPromise());
+          wrote = true;
         }
-        ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()), ch.voidPromise());
-        writeCursor++;
-        wrote = true;
+        while (writeCursor < nextSeq && ch.isWritable()) {
+          ReplayBuffer.Entry e = replay.get(writeCursor);
+          int n = e.payload().readableBytes();
+          if (writeCursor <= highestWritten) {
+            resentBytes += n;
+          } else {
+            highestWritten = writeCursor;
+            bytesSent += n;
+          }
+          ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()),
+              ch.voidPromise());
+          writeCursor++;
+          wrote = true;
+        }
       }
     }
-    if (wrote) {
+    if (wrote || flush) {
       ch.flush();
     }
-  }
-
-  private void scheduleAck() {
-    Channel ch;
-    synchronized (this) {
-      if (!connected || ackScheduledFor == channel || ackable() <= lastAckSent) {
-        return;
-      }
-      ch = channel;
-      ackScheduledFor = ch;
-    }
-    ch.eventLoop().execute(() -> flushAck(ch));
-  }
-
-  private void flushAck(Channel ch) {
-    long seq;
-    synchronized (this) {
-      if (ackScheduledFor == ch) {
-        ackScheduledFor = null;
-      }
-      seq = ackable();
-      if (channel != ch || seq <= lastAckSent) {
-        return;
-      }
-      lastAckSent = seq;
-    }
-    ch.writeAndFlush(new Frame.Ack(seq), ch.voidPromise());
   }
 
   private long ackable() {
@@ -502,7 +500,7 @@ public final class SessionCore implements Session {
         payload.release();
       }
     }
-    scheduleDrain();
+    scheduleWrite();
     return acked;
   }
 
@@ -559,7 +557,7 @@ public final class SessionCore implements Session {
     synchronized (this) {
       this.autoAck = autoAck;
     }
-    scheduleAck();
+    scheduleWrite();
   }
 
   @Override
@@ -581,7 +579,7 @@ public final class SessionCore implements Session {
           lastCheckpoint = cp;
         }
       }
-      scheduleAck();
+      scheduleWrite();
     });
   }
 

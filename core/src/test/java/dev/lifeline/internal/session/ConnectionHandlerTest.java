@@ -18,7 +18,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.ArrayDeque;
@@ -34,8 +33,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link ConnectionHandler} in an {@link EmbeddedChannel}: heartbeats on idle events (fired by
- * hand, and from a real {@link IdleStateHandler} on frozen, advanced time), the frames of an
- * established session, and failures turned into one CLOSE frame.
+ * hand, and from a real {@link Heartbeat} on frozen, advanced time), the frames of an
+ * established session, writes coalesced into one flush, and failures turned into one CLOSE
+ * frame.
  */
 class ConnectionHandlerTest {
 
@@ -130,15 +130,15 @@ class ConnectionHandlerTest {
   }
 
   @Test
-  void writerIdleSendsPingOnlyOnceASessionIsAttached() throws Exception {
+  void pingDueSendsPingOnlyOnceASessionIsAttached() throws Exception {
     ch = new EmbeddedChannel(new TestHandler());
-    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
+    ch.pipeline().fireUserEventTriggered(Heartbeat.PING_DUE);
     assertTrue(outbound().isEmpty(), "no heartbeat before OPENED/RESUMED");
     ch.finishAndReleaseAll();
 
     established(1024);
-    ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_WRITER_IDLE_STATE_EVENT);
-    ch.pipeline().fireUserEventTriggered(IdleStateEvent.WRITER_IDLE_STATE_EVENT);
+    ch.pipeline().fireUserEventTriggered(Heartbeat.PING_DUE);
+    ch.pipeline().fireUserEventTriggered(Heartbeat.PING_DUE);
     List<Frame> frames = outbound();
     assertEquals(2, frames.size(), frames.toString());
     assertEquals(1, assertInstanceOf(Frame.Ping.class, frames.get(0)).opaque());
@@ -211,37 +211,225 @@ class ConnectionHandlerTest {
     assertEquals(ErrorCode.TIMEOUT, onlyClose(outbound()).code());
   }
 
-  @Test
-  void heartbeatsFollowTheIdleStateHandlerOnControlledTime() throws Exception {
+  /** A channel with the real heartbeat clock in front, on frozen time, session attached. */
+  private TestHandler withHeartbeat(long idleMillis) throws Exception {
     TestHandler handler = new TestHandler();
-    ch = EmbeddedChannel.builder().handlers(
-        new IdleStateHandler(900, 300, 0, TimeUnit.MILLISECONDS), handler).build();
+    ch = EmbeddedChannel.builder().handlers(new Heartbeat(idleMillis), handler).build();
     ch.freezeTime();
     handler.session = newSession(1024);
     handler.session.attach(ch, null, false, null);
     outbound();
+    return handler;
+  }
 
-    ch.advanceTimeBy(299, TimeUnit.MILLISECONDS);
+  private List<Frame> after(long millis) {
+    ch.advanceTimeBy(millis, TimeUnit.MILLISECONDS);
     ch.runScheduledPendingTasks();
-    assertTrue(outbound().isEmpty());
-    ch.advanceTimeBy(1, TimeUnit.MILLISECONDS);
-    ch.runScheduledPendingTasks();
-    assertInstanceOf(Frame.Ping.class, outbound().get(0), "PING after 300 ms without writing");
+    return outbound();
+  }
+
+  @Test
+  void heartbeatsFollowTheHeartbeatClockOnControlledTime() throws Exception {
+    withHeartbeat(900);
+    assertTrue(after(299).isEmpty());
+    assertInstanceOf(Frame.Ping.class, after(1).get(0), "PING after 300 ms without reading");
 
     // The peer answers: reading something resets the read-idle clock.
-    ch.advanceTimeBy(400, TimeUnit.MILLISECONDS);
+    assertTrue(after(100).isEmpty(), "one PING per third of the timeout, not more");
     ch.writeInbound(new Frame.Pong(1));
-    ch.advanceTimeBy(800, TimeUnit.MILLISECONDS); // 1200 ms since start, 800 since the PONG
-    ch.runScheduledPendingTasks();
-    assertTrue(ch.isActive(), "still alive: the PONG arrived 800 ms ago");
-    outbound().forEach(f -> assertInstanceOf(Frame.Ping.class, f));
+    assertTrue(after(299).isEmpty(), "the PONG put the next PING off");
+    assertInstanceOf(Frame.Ping.class, after(1).get(0), "300 ms after the PONG");
+    assertInstanceOf(Frame.Ping.class, after(300).get(0), "again while nothing arrives");
+    assertTrue(ch.isActive(), "still alive: the PONG arrived 600 ms ago");
 
-    ch.advanceTimeBy(100, TimeUnit.MILLISECONDS); // 900 ms of silence
-    ch.runScheduledPendingTasks();
-    List<Frame> frames = outbound();
+    List<Frame> frames = after(300); // 900 ms of silence
     Frame.Close close = assertInstanceOf(Frame.Close.class, frames.get(frames.size() - 1));
     assertEquals(ErrorCode.TIMEOUT, close.code());
     assertFalse(ch.isActive());
+  }
+
+  /**
+   * Only one side of an idle connection pings: after answering the peer's PING, this side waits
+   * half its timeout (not a third) before a PING of its own, so a peer pinging every third of the
+   * same timeout always comes first. (IdleStateHandler's writer idle pinged a third of the
+   * timeout after the PONG: both sides pinged.)
+   */
+  @Test
+  void aSideAnsweringThePeersPingsSendsNoPingOfItsOwn() throws Exception {
+    withHeartbeat(900);
+    for (int i = 0; i < 6; i++) {
+      assertTrue(after(i == 0 ? 100 : 299).isEmpty());
+      ch.writeInbound(new Frame.Ping(i));
+      assertEquals(List.of(new Frame.Pong(i)), outbound());
+    }
+    assertTrue(after(449).isEmpty(), "no PING within half the timeout of the peer's");
+    assertInstanceOf(Frame.Ping.class, after(1).get(0), "the peer stopped: this side pings");
+    assertTrue(ch.isActive());
+  }
+
+  /** Frames read keep the connection quiet however long this side writes nothing. */
+  @Test
+  void aSideThatOnlyReadsSendsNoPing() throws Exception {
+    TestHandler handler = withHeartbeat(900);
+    handler.session.setAutoAck(false); // nothing to write back
+    for (int seq = 1; seq <= 10; seq++) {
+      ch.writeInbound(new Frame.Data(seq, Unpooled.copiedBuffer("m" + seq, UTF_8)));
+      assertTrue(after(250).isEmpty(), "no PING while DATA arrives every 250 ms");
+    }
+    runAppTasks();
+    assertEquals(10, delivered.size());
+  }
+
+  /** A side that reads nothing pings, however much it writes (its writes prove nothing). */
+  @Test
+  void aSideThatOnlyWritesPingsAndTimesOut() throws Exception {
+    TestHandler handler = withHeartbeat(900);
+    List<Frame> written = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      handler.session.trySend(("m" + i).getBytes(UTF_8));
+      written.addAll(outbound());
+      written.addAll(after(300));
+    }
+    assertEquals(2, written.stream().filter(f -> f instanceof Frame.Ping).count(),
+        written.toString());
+    assertEquals(ErrorCode.TIMEOUT, assertInstanceOf(Frame.Close.class,
+        written.get(written.size() - 1)).code());
+    written.forEach(f -> {
+      if (f instanceof Frame.Data d) {
+        d.release();
+      }
+    });
+  }
+
+  /** Records what goes out between flushes, and whether the pipeline was asked to close. */
+  static final class FlushRecorder extends io.netty.channel.ChannelOutboundHandlerAdapter {
+    final List<List<Frame>> flushes = new ArrayList<>();
+    private List<Frame> pending = new ArrayList<>();
+    int closes;
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, io.netty.channel.ChannelPromise p) {
+      pending.add((Frame) msg);
+      ctx.write(msg, p);
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+      if (!pending.isEmpty()) {
+        flushes.add(pending);
+        pending = new ArrayList<>();
+      }
+      ctx.flush();
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, io.netty.channel.ChannelPromise p) {
+      closes++;
+      ctx.close(p);
+    }
+  }
+
+  private void releaseAll(List<Frame> frames) {
+    frames.forEach(f -> {
+      if (f instanceof Frame.Data d) {
+        d.release();
+      }
+    });
+  }
+
+  /**
+   * A resume answers with RESUMED, the ACK and the replayed messages in one flush (one TLS
+   * record, one write), in that order; they used to leave in three.
+   */
+  @Test
+  void resumeWritesAnswerAckAndReplayInOneFlush() throws Exception {
+    FlushRecorder recorder = new FlushRecorder();
+    TestHandler handler = new TestHandler();
+    ch = new EmbeddedChannel(recorder, handler);
+    SessionCore core = newSession(1024);
+    handler.session = core;
+    core.trySend("one".getBytes(UTF_8)); // queued while disconnected
+    core.trySend("two".getBytes(UTF_8));
+    Frame.StreamState peer = new Frame.StreamState(0, 0, new byte[0], 1);
+    core.attach(ch, peer, true, mine -> new Frame.Resumed(new byte[32], mine));
+    ch.runPendingTasks();
+    List<Frame> frames = outbound();
+    try {
+      assertEquals(1, recorder.flushes.size(), recorder.flushes.toString());
+      assertEquals(4, frames.size(), frames.toString());
+      assertInstanceOf(Frame.Resumed.class, frames.get(0));
+      assertEquals(new Frame.Ack(0), frames.get(1));
+      assertEquals(1, assertInstanceOf(Frame.Data.class, frames.get(2)).seq());
+      assertEquals(2, assertInstanceOf(Frame.Data.class, frames.get(3)).seq());
+      assertEquals("one", assertInstanceOf(Frame.Data.class, frames.get(2)).payload()
+          .toString(UTF_8));
+    } finally {
+      releaseAll(frames);
+    }
+  }
+
+  /**
+   * An answer sent from onMessage and the ACK of the message it answers leave in one flush, the
+   * ACK first, whatever order the application thread asked for them in.
+   */
+  @Test
+  void anEchoAndItsAckLeaveInOneFlush() throws Exception {
+    FlushRecorder recorder = new FlushRecorder();
+    TestHandler handler = new TestHandler();
+    ch = new EmbeddedChannel(recorder, handler);
+    SessionConfig config = new SessionConfig(1024, 64 * 1024, 1024, appTasks::add, timer);
+    SessionHandler echo = (session, seq, message) -> session.trySend(message);
+    handler.session = new SessionCore(config, echo, new NoPersistence());
+    handler.session.attach(ch, null, false, null);
+    outbound();
+    recorder.flushes.clear();
+    for (int seq = 1; seq <= 3; seq++) {
+      ch.writeInbound(new Frame.Data(seq, Unpooled.copiedBuffer("m" + seq, UTF_8)));
+      runAppTasks(); // onMessage sends the echo, then the delivery asks for the ACK
+      List<Frame> frames = outbound();
+      try {
+        assertEquals(2, frames.size(), frames.toString());
+        assertEquals(new Frame.Ack(seq), frames.get(0));
+        Frame.Data data = assertInstanceOf(Frame.Data.class, frames.get(1));
+        assertEquals(seq, data.seq());
+        assertEquals("m" + seq, data.payload().toString(UTF_8));
+      } finally {
+        releaseAll(frames);
+      }
+    }
+    assertEquals(3, recorder.flushes.size(), "one flush per echo: " + recorder.flushes);
+  }
+
+  /**
+   * A reset socket is closed by Netty's transport, without writing: the handler must not close
+   * it through the pipeline first (TLS would wrap a close_notify and try to send it into the dead
+   * socket). If the transport does not close it, the handler still does, afterwards.
+   */
+  @Test
+  void aSocketErrorLeavesTheCloseToTheTransport() throws Exception {
+    FlushRecorder recorder = new FlushRecorder();
+    TestHandler handler = new TestHandler();
+    ch = new EmbeddedChannel(recorder, handler);
+    handler.session = newSession(1024);
+    handler.session.attach(ch, null, false, null);
+    outbound();
+    ch.pipeline().fireExceptionCaught(new java.io.IOException("Connection reset by peer"));
+    assertEquals(0, recorder.closes, "no close through the pipeline at once");
+    ch.unsafe().close(ch.unsafe().voidPromise()); // what the transport does after a failed read
+    ch.runPendingTasks();
+    assertFalse(ch.isOpen());
+    assertEquals(0, recorder.closes, "nothing written or closed through the pipeline");
+    assertTrue(outbound().isEmpty());
+    assertFalse(handler.session.isConnected());
+
+    // An I/O error the transport does not act on: closed all the same, once the task ran.
+    FlushRecorder second = new FlushRecorder();
+    ch = new EmbeddedChannel(second, new TestHandler());
+    ch.pipeline().fireExceptionCaught(new java.io.IOException("somewhere else"));
+    assertTrue(ch.isOpen());
+    ch.runPendingTasks();
+    assertFalse(ch.isOpen());
+    assertEquals(1, second.closes);
   }
 
   @Test
