@@ -131,6 +131,21 @@ class FrameDecoderPiecesTest {
     return new Outcome(frames, maxComponents, failure);
   }
 
+  /**
+   * Writes {@code stream} into {@code ch} {@code part} bytes at a time, each part in a buffer of
+   * {@code capacity} bytes (added to {@code pieces}); runs {@code check} after each.
+   */
+  private static void feedInParts(EmbeddedChannel ch, byte[] stream, int part, int capacity,
+      List<ByteBuf> pieces, Runnable check) {
+    for (int from = 0; from < stream.length; from += part) {
+      int n = Math.min(part, stream.length - from);
+      ByteBuf piece = ALLOC.directBuffer(capacity).writeBytes(stream, from, n);
+      pieces.add(piece);
+      ch.writeInbound(piece);
+      check.run();
+    }
+  }
+
   private static List<String> framesOf(byte[] stream, int limit) {
     return feed(new FrameDecoder(limit), stream).frames();
   }
@@ -248,14 +263,9 @@ class FrameDecoderPiecesTest {
     List<ByteBuf> pieces = new ArrayList<>();
     Frame.Data frame = null;
     try {
-      for (int from = 0; from < stream.length; from += 100) {
-        int n = Math.min(100, stream.length - from);
-        ByteBuf piece = ALLOC.directBuffer(16 * 1024).writeBytes(stream, from, n);
-        pieces.add(piece);
-        ch.writeInbound(piece);
-        assertTrue(decoder.heldCapacity() <= 2L * stream.length,
-            "holds " + decoder.heldCapacity() + " bytes for a frame of " + stream.length);
-      }
+      feedInParts(ch, stream, 100, 16 * 1024, pieces, () -> assertTrue(
+          decoder.heldCapacity() <= 2L * stream.length,
+          "holds " + decoder.heldCapacity() + " bytes for a frame of " + stream.length));
       frame = ch.readInbound();
       assertEquals(100_000, frame.payload().readableBytes());
       for (ByteBuf p : pieces) {
@@ -280,12 +290,7 @@ class FrameDecoderPiecesTest {
     List<ByteBuf> pieces = new ArrayList<>();
     Frame.Data frame = null;
     try {
-      for (int from = 0; from < stream.length; from += 5000) {
-        int n = Math.min(5000, stream.length - from);
-        ByteBuf piece = ALLOC.directBuffer(64 * 1024).writeBytes(stream, from, n);
-        pieces.add(piece);
-        ch.writeInbound(piece);
-      }
+      feedInParts(ch, stream, 5000, 64 * 1024, pieces, () -> { });
       frame = ch.readInbound();
       assertEquals(Arrays.hashCode(Arrays.copyOfRange(stream, 14, stream.length)),
           Arrays.hashCode(ByteBufUtil.getBytes(frame.payload())));
