@@ -32,8 +32,8 @@ public final class ClientMain implements Callable<Integer> {
   }
 
   public static void main(String[] args) {
-    StartupWork.begin();
     DemoLogging.useDefaults("WARN");
+    StartupWork.begin();
     System.exit(run(args, System.out, System.err));
   }
 
