@@ -64,6 +64,7 @@ public final class LifelineClient implements AutoCloseable {
         .group(group)
         .channel(Transports.clientChannel())
         .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.RCVBUF_ALLOCATOR, Transports.reads())
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, b.connectTimeout.toMillis()));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,

@@ -96,6 +96,7 @@ public final class LifelineServer implements AutoCloseable {
         // SYNs, and each drop costs that client a 1 s (then 3 s, 7 s) SYN retransmission.
         .option(ChannelOption.SO_BACKLOG, Math.max(1024, io.netty.util.NetUtil.SOMAXCONN))
         .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transports.reads())
         .childHandler(new ChannelInitializer<Channel>() {
           @Override
           protected void initChannel(Channel ch) {
