@@ -217,6 +217,12 @@ public final class LifelineClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Memory of received messages waiting for the handler before reading pauses; default 8 MiB.
+     * Counted as the read buffers the messages keep alive (a message is a slice of the buffer its
+     * socket read went into, up to 1 MiB), not as their payload, so that small messages cannot
+     * hold more than this. Reading resumes below half of it.
+     */
     public Builder inboundQueueBytes(long inboundQueueBytes) {
       this.inboundQueueBytes = ConfigChecks.atLeast("inboundQueueBytes", inboundQueueBytes, 1);
       return this;

@@ -51,10 +51,21 @@ public sealed interface Frame {
   final class Data extends AbstractReferenceCounted implements Frame {
     private final long seq;
     private final ByteBuf payload;
+    private final long memory;
 
+    /** A message whose payload keeps alive no more memory than its own bytes. */
     public Data(long seq, ByteBuf payload) {
+      this(seq, payload, payload.readableBytes());
+    }
+
+    /**
+     * A message whose payload keeps {@code memory} bytes alive: a slice of a received buffer
+     * keeps that whole buffer, see {@code FrameDecoder}.
+     */
+    public Data(long seq, ByteBuf payload, long memory) {
       this.seq = seq;
       this.payload = payload;
+      this.memory = memory;
     }
 
     public long seq() {
@@ -63,6 +74,16 @@ public sealed interface Frame {
 
     public ByteBuf payload() {
       return payload;
+    }
+
+    /**
+     * The memory this message is charged for while it waits for the application (the inbound
+     * queue's limit counts this, not the payload): the received buffers its payload is a slice of
+     * that no earlier message was charged for, or its own copy. May be 0: a message in a buffer
+     * already charged to an earlier one.
+     */
+    public long memory() {
+      return memory;
     }
 
     @Override

@@ -33,16 +33,25 @@ import java.nio.charset.StandardCharsets;
  *   <li>A large DATA frame ({@link #LARGE_FRAME_BYTES} or more) spread over several pieces is
  *       assembled without copying: its payload becomes a {@link CompositeByteBuf} of retained
  *       slices of the pieces. Only parts of pieces too small to be worth keeping (under {@link
- *       #MIN_KEPT_BYTES}) are copied, into a buffer of the frame's own, and so is the rest of a
- *       frame whose kept pieces reached twice its size in capacity (input cut into many small
- *       parts of large buffers must not pin much more memory than the frame carries). The
- *       composite holds exactly this frame's bytes: the next frame starts a new one.
+ *       #MIN_KEPT_BYTES}) are copied, into a buffer of the frame's own. The composite holds
+ *       exactly this frame's bytes: the next frame starts a new one.
  *   <li>Any other frame spread over several pieces (control frames, small messages) is copied
  *       into a buffer of its exact size, allocated once its length is known.
  * </ul>
  *
  * The receiver of a large DATA frame gets its payload in pieces ({@code
  * ByteBuf#nioBuffers()}); see {@code SessionCore} for how they reach the application.
+ *
+ * <h2>What a DATA frame is charged for ({@link Frame.Data#memory()})</h2>
+ *
+ * A slice keeps its whole piece alive, and a piece is as large as one socket read (up to 1 MiB),
+ * whatever part of it the frame uses: one byte of payload can hold a megabyte. So the receiver's
+ * inbound queue does not count payload bytes but memory: each piece is charged, with its full
+ * capacity, to the first DATA frame that keeps a slice of it, and a copied frame is charged its
+ * own buffer. Frames are delivered in order and the pieces they keep follow one another in the
+ * stream, so what queued frames keep alive is at most what they were charged plus one piece (the
+ * one shared with the last frame delivered) — however the peer sizes its TLS records or mixes
+ * small messages with other frames.
  */
 public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
@@ -68,11 +77,11 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
   private CompositeByteBuf large;
   /** Bytes {@link #large} still lacks. */
   private int missing;
-  /**
-   * Capacity of pieces {@link #large} may still keep alive: twice the frame's size, so that a
-   * frame never pins more than that of the memory TLS decrypted into, however the input is cut.
-   */
-  private long keepBudget;
+  /** Memory charged so far to the frame being assembled (see the class comment). */
+  private long charge;
+  /** Counts the pieces (reads) that came in, and which of them was last charged to a frame. */
+  private long piece;
+  private long chargedPiece = -1;
   /** Copied small parts of pieces for {@link #large}, added to it before the next kept slice. */
   private ByteBuf copied;
 
@@ -103,6 +112,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
       return;
     }
     readBytes = true;
+    piece++;
     try {
       while (in.isReadable() && !failed && !inactive && !ctx.isRemoved()) {
         decodeSome(ctx, in);
@@ -124,7 +134,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
         flushCopied();
         ByteBuf frame = large;
         large = null;
-        emitOwned(ctx, frame);
+        emitOwned(ctx, frame, charge);
       }
       return;
     }
@@ -137,8 +147,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
       long length = checkedLength(in);
       if (readable >= LENGTH_FIELD_BYTES + length) {
         // The whole frame is in this piece: parsed in place, a DATA payload is a slice of it.
+        long memory = in.getByte(in.readerIndex() + 5) == DATA ? chargePiece(in) : 0;
         in.skipBytes(LENGTH_FIELD_BYTES);
-        Frame frame = parse(in.readSlice((int) length));
+        Frame frame = parse(in.readSlice((int) length), memory);
         emit(ctx, frame);
         return;
       }
@@ -173,12 +184,13 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     if (partial.readableBytes() == total) {
       ByteBuf frame = partial;
       partial = null;
-      emitOwned(ctx, frame);
+      emitOwned(ctx, frame, frame.capacity());
     } else if (isLargeData(length, partial.getByte(partial.readerIndex() + 5))) {
       ByteBuf header = partial;
       partial = null;
       startLarge(ctx, length);
       large.addComponent(true, header);
+      charge += header.capacity();
       missing -= header.readableBytes();
     } else {
       // The header is complete: now a buffer for the whole frame.
@@ -192,17 +204,16 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
   private void startLarge(ChannelHandlerContext ctx, long length) {
     large = ctx.alloc().compositeDirectBuffer(Integer.MAX_VALUE);
     missing = LENGTH_FIELD_BYTES + (int) length;
-    keepBudget = 2L * missing;
+    charge = 0;
   }
 
   /**
    * Moves {@code take} bytes of {@code in} into {@link #large}: as a retained slice if the part is
-   * worth keeping (a slice pins the piece's whole memory: it must be large enough to save a copy,
-   * and the frame's budget must allow the piece), otherwise copied.
+   * large enough to be worth a copy saved, otherwise copied.
    */
   private void appendToLarge(ChannelHandlerContext ctx, ByteBuf in, int take) {
-    if (take >= minKeptBytes && in.capacity() <= keepBudget) {
-      keepBudget -= in.capacity();
+    if (take >= minKeptBytes) {
+      charge += chargePiece(in);
       flushCopied();
       large.addComponent(true, in.readRetainedSlice(take));
       return;
@@ -221,8 +232,18 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     if (copied != null) {
       ByteBuf c = copied;
       copied = null;
+      charge += c.capacity();
       large.addComponent(true, c);
     }
+  }
+
+  /** The capacity of the piece {@code in} if no frame was charged for it yet, else 0. */
+  private long chargePiece(ByteBuf in) {
+    if (chargedPiece == piece) {
+      return 0;
+    }
+    chargedPiece = piece;
+    return in.capacity();
   }
 
   /** The validated length field at {@code b}'s reader index (4 bytes there at least). */
@@ -242,12 +263,16 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     return length >= largeFrameBytes && type == DATA;
   }
 
-  /** Parses and hands on the complete frame {@code frame} (length field first), releasing it. */
-  private void emitOwned(ChannelHandlerContext ctx, ByteBuf frame) throws ProtocolException {
+  /**
+   * Parses and hands on the complete frame {@code frame} (length field first), releasing it;
+   * {@code memory} is what a DATA frame is charged for.
+   */
+  private void emitOwned(ChannelHandlerContext ctx, ByteBuf frame, long memory)
+      throws ProtocolException {
     Frame f;
     try {
       frame.skipBytes(LENGTH_FIELD_BYTES);
-      f = parse(frame);
+      f = parse(frame, memory);
     } finally {
       frame.release();
     }
@@ -314,18 +339,21 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     return new ProtocolException(code, message);
   }
 
-  /** Parses one frame's body (after the length field); a DATA payload is a retained slice. */
-  private Frame parse(ByteBuf f) throws ProtocolException {
+  /**
+   * Parses one frame's body (after the length field); a DATA payload is a retained slice, charged
+   * {@code memory}.
+   */
+  private Frame parse(ByteBuf f, long memory) throws ProtocolException {
     int start = f.readerIndex();
     try {
-      return parseBody(f);
+      return parseBody(f, memory);
     } catch (IndexOutOfBoundsException e) {
       throw fail(ErrorCode.PROTOCOL_ERROR,
           "truncated " + typeName(f.getByte(start + 1)) + " frame");
     }
   }
 
-  private Frame parseBody(ByteBuf f) throws ProtocolException {
+  private Frame parseBody(ByteBuf f, long memory) throws ProtocolException {
     int version = f.readUnsignedByte();
     if (version != VERSION) {
       throw fail(ErrorCode.UNSUPPORTED_VERSION,
@@ -333,7 +361,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     }
     byte type = f.readByte();
     Frame frame = switch (type) {
-      case DATA -> new Frame.Data(f.readLong(), f.readRetainedSlice(f.readableBytes()));
+      case DATA -> new Frame.Data(f.readLong(), f.readRetainedSlice(f.readableBytes()), memory);
       case ACK -> new Frame.Ack(f.readLong());
       case PING -> new Frame.Ping(f.readLong());
       case PONG -> new Frame.Pong(f.readLong());

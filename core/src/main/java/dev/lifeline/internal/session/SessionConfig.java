@@ -8,7 +8,8 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * @param maxMessageSize largest message a sender accepts
  * @param replayBufferBytes bound on unacknowledged outbound bytes per session
- * @param inboundQueueBytes received bytes waiting for the handler before reading pauses
+ * @param inboundQueueBytes memory of received messages waiting for the handler (the read
+ *     buffers they keep alive, {@code Frame.Data#memory()}) before reading pauses
  * @param appExecutor runs application callbacks (serialised per session)
  * @param timer for close timeouts and other delayed work
  */

@@ -249,6 +249,7 @@ public final class SessionCore implements Session {
   public void onData(Channel ch, Frame.Data data) throws ProtocolException {
     long epoch;
     int length = data.payload().readableBytes();
+    long memory = data.memory();
     synchronized (this) {
       if (data.seq() <= received || channel != ch || closed) {
         data.release();
@@ -260,17 +261,18 @@ public final class SessionCore implements Session {
             "DATA seq " + data.seq() + " (expected: " + (received + 1) + ")");
       }
       received = data.seq();
-      inboundQueued += length;
+      // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
+      inboundQueued += memory;
       epoch = inboundEpoch;
       if (inboundQueued > config.inboundQueueBytes() && !readPaused) {
         readPaused = true;
         ch.config().setAutoRead(false);
       }
     }
-    app.execute(() -> deliver(data, epoch, length));
+    app.execute(() -> deliver(data, epoch, length, memory));
   }
 
-  private void deliver(Frame.Data data, long epoch, int length) {
+  private void deliver(Frame.Data data, long epoch, int length, long memory) {
     try {
       synchronized (this) {
         if (epoch != inboundEpoch || closed) {
@@ -293,7 +295,7 @@ public final class SessionCore implements Session {
       }
     } finally {
       data.release();
-      resumeReadingIfDrained(length);
+      resumeReadingIfDrained(memory);
     }
     scheduleWrite();
   }
@@ -315,10 +317,10 @@ public final class SessionCore implements Session {
     }
   }
 
-  private void resumeReadingIfDrained(int length) {
+  private void resumeReadingIfDrained(long memory) {
     Channel ch;
     synchronized (this) {
-      inboundQueued -= length;
+      inboundQueued -= memory;
       if (!readPaused || inboundQueued > config.inboundQueueBytes() / 2 || channel == null) {
         return;
       }

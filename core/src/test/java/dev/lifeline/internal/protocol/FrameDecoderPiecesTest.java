@@ -24,8 +24,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link FrameDecoder} fed the way TLS feeds it: in pieces cut anywhere. Large DATA frames are
- * assembled from slices of the pieces (not copied), small parts of pieces are copied (so a frame
- * never pins much more memory than it carries), and whatever the cuts, the frames are the same
+ * assembled from slices of the pieces (not copied), small parts of pieces are copied, every DATA
+ * frame is charged the memory it keeps alive, and whatever the cuts, the frames are the same
  * and every piece is released once the frames are (Netty's paranoid leak detector, on in tests,
  * fails the class otherwise: {@code LeakCheck}).
  */
@@ -281,9 +281,9 @@ class FrameDecoderPiecesTest {
   }
 
   @Test
-  void aFrameNeverPinsMoreThanTwiceItsSizeOfPieces() {
-    // 5 KiB parts (worth keeping) each in a 64 KiB buffer: keeping them all would pin 13 times
-    // the frame. The decoder keeps pieces up to twice the frame's size and copies the rest.
+  void aLargeFrameIsChargedThePiecesItKeeps() {
+    // 5 KiB parts (worth keeping) each in a 64 KiB buffer: the frame keeps 13 times its size
+    // alive, and says so, so that the inbound queue counts that and not its payload.
     byte[] stream = data(1, 100_000);
     FrameDecoder decoder = new FrameDecoder(200_000);
     EmbeddedChannel ch = new EmbeddedChannel(decoder);
@@ -295,8 +295,9 @@ class FrameDecoderPiecesTest {
       assertEquals(Arrays.hashCode(Arrays.copyOfRange(stream, 14, stream.length)),
           Arrays.hashCode(ByteBufUtil.getBytes(frame.payload())));
       long pinned = pieces.stream().filter(p -> p.refCnt() > 0).mapToLong(ByteBuf::capacity).sum();
-      assertTrue(pinned <= 2L * stream.length, pinned + " bytes of pieces pinned");
-      assertTrue(pinned > 0, "the first pieces are kept, not copied");
+      assertEquals(20L * 64 * 1024, pinned, "every 5000-byte part kept, the 14-byte tail copied");
+      assertTrue(frame.memory() >= pinned, frame.memory() + " charged for " + pinned + " kept");
+      assertTrue(frame.memory() <= pinned + 1024, frame.memory() + " charged for " + pinned);
     } finally {
       if (frame != null) {
         frame.release();
@@ -305,6 +306,99 @@ class FrameDecoderPiecesTest {
     }
     for (ByteBuf p : pieces) {
       assertEquals(0, p.refCnt());
+    }
+  }
+
+  @Test
+  void aSmallMessageIsChargedTheWholeBufferItKeeps() {
+    // One-byte messages among other frames, each read a 1 MiB buffer (as a large socket read
+    // gives): the first message in a buffer is charged all of it, the next ones in it nothing;
+    // control frames before them do not use up the charge; a message copied because it was cut
+    // is charged its copy.
+    int mib = 1024 * 1024;
+    byte[] first = concat(control(new Frame.Ping(1)), data(1, 1), data(2, 1), control(new Frame.Ack(2)));
+    byte[] cut = data(4, 100);
+    byte[] second = concat(data(3, 1), Arrays.copyOf(cut, 50));
+    byte[] third = Arrays.copyOfRange(cut, 50, cut.length);
+    FrameDecoder decoder = new FrameDecoder(4096);
+    EmbeddedChannel ch = new EmbeddedChannel(decoder);
+    List<ByteBuf> pieces = new ArrayList<>();
+    List<Frame.Data> frames = new ArrayList<>();
+    try {
+      for (byte[] piece : List.of(first, second, third)) {
+        ByteBuf b = ALLOC.directBuffer(mib).writeBytes(piece);
+        pieces.add(b);
+        ch.writeInbound(b);
+        for (Object o; (o = ch.readInbound()) != null; ) {
+          if (o instanceof Frame.Data d) {
+            frames.add(d);
+          }
+        }
+      }
+      assertEquals(List.of(1L, 2L, 3L, 4L), frames.stream().map(Frame.Data::seq).toList());
+      assertEquals(List.of((long) mib, 0L, (long) mib, (long) cut.length),
+          frames.stream().map(Frame.Data::memory).toList());
+      assertEquals(0, pieces.get(2).refCnt(), "the cut message was copied, its pieces let go");
+    } finally {
+      frames.forEach(Frame.Data::release);
+      ch.finishAndReleaseAll();
+    }
+    for (ByteBuf p : pieces) {
+      assertEquals(0, p.refCnt());
+    }
+  }
+
+  @Test
+  void queuedFramesNeverKeepMoreThanTheirChargePlusOnePiece() {
+    // The bound the inbound queue relies on: however the stream is cut and however large the
+    // buffers it comes in, while messages are handed on in order, the pieces still alive are at
+    // most what the queued messages were charged plus one piece.
+    byte[] stream = mixedStream();
+    Random random = new Random(7);
+    for (int run = 0; run < 500; run++) {
+      int[] cuts = random.ints(1 + random.nextInt(12), 0, stream.length + 1).sorted().distinct()
+          .toArray();
+      EmbeddedChannel ch = new EmbeddedChannel(smallThresholds());
+      List<ByteBuf> pieces = new ArrayList<>();
+      List<Frame.Data> queued = new ArrayList<>();
+      long largestPiece = 0;
+      try {
+        int from = 0;
+        for (int i = 0; i <= cuts.length; i++) {
+          int to = i < cuts.length ? cuts[i] : stream.length;
+          if (to == from) {
+            continue;
+          }
+          int capacity = (to - from) * (1 + random.nextInt(4)) + random.nextInt(64);
+          largestPiece = Math.max(largestPiece, capacity);
+          ByteBuf piece = ALLOC.directBuffer(capacity, capacity).writeBytes(stream, from, to - from);
+          pieces.add(piece);
+          from = to;
+          ch.writeInbound(piece);
+          for (Object o; (o = ch.readInbound()) != null; ) {
+            if (o instanceof Frame.Data d) {
+              queued.add(d);
+            }
+          }
+        }
+        while (true) {
+          long alive = pieces.stream().filter(p -> p.refCnt() > 0).mapToLong(ByteBuf::capacity)
+              .sum();
+          long charged = queued.stream().mapToLong(Frame.Data::memory).sum();
+          assertTrue(alive <= charged + largestPiece, "cuts " + Arrays.toString(cuts) + ": "
+              + alive + " bytes alive, " + charged + " charged to " + queued.size() + " queued");
+          if (queued.isEmpty()) {
+            break;
+          }
+          queued.remove(0).release();
+        }
+      } finally {
+        queued.forEach(Frame.Data::release);
+        ch.finishAndReleaseAll();
+      }
+      for (ByteBuf p : pieces) {
+        assertEquals(0, p.refCnt());
+      }
     }
   }
 

@@ -211,6 +211,23 @@ class ConnectionHandlerTest {
     assertEquals(ErrorCode.TIMEOUT, onlyClose(outbound()).code());
   }
 
+  @Test
+  void theInboundQueueCountsTheMemoryAMessageKeepsNotItsPayload() throws Exception {
+    // A one-byte message that keeps a 1 MiB read buffer alive fills a 64 KiB queue at once; the
+    // same byte charged only itself does not.
+    TestHandler handler = established(64 * 1024);
+    ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("a", UTF_8), 1));
+    assertFalse(handler.session.isReadPaused());
+    ch.writeInbound(new Frame.Data(2, Unpooled.copiedBuffer("b", UTF_8), 1024 * 1024));
+    assertTrue(handler.session.isReadPaused());
+    assertFalse(ch.config().isAutoRead());
+
+    runAppTasks(); // delivered and released: the charge goes with them
+    assertEquals(List.of("1:a", "2:b"), delivered);
+    assertFalse(handler.session.isReadPaused());
+    assertTrue(ch.config().isAutoRead());
+  }
+
   /** A channel with the real heartbeat clock in front, on frozen time, session attached. */
   private TestHandler withHeartbeat(long idleMillis) throws Exception {
     TestHandler handler = new TestHandler();
