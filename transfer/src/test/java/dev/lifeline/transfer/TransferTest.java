@@ -25,6 +25,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
@@ -178,14 +179,42 @@ class TransferTest {
   @Test
   void uploadContinuesAfterServerRestartFromItsCheckpoint() throws Exception {
     Path src = randomFile("src.bin", 48 << 20);
-    AtomicLong progress = new AtomicLong();
+    // The sender stops after 16 MiB until the server has restarted: on a fast machine the whole
+    // upload can otherwise end between two looks at its progress, and a restart after the end
+    // proves nothing.
+    CountDownLatch reached = new CountDownLatch(1);
+    CountDownLatch restarted = new CountDownLatch(1);
+    TransferListener pausing = new TransferListener() {
+      @Override
+      public void progress(long done) {
+        if (done > 16 << 20 && reached.getCount() > 0) {
+          reached.countDown();
+          try {
+            restarted.await(60, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }
+      }
+    };
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, server());
-      CompletableFuture<TransferResult> up =
-          inBackground(l -> t.upload(src, "r.bin", l), progress);
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
+      CompletableFuture<TransferResult> up = CompletableFuture.supplyAsync(() -> {
+        try {
+          return t.upload(src, "r.bin", pausing);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      assertTrue(reached.await(30, TimeUnit.SECONDS), "the upload never passed 16 MiB");
+      // The server's own progress, not the client's: the client can have 16 MiB in its buffers
+      // and the sockets before a slow server wrote the first; with a checkpoint every 1 MiB, 4
+      // MiB written means a checkpoint committed well before the restart.
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+          files.activeTransfers().stream().anyMatch(p -> p.done() > 4 << 20));
       server.close();
       startServer();
+      restarted.countDown();
       TransferResult r = up.get(60, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertEquals(sha(src), sha(dir.resolve("data/files/r.bin")));
