@@ -13,9 +13,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The embedded, crash-safe {@link CheckpointStore}: a directory holding an append-only journal and
- * snapshots (MapDB files, or small flat files while the records are few). A returned future completes only after the change was forced to disk, so an
- * acknowledged change survives {@code kill -9} and power loss; concurrent changes share one sync
- * (group commit). See {@code docs/store.md} for the file format and recovery rules.
+ * snapshots (MapDB files, or small flat files while the records are few). A returned future
+ * completes only after the change was forced to disk, so an acknowledged change survives {@code
+ * kill -9} and power loss; concurrent changes share one sync (group commit). See {@code
+ * docs/store.md} for the file format and recovery rules.
  *
  * <p>Only one process may open a directory; a second gets a {@link StoreLockedException}. A
  * damaged file is reported with a {@link StoreCorruptedException} naming it, never replaced by an

@@ -9,9 +9,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Deletes files a newer durable snapshot made unnecessary, keeping one fallback: the two newest
- * snapshots stay (MapDB or flat alike), and so does every journal segment holding a record after the older of them. If
- * the newest snapshot is ever found damaged, recovery starts from the older one and replays the
- * journal from there.
+ * snapshots stay (MapDB or flat alike), and so does every journal segment holding a record after
+ * the older of them. If the newest snapshot is ever found damaged, recovery starts from the older
+ * one and replays the journal from there.
  */
 final class Retention {
   private static final Logger log = LoggerFactory.getLogger(Retention.class);
