@@ -13,9 +13,10 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The embedded, crash-safe {@link CheckpointStore}: a directory holding an append-only journal and
- * MapDB snapshots. A returned future completes only after the change was forced to disk, so an
- * acknowledged change survives {@code kill -9} and power loss; concurrent changes share one sync
- * (group commit). See {@code docs/store.md} for the file format and recovery rules.
+ * snapshots (MapDB files, or small flat files while the records are few). A returned future
+ * completes only after the change was forced to disk, so an acknowledged change survives {@code
+ * kill -9} and power loss; concurrent changes share one sync (group commit). See {@code
+ * docs/store.md} for the file format and recovery rules.
  *
  * <p>Only one process may open a directory; a second gets a {@link StoreLockedException}. A
  * damaged file is reported with a {@link StoreCorruptedException} naming it, never replaced by an
@@ -120,6 +121,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     private Duration ttl = StoreRules.DEFAULT_TTL;
     private Duration groupCommitWindow = Duration.ZERO;
     private long snapshotAfterBytes = 64L << 20;
+    private long flatSnapshotMaxBytes = FileStoreEngine.Config.DEFAULT_FLAT_SNAPSHOT_MAX_BYTES;
     private Duration sweepInterval = Duration.ZERO;
     private ExpiryListener expiryListener = ExpiryListener.NONE;
     private JournalChannels channels = JournalChannels.DEFAULT;
@@ -175,6 +177,15 @@ public final class FileCheckpointStore implements CheckpointStore {
       return this;
     }
 
+    /**
+     * For tests: snapshots of at most this many bytes of records are flat files, larger ones MapDB
+     * files; -1 writes MapDB files only. Default 1 MiB.
+     */
+    Builder flatSnapshotMaxBytes(long bytes) {
+      this.flatSnapshotMaxBytes = bytes;
+      return this;
+    }
+
     /** For fault-injection tests: how journal files are opened. */
     Builder journalChannels(JournalChannels channels) {
       this.channels = Objects.requireNonNull(channels, "channels");
@@ -189,7 +200,8 @@ public final class FileCheckpointStore implements CheckpointStore {
      */
     public FileCheckpointStore build() throws StoreException {
       return new FileCheckpointStore(FileStoreEngine.open(new FileStoreEngine.Config(dir, clock,
-          ttl, groupCommitWindow, snapshotAfterBytes, sweepInterval, expiryListener, channels)));
+          ttl, groupCommitWindow, snapshotAfterBytes, flatSnapshotMaxBytes, sweepInterval,
+          expiryListener, channels)));
     }
   }
 }

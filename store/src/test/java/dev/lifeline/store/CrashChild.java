@@ -35,6 +35,7 @@ public final class CrashChild {
     Path dir = Path.of(args[0]);
     FileCheckpointStore store = FileCheckpointStore.builder(dir)
         .snapshotAfterBytes(128 << 10) // snapshots and retention run while being killed
+        .flatSnapshotMaxBytes(Long.parseLong(args[2])) // -1: MapDB snapshots, else mostly flat
         .build();
     long[] next = new long[SESSIONS];
     for (int i = 0; i < SESSIONS; i++) {

@@ -40,6 +40,8 @@ class CrashTest {
   private final Map<String, Long> acked = new ConcurrentHashMap<>();
   private final List<String> failures = new CopyOnWriteArrayList<>();
   private final AtomicLong ackCount = new AtomicLong();
+  /** Which snapshot kinds (".db", ".flat") were on disk after some kill. */
+  private final java.util.Set<String> snapshotKinds = ConcurrentHashMap.newKeySet();
 
   @Test
   void everyAcknowledgedCheckpointSurvivesSigkill() throws Exception {
@@ -63,7 +65,8 @@ class CrashTest {
       files = list.map(p -> p.getFileName().toString()).sorted().toList();
     }
     log.info("crash test: store files at the end: {}", files);
-    assertTrue(files.stream().anyMatch(f -> f.endsWith(".db")), "no snapshot: " + files);
+    assertTrue(snapshotKinds.containsAll(List.of(".db", ".flat")),
+        "snapshot kinds seen: " + snapshotKinds);
     assertEquals(List.of(), failures);
     assertEquals(CrashChild.SESSIONS, acked.size());
     // about 60% of kills land after acknowledgements (10% deliberately hit start-up, and a loaded
@@ -72,8 +75,9 @@ class CrashTest {
   }
 
   private void runAndKill(Random random) throws Exception {
+    // half the children write MapDB snapshots, half flat ones: recovery meets both, mixed
     Process child = ChildJvm.start(CrashChild.class, dir.toString(),
-        Long.toString(random.nextLong()));
+        Long.toString(random.nextLong()), random.nextBoolean() ? "-1" : Long.toString(1 << 20));
     long t0 = System.nanoTime();
     long acks0 = ackCount.get();
     CountDownLatch ready = new CountDownLatch(1);
@@ -115,10 +119,11 @@ class CrashTest {
   }
 
   private void verify(int kill) throws Exception {
-    try (FileCheckpointStore store = FileCheckpointStore.open(dir)) {
+    // children rarely live long enough to finish a snapshot; make sure later children recover
+    // from snapshots of both kinds and retention deletes segments between kills
+    try (FileCheckpointStore store = FileCheckpointStore.builder(dir)
+        .flatSnapshotMaxBytes(kill % 20 == 9 ? -1 : 1 << 20).build()) {
       if (kill % 10 == 9) {
-        // children rarely live long enough to finish a snapshot; make sure later children
-        // recover from snapshots and retention deletes segments between kills
         store.compact().join();
       }
       for (Map.Entry<String, Long> e : acked.entrySet()) {
@@ -140,5 +145,9 @@ class CrashTest {
       }
     }
     assertEquals(List.of(), failures);
+    try (var list = Files.list(dir)) {
+      list.map(p -> p.getFileName().toString()).filter(f -> f.startsWith("snapshot-"))
+          .forEach(f -> snapshotKinds.add(f.substring(f.indexOf('.'))));
+    }
   }
 }

@@ -31,7 +31,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What only the file store does: group commit, snapshots, recovery from damage, locking. */
+/**
+ * What only the file store does: group commit, (MapDB) snapshots, recovery from damage, locking.
+ */
 class FileCheckpointStoreTest {
   @TempDir Path dir;
   private final MutableClock clock = new MutableClock(1_700_000_000_000L);
@@ -49,7 +51,12 @@ class FileCheckpointStoreTest {
   }
 
   private FileCheckpointStore open() throws StoreException {
-    return open(FileCheckpointStore.builder(dir).clock(clock));
+    return open(builder());
+  }
+
+  /** MapDB snapshots only: these tests are about them; FlatSnapshotTest covers flat ones. */
+  private FileCheckpointStore.Builder builder() {
+    return FileCheckpointStore.builder(dir).clock(clock).flatSnapshotMaxBytes(-1);
   }
 
   private SessionRecord record(String id) {
@@ -63,7 +70,7 @@ class FileCheckpointStoreTest {
 
   /** Puts n sessions with checkpoint 1..n and closes the store. */
   private void fill(int n) throws StoreException {
-    try (FileCheckpointStore s = FileCheckpointStore.builder(dir).clock(clock).build()) {
+    try (FileCheckpointStore s = builder().build()) {
       for (int i = 0; i < n; i++) {
         s.put(record("s-" + i)).join();
         s.commit("s-" + i, cp("s-" + i, i + 1)).join();
@@ -88,7 +95,7 @@ class FileCheckpointStoreTest {
 
   @Test
   void concurrentCommitsShareSyncs() throws Exception {
-    FileCheckpointStore store = open(FileCheckpointStore.builder(dir).clock(clock)
+    FileCheckpointStore store = open(builder()
         .groupCommitWindow(Duration.ofMillis(20)));
     for (int i = 0; i < 50; i++) {
       store.put(record("g-" + i)).join();
@@ -110,7 +117,7 @@ class FileCheckpointStoreTest {
 
   @Test
   void snapshotsBoundTheJournalAndKeepOneFallback() throws Exception {
-    FileCheckpointStore store = open(FileCheckpointStore.builder(dir).clock(clock)
+    FileCheckpointStore store = open(builder()
         .snapshotAfterBytes(8192));
     for (int i = 0; i < 300; i++) {
       store.put(record("s-" + i)).join();
@@ -244,7 +251,7 @@ class FileCheckpointStoreTest {
     AtomicBoolean diskFull = new AtomicBoolean();
     JournalChannels faulty = (path, options) ->
         new FaultyFileChannel(FileChannel.open(path, options), diskFull);
-    FileCheckpointStore store = open(FileCheckpointStore.builder(dir).clock(clock)
+    FileCheckpointStore store = open(builder()
         .journalChannels(faulty));
     store.put(record("a")).join();
     store.commit("a", cp("a", 1)).join();
@@ -270,7 +277,7 @@ class FileCheckpointStoreTest {
   @Test
   void scheduledSweepsTellTheListener() throws Exception {
     List<SessionRecord> expired = new CopyOnWriteArrayList<>();
-    FileCheckpointStore store = open(FileCheckpointStore.builder(dir).clock(clock)
+    FileCheckpointStore store = open(builder()
         .ttl(Duration.ofMinutes(1)).sweepInterval(Duration.ofMillis(20))
         .expiryListener(expired::add));
     store.put(record("old")).join();

@@ -36,6 +36,13 @@ final class TransferRunner {
   static final long REPLAY_BUFFER_BYTES = 64L << 20;
   /** How long the client's store keeps an interrupted transfer it could continue. */
   static final Duration STATE_TTL = Duration.ofDays(7);
+  /**
+   * The client's store compacts after this much journal: every start replays what was written
+   * since the last snapshot (a 1 GiB download writes ~8 KB, a small one ~0.5 KB), and the store's
+   * default of 64 MiB would make each start pay seconds for it. With finished transfers deleted
+   * the snapshot is a 28-byte flat file, so compacting this often is cheap (docs/store.md).
+   */
+  static final long STATE_SNAPSHOT_AFTER_BYTES = 256 << 10;
 
   /** The transfer itself: an upload or a download on a ready client. */
   interface Transfer {
@@ -61,7 +68,7 @@ final class TransferRunner {
     }
     CheckpointStore store;
     try {
-      store = DemoStores.open(o.stateDir(), STATE_TTL);
+      store = openState(o.stateDir());
     } catch (StoreLockedException e) {
       return fail(ExitCodes.LOCAL_SETUP, "--state " + o.stateDir() + " is in use by another "
           + "client-demo (one at a time per state directory; give each a different --state)");
@@ -114,6 +121,11 @@ final class TransferRunner {
       b.chaos(o.chaos);
     }
     return b.build();
+  }
+
+  /** Opens (creating if needed) the client's own store of interrupted transfers. */
+  static CheckpointStore openState(Path dir) throws StoreException {
+    return DemoStores.open(dir, STATE_TTL, STATE_SNAPSHOT_AFTER_BYTES);
   }
 
   /** The line a person reads when --json was not asked for. */

@@ -40,8 +40,11 @@ public final class FileStoreEngine implements AutoCloseable {
 
   /** Everything the engine needs from its builder. */
   public record Config(Path dir, Clock clock, Duration ttl, Duration groupCommitWindow,
-      long snapshotAfterBytes, Duration sweepInterval, ExpiryListener expiryListener,
-      JournalChannels channels) {}
+      long snapshotAfterBytes, long flatSnapshotMaxBytes, Duration sweepInterval,
+      ExpiryListener expiryListener, JournalChannels channels) {
+    /** Snapshots of at most this many bytes of records are flat files; larger ones MapDB files. */
+    public static final long DEFAULT_FLAT_SNAPSHOT_MAX_BYTES = Snapshots.DEFAULT_FLAT_MAX_BYTES;
+  }
 
   private final Config config;
   private final long ttlMillis;
@@ -354,7 +357,7 @@ public final class FileStoreEngine implements AutoCloseable {
       List<CompletableFuture<Void>> waiting) {
     Throwable error = null;
     try {
-      Path file = SnapshotFile.write(dir, sequence, copy);
+      Path file = Snapshots.write(dir, sequence, copy, config.flatSnapshotMaxBytes());
       snapshots.incrementAndGet();
       log.debug("snapshot {} written: {} records", file, copy.size());
       Retention.deleteObsolete(dir);

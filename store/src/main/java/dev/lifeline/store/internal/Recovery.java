@@ -16,8 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rebuilds the live records when a store opens: the newest snapshot that verifies and that the
- * journal continues, then every journal record after it.
+ * Rebuilds the live records when a store opens: the newest snapshot (MapDB or flat) that verifies
+ * and that the journal continues, then every journal record after it.
  *
  * <p>A snapshot that fails verification is renamed to {@code *.damaged} and the next older base
  * is tried (an older snapshot, or the empty store if the journal still starts at sequence 1); the
@@ -39,7 +39,7 @@ public final class Recovery {
     dir.deleteTemporaryFiles();
     List<SequencedFile> segments = dir.segments();
     long journalStart = segments.isEmpty() ? Long.MAX_VALUE : segments.get(0).sequence();
-    SnapshotFile.Contents base = chooseBase(dir, journalStart);
+    SnapshotContents base = chooseBase(dir, journalStart);
     Map<String, SessionRecord> records = new HashMap<>(base.records());
     long after = base.lastSequence();
     long next = after + 1;
@@ -77,7 +77,7 @@ public final class Recovery {
         replayed, replayedBytes);
   }
 
-  private static SnapshotFile.Contents chooseBase(StoreDirectory dir, long journalStart)
+  private static SnapshotContents chooseBase(StoreDirectory dir, long journalStart)
       throws IOException {
     StoreCorruptedException firstDamage = null;
     List<Path> damaged = new ArrayList<>();
@@ -86,7 +86,7 @@ public final class Recovery {
         break; // the journal no longer reaches back to this or any older snapshot
       }
       try {
-        SnapshotFile.Contents contents = SnapshotFile.read(snap.path(), snap.sequence());
+        SnapshotContents contents = Snapshots.read(snap);
         setAside(damaged);
         return contents;
       } catch (StoreCorruptedException e) {
@@ -98,7 +98,7 @@ public final class Recovery {
     }
     if (journalStart == Long.MAX_VALUE ? firstDamage == null : journalStart == 1) {
       setAside(damaged);
-      return new SnapshotFile.Contents(0, Map.of());
+      return new SnapshotContents(0, Map.of());
     }
     if (firstDamage != null) {
       throw firstDamage;

@@ -18,7 +18,8 @@ import org.mapdb.HTreeMap;
 import org.mapdb.Serializer;
 
 /**
- * A snapshot: every live record up to one journal sequence, in a MapDB file.
+ * A MapDB snapshot: every live record up to one journal sequence, in a MapDB file (stores too
+ * large for a {@link FlatSnapshotFile}).
  *
  * <p>MapDB is used without its transactions: a snapshot is written once to a temporary file,
  * closed, forced to disk, renamed into place and the directory forced. So a snapshot file either
@@ -32,9 +33,6 @@ public final class SnapshotFile {
   private static final String META = "meta";
   private static final int MAGIC = 0x4C4C534E; // "LLSN"
   private static final int VERSION = 1;
-
-  /** What a snapshot held. */
-  public record Contents(long lastSequence, Map<String, SessionRecord> records) {}
 
   private SnapshotFile() {}
 
@@ -74,7 +72,8 @@ public final class SnapshotFile {
    *
    * @throws StoreCorruptedException naming the file if it cannot be opened or fails verification
    */
-  public static Contents read(Path file, long expectedSequence) throws StoreCorruptedException {
+  public static SnapshotContents read(Path file, long expectedSequence)
+      throws StoreCorruptedException {
     DB db;
     try {
       db = DBMaker.fileDB(file.toFile()).fileChannelEnable().checksumStoreEnable().readOnly()
@@ -93,7 +92,7 @@ public final class SnapshotFile {
     }
   }
 
-  private static Contents verify(Path file, long expectedSequence, DB db)
+  private static SnapshotContents verify(Path file, long expectedSequence, DB db)
       throws StoreCorruptedException {
     byte[] metaBytes = db.hashMap(META, Serializer.STRING, Serializer.BYTE_ARRAY).open().get(META);
     if (metaBytes == null || metaBytes.length != 32) {
@@ -122,7 +121,7 @@ public final class SnapshotFile {
           + " records with checksum " + checksum + " (expected: " + count + " with " + expectedChecksum
           + ")");
     }
-    return new Contents(expectedSequence, records);
+    return new SnapshotContents(expectedSequence, records);
   }
 
   private static byte[] encode(SessionRecord r) {

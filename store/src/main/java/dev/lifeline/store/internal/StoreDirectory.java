@@ -24,16 +24,23 @@ import java.util.regex.Pattern;
  *   dir/lock                                   held with FileChannel.tryLock while open
  *   dir/journal-00000000000000000001.log       journal segment, named by its first sequence
  *   dir/snapshot-00000000000000004711.db       MapDB snapshot of every record up to sequence 4711
+ *   dir/snapshot-00000000000000004711.flat     or a flat snapshot of them (small stores)
  *   dir/*.tmp                                  unfinished snapshot, removed on open
- *   dir/snapshot-*.db.damaged                  a snapshot that failed verification, kept for study
+ *   dir/snapshot-*.damaged                     a snapshot that failed verification, kept for study
  * </pre>
  */
 public final class StoreDirectory implements AutoCloseable {
   private static final Pattern SEGMENT = Pattern.compile("journal-(\\d{20})\\.log");
-  private static final Pattern SNAPSHOT = Pattern.compile("snapshot-(\\d{20})\\.db");
+  private static final Pattern SNAPSHOT = Pattern.compile("snapshot-(\\d{20})\\.(db|flat)");
+  private static final String FLAT_SUFFIX = ".flat";
 
   /** A file named by a sequence number. */
-  public record SequencedFile(long sequence, Path path) {}
+  public record SequencedFile(long sequence, Path path) {
+    /** For a snapshot: whether it is a flat snapshot rather than a MapDB file. */
+    public boolean isFlat() {
+      return path.getFileName().toString().endsWith(FLAT_SUFFIX);
+    }
+  }
 
   private final Path dir;
   private final FileChannel lockChannel;
@@ -82,6 +89,10 @@ public final class StoreDirectory implements AutoCloseable {
     return dir.resolve(String.format("snapshot-%020d.db", lastSequence));
   }
 
+  public Path flatSnapshotPath(long lastSequence) {
+    return dir.resolve(String.format("snapshot-%020d" + FLAT_SUFFIX, lastSequence));
+  }
+
   /** Journal segments, oldest first. */
   public List<SequencedFile> segments() throws IOException {
     List<SequencedFile> files = list(SEGMENT);
@@ -89,10 +100,11 @@ public final class StoreDirectory implements AutoCloseable {
     return files;
   }
 
-  /** Snapshots, newest first. */
+  /** Snapshots of both kinds, newest first (of two with one sequence, the flat one first). */
   public List<SequencedFile> snapshots() throws IOException {
     List<SequencedFile> files = list(SNAPSHOT);
-    files.sort(Comparator.comparingLong(SequencedFile::sequence).reversed());
+    files.sort(Comparator.comparingLong(SequencedFile::sequence).reversed()
+        .thenComparing(f -> !f.isFlat()));
     return files;
   }
 
