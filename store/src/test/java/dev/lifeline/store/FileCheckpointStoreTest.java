@@ -124,7 +124,10 @@ class FileCheckpointStoreTest {
       store.commit("s-" + i, cp("s-" + i, i + 1)).join();
     }
     store.compact().join();
-    assertTrue(store.stats().snapshots() >= 3, store.stats().toString());
+    // At least one snapshot on its own plus the one asked for (more when the background thread
+    // keeps up: a threshold crossed while a snapshot is being written starts no second one, so
+    // a loaded machine sees fewer; CI once saw 2).
+    assertTrue(store.stats().snapshots() >= 2, store.stats().toString());
     assertEquals(2, files("snapshot-*.db").size());
     assertTrue(files("journal-*.log").size() <= 3, files("journal-*.log").toString());
     store.close();
