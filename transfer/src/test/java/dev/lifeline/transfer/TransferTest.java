@@ -184,9 +184,13 @@ class TransferTest {
     // proves nothing.
     CountDownLatch reached = new CountDownLatch(1);
     CountDownLatch restarted = new CountDownLatch(1);
+    AtomicLong lowestAfterRestart = new AtomicLong(Long.MAX_VALUE);
     TransferListener pausing = new TransferListener() {
       @Override
       public void progress(long done) {
+        if (restarted.getCount() == 0) {
+          lowestAfterRestart.accumulateAndGet(done, Math::min);
+        }
         if (done > 16 << 20 && reached.getCount() > 0) {
           reached.countDown();
           try {
@@ -218,8 +222,13 @@ class TransferTest {
       TransferResult r = up.get(60, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertEquals(sha(src), sha(dir.resolve("data/files/r.bin")));
-      assertTrue(r.resumedFromOffset() > 0 || r.resentBytes() > 0 && r.resentBytes() < (32 << 20),
-          "continued from the server's checkpoint, not from zero: " + r);
+      // Continued: the session resumed at the server's checkpoint and replayed what the server
+      // had not stored, so the file offset never went back. Started over, the upload would have
+      // rewound to 0 and reported its progress from the start again.
+      assertTrue(lowestAfterRestart.get() > 16 << 20 && lowestAfterRestart.get() < Long.MAX_VALUE
+          && r.resentBytes() < (32 << 20),
+          "continued from the server's checkpoint, not from zero: lowest offset after the "
+              + "restart " + lowestAfterRestart.get() + ", " + r);
     }
   }
 
