@@ -94,7 +94,8 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
       boolean resumed = resumed(ctx, engine);
       ctx.channel().attr(TlsChannelInfo.RESUMED).set(resumed);
       event = HandshakeEvent.success(side, resumed, session.getProtocol(),
-          session.getCipherSuite(), providerName, peer, duration);
+          session.getCipherSuite(), KeyExchangeGroups.negotiated(session).orElse(null),
+          providerName, peer, duration);
     } else {
       event = HandshakeEvent.failure(side, providerName, peer, duration, failureReason(ctx,
           completion));
