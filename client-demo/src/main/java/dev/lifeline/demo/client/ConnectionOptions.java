@@ -45,7 +45,8 @@ final class ConnectionOptions {
           + "secp521r1. Default: the TLS provider's list, with BoringSSL the post-quantum hybrid "
           + "X25519MLKEM768 first. 'x25519' makes each handshake cheaper and gives up "
           + "post-quantum protection (docs/tls.md).")
-  String[] tlsGroups;
+  String tlsGroups; // checked and normalised by the converter: names separated by ','
+
 
   @Option(names = "--json", description = "Print one JSON summary line on stdout at the end.")
   boolean json;
@@ -58,9 +59,9 @@ final class ConnectionOptions {
   }
 
   /** Checks the names as the library will, so a bad list is a usage error (exit 2). */
-  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String[]> {
+  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String> {
     @Override
-    public String[] convert(String value) {
+    public String convert(String value) {
       String[] groups = Cli.splitList(value);
       try {
         ClientTlsConfig.builder().trustedCa(Path.of(".")).keyExchangeGroups(groups).build();
@@ -69,7 +70,7 @@ final class ConnectionOptions {
             e.getMessage().replaceFirst("^keyExchangeGroups:? ?", "")
                 .replace(", or protocols(\"TLSv1.3\") only", "; the demo also serves TLS 1.2"));
       }
-      return groups;
+      return String.join(",", groups);
     }
   }
 

@@ -103,7 +103,7 @@ final class TransferRunner {
 
   private static ClientTlsConfig tlsConfig(ConnectionOptions o) {
     ClientTlsConfig.Builder b = ClientTlsConfig.builder().trustedCa(o.ca);
-    return (o.tlsGroups == null ? b : b.keyExchangeGroups(o.tlsGroups)).build();
+    return (o.tlsGroups == null ? b : b.keyExchangeGroups(o.tlsGroups.split(","))).build();
   }
 
   private static LifelineClient newClient(ConnectionOptions o, CheckpointStore store)

@@ -161,6 +161,10 @@ class ClientArgumentsTest {
         "--tls-groups", "unknown group 'P-999'", "X25519MLKEM768, x25519, secp256r1");
     assertOneLineError(run(upload("--ca", ca.toString(), "--tls-groups", ",x25519")), 2,
         "--tls-groups", "empty item");
+    // A good list passes the command line and gets as far as reading the (placeholder) CA.
+    Run good = run(upload("--ca", ca.toString(), "--tls-groups", "X25519:P-256"));
+    assertTrue(good.code() != 2 && !good.err().contains("--tls-groups")
+        && good.err().contains(ca.toString()), good.code() + " " + good.err());
   }
 
   @Test

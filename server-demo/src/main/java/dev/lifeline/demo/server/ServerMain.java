@@ -111,7 +111,8 @@ public final class ServerMain implements Callable<Integer> {
           + "x25519, secp256r1, secp384r1, secp521r1. Default: the TLS provider's list, with "
           + "BoringSSL the post-quantum hybrid X25519MLKEM768 first. 'x25519' makes each "
           + "handshake cheaper and gives up post-quantum protection (docs/tls.md).")
-  String[] tlsGroups;
+  String tlsGroups; // checked and normalised by the converter: names separated by ','
+
 
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
@@ -200,13 +201,13 @@ public final class ServerMain implements Callable<Integer> {
         Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, maxConnections,
         maxConnectionsPerSource, maxHandshakesPerSource, access,
         store.equals("file") ? Optional.empty() : Optional.of(store),
-        tlsGroups == null ? List.of() : List.of(tlsGroups));
+        tlsGroups == null ? List.of() : List.of(tlsGroups.split(",")));
   }
 
   /** Checks the names as the library will, so a bad list is a usage error (exit 2). */
-  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String[]> {
+  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String> {
     @Override
-    public String[] convert(String value) {
+    public String convert(String value) {
       String[] groups = Cli.splitList(value);
       try {
         // The builder checks names and (at build) that TLS 1.2, which the demo serves, has one.
@@ -217,7 +218,7 @@ public final class ServerMain implements Callable<Integer> {
             e.getMessage().replaceFirst("^keyExchangeGroups:? ?", "")
                 .replace(", or protocols(\"TLSv1.3\") only", "; the demo also serves TLS 1.2"));
       }
-      return groups;
+      return String.join(",", groups);
     }
   }
 }
