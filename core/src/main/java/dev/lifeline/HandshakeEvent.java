@@ -107,8 +107,10 @@ public final class HandshakeEvent {
    * The group of the handshake's key exchange, e.g. {@code "X25519MLKEM768"} (the default between
    * two Lifeline endpoints on the OpenSSL provider) or {@code "x25519"}, as named in the IANA
    * registry (see {@link ServerTlsConfig.Builder#keyExchangeGroups}). A TLS 1.3 resumption makes a
-   * key exchange too, so it has one. Empty when the handshake failed, when there was no key
-   * exchange (a resumed TLS 1.2 session) and with the JDK provider, which does not tell.
+   * key exchange too, so it has one. With the JDK provider, which has no API for it, a TLS 1.3
+   * group is read from the ServerHello on the wire and a TLS 1.2 group is not known. Empty when
+   * the handshake failed, when there was no key exchange (a resumed TLS 1.2 session) or when the
+   * group is not known.
    */
   public Optional<String> keyExchangeGroup() {
     return Optional.ofNullable(keyExchangeGroup);

@@ -54,6 +54,12 @@ public final class KeyExchangeGroups {
     KNOWN.put("secp521r1", new String[] {"P-521", "secp521r1", "p-521"});
   }
 
+  /** IANA code points of the groups a JDK peer may choose, for names read off the wire. */
+  private static final Map<Integer, String> CODE_POINTS = Map.of(
+      0x001d, "x25519", 0x0017, "secp256r1", 0x0018, "secp384r1", 0x0019, "secp521r1",
+      0x001e, "x448", 0x11ec, X25519_MLKEM768, 0x0100, "ffdhe2048", 0x0101, "ffdhe3072",
+      0x0102, "ffdhe4096");
+
   /** Groups that only TLS 1.3 can use (TLS 1.2's ECDHE needs an elliptic curve). */
   private static final Set<String> TLS13_ONLY = Set.of(X25519_MLKEM768);
 
@@ -141,12 +147,14 @@ public final class KeyExchangeGroups {
 
   /**
    * The group the handshake of {@code session} used for its key exchange, as a registry name
-   * when known; empty when the provider cannot tell (the JDK's) or there was no key exchange
-   * (a resumed TLS 1.2 session).
+   * when known: from the OpenSSL engine, or for the JDK's, which has no API for it, the TLS 1.3
+   * key_share group {@code wireGroup} read off the wire (-1 when not read). Empty for a JDK
+   * TLS 1.2 handshake and when there was no key exchange (a resumed TLS 1.2 session).
    */
-  static Optional<String> negotiated(SSLSession session) {
+  static Optional<String> negotiated(SSLSession session, int wireGroup) {
     if (!(session instanceof OpenSslSession)) {
-      return Optional.empty();
+      return wireGroup < 0 ? Optional.empty()
+          : Optional.of(CODE_POINTS.getOrDefault(wireGroup, String.format("0x%04x", wireGroup)));
     }
     String name = ((OpenSslSession) session).getNamedGroup();
     if (name == null || name.isEmpty()) {

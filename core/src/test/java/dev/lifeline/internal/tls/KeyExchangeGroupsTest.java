@@ -165,7 +165,28 @@ class KeyExchangeGroupsTest {
       assertEquals(Optional.of("secp256r1"), serverEvents.take().keyExchangeGroup());
       HandshakeEvent clientEvent = clientEvents.take();
       assertTrue(clientEvent.succeeded(), clientEvent.toString());
-      assertEquals(Optional.empty(), clientEvent.keyExchangeGroup(), "the JDK does not tell");
+      assertEquals(Optional.of("secp256r1"), clientEvent.keyExchangeGroup(),
+          "the JDK engine does not tell; read from the ServerHello's key_share: " + clientEvent);
+    }
+  }
+
+  @Test
+  void aJdkServerReportsTheTls13GroupFromItsServerHelloAndNoneForTls12() throws Exception {
+    try (ServerTls server = newServer(TlsTestSupport.server(tlsDir, TlsProvider.JDK).build());
+        TlsTestServer listener = new TlsTestServer(server, group, 0, false)) {
+      try (ClientTls client = newClient(clientConfig("TLSv1.3").keyExchangeGroups("secp384r1",
+          "x25519").build())) {
+        // Java 17's JDK has no ML-KEM: it takes the OpenSSL client's first group it knows.
+        expectGroup(client, listener.port(), "secp384r1", false);
+      }
+      try (ClientTls client = newClient(clientConfig("TLSv1.2").build())) {
+        TlsTestClient.connectOnce(client, group, "localhost", "127.0.0.1", listener.port());
+        assertEquals(Optional.of("x25519"), clientEvents.take().keyExchangeGroup());
+        HandshakeEvent serverEvent = serverEvents.take();
+        assertTrue(serverEvent.succeeded(), serverEvent.toString());
+        assertEquals(Optional.empty(), serverEvent.keyExchangeGroup(),
+            "a JDK TLS 1.2 handshake's group is in ServerKeyExchange, not read: " + serverEvent);
+      }
     }
   }
 
