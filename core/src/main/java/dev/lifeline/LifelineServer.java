@@ -56,6 +56,7 @@ public final class LifelineServer implements AutoCloseable {
 
   private final Builder config;
   private final ServerTls tls;
+  private final EventLoopGroup boss;
   private final EventLoopGroup workers;
   private final ExecutorService appExecutor;
   private final ScheduledExecutorService timer;
@@ -73,6 +74,7 @@ public final class LifelineServer implements AutoCloseable {
     ServerEventListener events = new SafeServerEvents(http == null ? List.of(b.events)
         : List.of(b.events, http.events()));
     this.tls = ServerTls.create(b.tls, handshakes, http != null);
+    this.boss = Transports.newGroup(1, "lifeline-accept");
     this.workers = Transports.newGroup(b.ioThreads, "lifeline-io");
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads, daemon("lifeline-app"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
@@ -87,11 +89,7 @@ public final class LifelineServer implements AutoCloseable {
     FileDescriptors.warnIfBelow(b.maxConnections);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ServerBootstrap bootstrap = new ServerBootstrap()
-        // Accepting on an I/O thread, as nginx's workers do, not on a thread of its own: a
-        // connection registered on the accepting loop starts at once, without the hand-off and
-        // wake-up that a separate accept thread costs every connection (docs/benchmarks.md,
-        // case 4, "Fourth round"). The gate's accept-time limits run in initChannel either way.
-        .group(workers, workers)
+        .group(boss, workers)
         .channel(Transports.serverChannel())
         // The kernel's limit (net.core.somaxconn, 4096 on current Linux), not a smaller one: when
         // every client of a failed link reconnects at once, an overflowing accept queue drops
@@ -234,6 +232,7 @@ public final class LifelineServer implements AutoCloseable {
   }
 
   private void shutdown() {
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     timer.shutdownNow();
     appExecutor.shutdown();
