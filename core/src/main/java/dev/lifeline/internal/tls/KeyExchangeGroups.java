@@ -43,15 +43,24 @@ public final class KeyExchangeGroups {
   /** Hybrid X25519 + ML-KEM-768 (post-quantum); TLS 1.3 only. */
   public static final String X25519_MLKEM768 = "X25519MLKEM768";
 
-  /** Registry name, then OpenSSL's name, then further accepted spellings (lower case). */
+  /** Registry name to OpenSSL's name (what BoringSSL is given) and further accepted spellings. */
   private static final Map<String, String[]> KNOWN = new LinkedHashMap<>();
 
+  /** Every accepted spelling, lower case, to its registry name (also run once per handshake). */
+  private static final Map<String, String> BY_SPELLING = new java.util.HashMap<>();
+
   static {
-    KNOWN.put(X25519_MLKEM768, new String[] {"X25519MLKEM768", "x25519mlkem768"});
-    KNOWN.put("x25519", new String[] {"X25519", "x25519"});
-    KNOWN.put("secp256r1", new String[] {"P-256", "secp256r1", "p-256", "prime256v1"});
-    KNOWN.put("secp384r1", new String[] {"P-384", "secp384r1", "p-384"});
-    KNOWN.put("secp521r1", new String[] {"P-521", "secp521r1", "p-521"});
+    KNOWN.put(X25519_MLKEM768, new String[] {"X25519MLKEM768"});
+    KNOWN.put("x25519", new String[] {"X25519"});
+    KNOWN.put("secp256r1", new String[] {"P-256", "prime256v1"});
+    KNOWN.put("secp384r1", new String[] {"P-384"});
+    KNOWN.put("secp521r1", new String[] {"P-521"});
+    for (Map.Entry<String, String[]> e : KNOWN.entrySet()) {
+      BY_SPELLING.put(e.getKey().toLowerCase(Locale.ROOT), e.getKey());
+      for (String spelling : e.getValue()) {
+        BY_SPELLING.put(spelling.toLowerCase(Locale.ROOT), e.getKey());
+      }
+    }
   }
 
   /** IANA code points of the groups a JDK peer may choose, for names read off the wire. */
@@ -78,15 +87,7 @@ public final class KeyExchangeGroups {
 
   /** The registry name for {@code name} in any accepted spelling; null when it is not known. */
   public static String canonical(String name) {
-    String lower = name.trim().toLowerCase(Locale.ROOT);
-    for (Map.Entry<String, String[]> e : KNOWN.entrySet()) {
-      for (String spelling : e.getValue()) {
-        if (spelling.toLowerCase(Locale.ROOT).equals(lower)) {
-          return e.getKey();
-        }
-      }
-    }
-    return null;
+    return BY_SPELLING.get(name.trim().toLowerCase(Locale.ROOT));
   }
 
   /** Whether TLS 1.2 can use at least one of {@code groups} (registry names). */
