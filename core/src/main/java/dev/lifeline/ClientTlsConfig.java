@@ -190,7 +190,7 @@ public final class ClientTlsConfig {
      * that is {@code X25519MLKEM768, x25519, secp256r1, secp384r1, secp521r1}: a Lifeline client
      * and server agree on the post-quantum hybrid, which protects recorded traffic against a
      * future quantum computer. It costs CPU on every handshake, resumed ones included (a TLS 1.3
-     * resumption still makes a fresh key exchange): about 110 µs on the server and 240 µs on the
+     * resumption still makes a fresh key exchange): about 120 µs on the server and 350 µs on the
      * client per resumption on the benchmark machine (docs/tls.md, "Key-exchange groups").
      * {@code keyExchangeGroups("x25519")} saves that and gives up the post-quantum protection; a
      * peer that offers none of the listed groups fails the handshake.
