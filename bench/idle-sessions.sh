@@ -8,6 +8,9 @@
 # still compiling the resume path during the measured storm, as on a server just started). For a
 # server that has been up and served many resumes, warm it up with 20,000:
 #   bench/idle-sessions.sh 10000 --warmup 1000 --warmup-storms 20
+# Key exchange: the TLS default (BoringSSL: X25519MLKEM768); classical X25519 on both sides with
+#   bench/idle-sessions.sh 10000 --tls-groups x25519
+# (the run prints the groups the storm's handshakes used).
 # The server runs in its own JVM, the clients in this one: their CPU is measured apart.
 # Before/after: run an older checkout's own copy of this script right before or after this one.
 #

@@ -3,6 +3,7 @@ package dev.lifeline.docs;
 import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.FileTicketKeyStore;
 import dev.lifeline.HandshakeEvent;
+import dev.lifeline.HandshakeListener;
 import dev.lifeline.HandshakeStats;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.TlsProvider;
@@ -42,6 +43,34 @@ public final class TlsResumptionSample {
         .trustedCa(dataDir.resolve("tls/ca.pem"))
         .sessionTimeout(Duration.ofHours(24))
         .build();
+  }
+
+  /**
+   * A server that gives up post-quantum key exchange for cheaper handshakes: classical X25519
+   * first, P-256 for clients without it. Every client of this server then records traffic that a
+   * future quantum computer could decrypt.
+   */
+  public static ServerTlsConfig classicalKeyExchangeServer(Path dataDir) {
+    return ServerTlsConfig.builder()
+        .developmentCertificates(dataDir.resolve("tls"))
+        .keyExchangeGroups("x25519", "secp256r1")
+        .build();
+  }
+
+  /** A client that insists on the post-quantum hybrid: servers without it fail the handshake. */
+  public static ClientTlsConfig postQuantumOnlyClient(Path dataDir) {
+    return ClientTlsConfig.builder()
+        .trustedCa(dataDir.resolve("tls/ca.pem"))
+        .protocols("TLSv1.3") // X25519MLKEM768 exists in TLS 1.3 only
+        .keyExchangeGroups("X25519MLKEM768")
+        .build();
+  }
+
+  /** Logs handshakes that did not use the post-quantum hybrid (e.g. an older peer's). */
+  public static HandshakeListener warnOnClassicalKeyExchange(java.util.function.Consumer<String> log) {
+    return event -> event.keyExchangeGroup()
+        .filter(group -> !group.equals("X25519MLKEM768"))
+        .ifPresent(group -> log.accept(event.peer() + " negotiated " + group));
   }
 
   /** Share of server handshakes that were resumed, from the counters. */

@@ -27,6 +27,7 @@ public final class ClientTlsConfig {
   private final Path certificateChainFile; // null: no client certificate
   private final Path privateKeyFile; // null: no client certificate
   private final List<String> protocols;
+  private final List<String> keyExchangeGroups; // empty: the provider's default
   private final Duration handshakeTimeout;
   private final TlsProvider provider;
   private final int sessionCacheSize;
@@ -37,6 +38,7 @@ public final class ClientTlsConfig {
     this.certificateChainFile = b.certificateChainFile;
     this.privateKeyFile = b.privateKeyFile;
     this.protocols = b.protocols;
+    this.keyExchangeGroups = b.keyExchangeGroups;
     this.handshakeTimeout = b.handshakeTimeout;
     this.provider = b.provider;
     this.sessionCacheSize = b.sessionCacheSize;
@@ -71,6 +73,14 @@ public final class ClientTlsConfig {
     return protocols;
   }
 
+  /**
+   * The key-exchange groups in order of preference, as registry names; empty: the provider's
+   * default (see {@link Builder#keyExchangeGroups}).
+   */
+  public List<String> keyExchangeGroups() {
+    return keyExchangeGroups;
+  }
+
   public Duration handshakeTimeout() {
     return handshakeTimeout;
   }
@@ -99,6 +109,7 @@ public final class ClientTlsConfig {
     return sessionCacheSize == that.sessionCacheSize && trustedCaFile.equals(that.trustedCaFile)
         && Objects.equals(certificateChainFile, that.certificateChainFile)
         && Objects.equals(privateKeyFile, that.privateKeyFile) && protocols.equals(that.protocols)
+        && keyExchangeGroups.equals(that.keyExchangeGroups)
         && handshakeTimeout.equals(that.handshakeTimeout) && provider == that.provider
         && sessionTimeout.equals(that.sessionTimeout);
   }
@@ -106,7 +117,7 @@ public final class ClientTlsConfig {
   @Override
   public int hashCode() {
     return Objects.hash(trustedCaFile, certificateChainFile, privateKeyFile, protocols,
-        handshakeTimeout, provider, sessionCacheSize, sessionTimeout);
+        keyExchangeGroups, handshakeTimeout, provider, sessionCacheSize, sessionTimeout);
   }
 
   @Override
@@ -114,7 +125,9 @@ public final class ClientTlsConfig {
     return "ClientTlsConfig{trustedCa=" + trustedCaFile
         + (certificateChainFile != null
             ? ", certificateChain=" + certificateChainFile + ", privateKey=" + privateKeyFile : "")
-        + ", protocols=" + protocols + ", handshakeTimeout=" + handshakeTimeout
+        + ", protocols=" + protocols
+        + (keyExchangeGroups.isEmpty() ? "" : ", keyExchangeGroups=" + keyExchangeGroups)
+        + ", handshakeTimeout=" + handshakeTimeout
         + ", provider=" + provider + ", sessionCacheSize=" + sessionCacheSize
         + ", sessionTimeout=" + sessionTimeout + '}';
   }
@@ -125,6 +138,7 @@ public final class ClientTlsConfig {
     private Path certificateChainFile;
     private Path privateKeyFile;
     private List<String> protocols = ConfigChecks.DEFAULT_PROTOCOLS;
+    private List<String> keyExchangeGroups = List.of();
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private TlsProvider provider = TlsProvider.AUTO;
     private int sessionCacheSize = 1_000;
@@ -138,6 +152,7 @@ public final class ClientTlsConfig {
       certificateChainFile = c.certificateChainFile;
       privateKeyFile = c.privateKeyFile;
       protocols = c.protocols;
+      keyExchangeGroups = c.keyExchangeGroups;
       handshakeTimeout = c.handshakeTimeout;
       provider = c.provider;
       sessionCacheSize = c.sessionCacheSize;
@@ -160,6 +175,34 @@ public final class ClientTlsConfig {
     /** {@code "TLSv1.3"} and/or {@code "TLSv1.2"}; default both. */
     public Builder protocols(String... protocols) {
       this.protocols = ConfigChecks.protocols(Arrays.asList(protocols));
+      return this;
+    }
+
+    /**
+     * Limits the key-exchange groups (ECDHE "curves", and hybrid post-quantum groups) to these,
+     * in this order of preference; like OpenSSL's {@code -groups}, curl's {@code --curves} and
+     * nginx's {@code ssl_ecdh_curve}. Names from the IANA registry: {@code X25519MLKEM768}
+     * (hybrid X25519 + ML-KEM-768, TLS 1.3 only), {@code x25519}, {@code secp256r1},
+     * {@code secp384r1}, {@code secp521r1}; OpenSSL's spellings ({@code X25519}, {@code P-256},
+     * ...) are accepted too, in any case.
+     *
+     * <p>Not set (the default): the provider's own list. With the OpenSSL provider (BoringSSL)
+     * that is {@code X25519MLKEM768, x25519, secp256r1, secp384r1, secp521r1}: a Lifeline client
+     * and server agree on the post-quantum hybrid, which protects recorded traffic against a
+     * future quantum computer. It costs CPU on every handshake, resumed ones included (a TLS 1.3
+     * resumption still makes a fresh key exchange): about 120 µs on the server and 350 µs on the
+     * client per resumption on the benchmark machine (docs/tls.md, "Key-exchange groups").
+     * {@code keyExchangeGroups("x25519")} saves that and gives up the post-quantum protection; a
+     * peer that offers none of the listed groups fails the handshake.
+     *
+     * <p>With the JDK provider the list is set per connection on Java 20 and later; Java 17 to 19
+     * have only the JVM-wide {@code -Djdk.tls.namedGroups}, so there starting fails with a
+     * {@link TlsConfigurationException} unless that property names the same groups.
+     *
+     * @throws IllegalArgumentException for an unknown name or an empty list
+     */
+    public Builder keyExchangeGroups(String... groups) {
+      this.keyExchangeGroups = ConfigChecks.keyExchangeGroups(Arrays.asList(groups));
       return this;
     }
 
@@ -189,6 +232,7 @@ public final class ClientTlsConfig {
 
     public ClientTlsConfig build() {
       ConfigChecks.requireSet("trustedCa", trustedCaFile);
+      ConfigChecks.keyExchangeGroupsFitProtocols(keyExchangeGroups, protocols);
       return new ClientTlsConfig(this);
     }
   }

@@ -66,6 +66,43 @@ final class ConfigChecks {
     return List.copyOf(distinct);
   }
 
+  /**
+   * Key-exchange group names in any accepted spelling, turned into registry names; duplicates
+   * are dropped, the order (of preference) is kept.
+   */
+  static List<String> keyExchangeGroups(List<String> groups) {
+    Objects.requireNonNull(groups, "keyExchangeGroups");
+    Set<String> distinct = new LinkedHashSet<>();
+    for (String name : groups) {
+      String canonical = name == null ? null
+          : dev.lifeline.internal.tls.KeyExchangeGroups.canonical(name);
+      if (canonical == null) {
+        throw new IllegalArgumentException("keyExchangeGroups: unknown group '" + name
+            + "' (expected: some of "
+            + dev.lifeline.internal.tls.KeyExchangeGroups.known() + ")");
+      }
+      distinct.add(canonical);
+    }
+    if (distinct.isEmpty()) {
+      throw new IllegalArgumentException("keyExchangeGroups: none given (expected: at least one of "
+          + dev.lifeline.internal.tls.KeyExchangeGroups.known() + ")");
+    }
+    return List.copyOf(distinct);
+  }
+
+  /**
+   * A TLS 1.2 handshake needs an elliptic-curve group: a list of TLS 1.3-only groups with TLS 1.2
+   * enabled would fail every TLS 1.2 handshake, so it is refused when the configuration is built.
+   */
+  static void keyExchangeGroupsFitProtocols(List<String> groups, List<String> protocols) {
+    if (!groups.isEmpty() && protocols.contains(TLS12)
+        && !dev.lifeline.internal.tls.KeyExchangeGroups.usableWithTls12(groups)) {
+      throw new IllegalStateException("keyExchangeGroups: " + groups
+          + " has no group TLS 1.2 can use (expected: also one of x25519, secp256r1, secp384r1,"
+          + " secp521r1, or protocols(\"TLSv1.3\") only)");
+    }
+  }
+
   static void requireSet(String name, Object value) {
     if (value == null) {
       throw new IllegalStateException(name + ": not set (expected: a value)");

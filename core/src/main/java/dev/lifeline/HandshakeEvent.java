@@ -31,18 +31,22 @@ public final class HandshakeEvent {
   private final boolean resumed;
   private final String protocol;
   private final String cipherSuite;
+  private final String keyExchangeGroup; // null: unknown, or no key exchange
   private final String provider;
   private final String peer;
   private final long durationNanos;
   private final String failureMessage; // null when succeeded
 
   private HandshakeEvent(Side side, boolean succeeded, boolean resumed, String protocol,
-      String cipherSuite, String provider, String peer, long durationNanos, String failureMessage) {
+      String cipherSuite, String keyExchangeGroup, String provider, String peer,
+      long durationNanos, String failureMessage) {
     this.side = Objects.requireNonNull(side, "side");
     this.succeeded = succeeded;
     this.resumed = resumed;
     this.protocol = Objects.requireNonNull(protocol, "protocol");
     this.cipherSuite = Objects.requireNonNull(cipherSuite, "cipherSuite");
+    this.keyExchangeGroup = keyExchangeGroup == null || keyExchangeGroup.isEmpty() ? null
+        : keyExchangeGroup;
     this.provider = Objects.requireNonNull(provider, "provider");
     this.peer = Objects.requireNonNull(peer, "peer");
     if (durationNanos < 0) {
@@ -52,17 +56,27 @@ public final class HandshakeEvent {
     this.failureMessage = failureMessage;
   }
 
-  /** A handshake that completed, either full or resumed. */
+  /** A handshake that completed, either full or resumed; its key-exchange group unknown. */
   public static HandshakeEvent success(Side side, boolean resumed, String protocol,
       String cipherSuite, String provider, String peer, long durationNanos) {
-    return new HandshakeEvent(side, true, resumed, protocol, cipherSuite, provider, peer,
-        durationNanos, null);
+    return success(side, resumed, protocol, cipherSuite, null, provider, peer, durationNanos);
+  }
+
+  /**
+   * A handshake that completed, either full or resumed, with the group of its key exchange
+   * ({@code null} or empty when unknown or when there was none).
+   */
+  public static HandshakeEvent success(Side side, boolean resumed, String protocol,
+      String cipherSuite, String keyExchangeGroup, String provider, String peer,
+      long durationNanos) {
+    return new HandshakeEvent(side, true, resumed, protocol, cipherSuite, keyExchangeGroup,
+        provider, peer, durationNanos, null);
   }
 
   /** A handshake that failed (or a connection refused before it started) for {@code reason}. */
   public static HandshakeEvent failure(Side side, String provider, String peer,
       long durationNanos, String reason) {
-    return new HandshakeEvent(side, false, false, "", "", provider, peer, durationNanos,
+    return new HandshakeEvent(side, false, false, "", "", null, provider, peer, durationNanos,
         Objects.requireNonNull(reason, "reason"));
   }
 
@@ -87,6 +101,19 @@ public final class HandshakeEvent {
   /** The negotiated cipher suite, e.g. {@code "TLS_AES_128_GCM_SHA256"}; empty on failure. */
   public String cipherSuite() {
     return cipherSuite;
+  }
+
+  /**
+   * The group of the handshake's key exchange, e.g. {@code "X25519MLKEM768"} (the default between
+   * two Lifeline endpoints on the OpenSSL provider) or {@code "x25519"}, as named in the IANA
+   * registry (see {@link ServerTlsConfig.Builder#keyExchangeGroups}). A TLS 1.3 resumption makes a
+   * key exchange too, so it has one. With the JDK provider, which has no API for it, a TLS 1.3
+   * group is read from the ServerHello on the wire and a TLS 1.2 group is not known. Empty when
+   * the handshake failed, when there was no key exchange (a resumed TLS 1.2 session) or when the
+   * group is not known.
+   */
+  public Optional<String> keyExchangeGroup() {
+    return Optional.ofNullable(keyExchangeGroup);
   }
 
   /** The TLS implementation, e.g. {@code "OpenSSL (BoringSSL)"} or {@code "JDK"}. */
@@ -120,14 +147,15 @@ public final class HandshakeEvent {
     HandshakeEvent that = (HandshakeEvent) o;
     return side == that.side && succeeded == that.succeeded && resumed == that.resumed
         && durationNanos == that.durationNanos && protocol.equals(that.protocol)
-        && cipherSuite.equals(that.cipherSuite) && provider.equals(that.provider)
+        && cipherSuite.equals(that.cipherSuite)
+        && Objects.equals(keyExchangeGroup, that.keyExchangeGroup) && provider.equals(that.provider)
         && peer.equals(that.peer) && Objects.equals(failureMessage, that.failureMessage);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(side, succeeded, resumed, protocol, cipherSuite, provider, peer,
-        durationNanos, failureMessage);
+    return Objects.hash(side, succeeded, resumed, protocol, cipherSuite, keyExchangeGroup,
+        provider, peer, durationNanos, failureMessage);
   }
 
   @Override
@@ -136,7 +164,8 @@ public final class HandshakeEvent {
     if (!succeeded) {
       return head + "failed: " + failureMessage + " after " + durationNanos / 1000 + "µs}";
     }
-    return head + (resumed ? "resumed " : "full ") + protocol + ' ' + cipherSuite + " in "
+    return head + (resumed ? "resumed " : "full ") + protocol + ' ' + cipherSuite
+        + (keyExchangeGroup != null ? ' ' + keyExchangeGroup : "") + " in "
         + durationNanos / 1000 + "µs}";
   }
 }

@@ -37,6 +37,7 @@ public final class ServerTlsConfig {
   private final Path privateKeyFile; // null in development mode
   private final Path developmentCertificateDir; // null when files were given
   private final List<String> protocols;
+  private final List<String> keyExchangeGroups; // empty: the provider's default
   private final Duration handshakeTimeout;
   private final int maxConcurrentHandshakes;
   private final int maxWaitingHandshakes;
@@ -53,6 +54,7 @@ public final class ServerTlsConfig {
     this.privateKeyFile = b.privateKeyFile;
     this.developmentCertificateDir = b.developmentCertificateDir;
     this.protocols = b.protocols;
+    this.keyExchangeGroups = b.keyExchangeGroups;
     this.handshakeTimeout = b.handshakeTimeout;
     this.maxConcurrentHandshakes = b.maxConcurrentHandshakes;
     this.maxWaitingHandshakes = b.maxWaitingHandshakes;
@@ -94,6 +96,14 @@ public final class ServerTlsConfig {
 
   public List<String> protocols() {
     return protocols;
+  }
+
+  /**
+   * The key-exchange groups in order of preference, as registry names; empty: the provider's
+   * default (see {@link Builder#keyExchangeGroups}).
+   */
+  public List<String> keyExchangeGroups() {
+    return keyExchangeGroups;
   }
 
   public Duration handshakeTimeout() {
@@ -153,7 +163,9 @@ public final class ServerTlsConfig {
         && Objects.equals(certificateChainFile, that.certificateChainFile)
         && Objects.equals(privateKeyFile, that.privateKeyFile)
         && Objects.equals(developmentCertificateDir, that.developmentCertificateDir)
-        && protocols.equals(that.protocols) && handshakeTimeout.equals(that.handshakeTimeout)
+        && protocols.equals(that.protocols)
+        && keyExchangeGroups.equals(that.keyExchangeGroups)
+        && handshakeTimeout.equals(that.handshakeTimeout)
         && ticketKeyRotationInterval.equals(that.ticketKeyRotationInterval)
         && ticketKeyStore.equals(that.ticketKeyStore) && sessionTimeout.equals(that.sessionTimeout)
         && provider == that.provider
@@ -163,7 +175,7 @@ public final class ServerTlsConfig {
   @Override
   public int hashCode() {
     return Objects.hash(certificateChainFile, privateKeyFile, developmentCertificateDir, protocols,
-        handshakeTimeout, maxConcurrentHandshakes, maxWaitingHandshakes, ticketKeyRotationInterval, retainedTicketKeys,
+        keyExchangeGroups, handshakeTimeout, maxConcurrentHandshakes, maxWaitingHandshakes, ticketKeyRotationInterval, retainedTicketKeys,
         ticketKeyStore, sessionCacheSize, sessionTimeout, provider, trustedClientCaFile);
   }
 
@@ -173,6 +185,7 @@ public final class ServerTlsConfig {
         ? "developmentCertificates=" + developmentCertificateDir
         : "certificateChain=" + certificateChainFile + ", privateKey=" + privateKeyFile;
     return "ServerTlsConfig{" + certificate + ", protocols=" + protocols
+        + (keyExchangeGroups.isEmpty() ? "" : ", keyExchangeGroups=" + keyExchangeGroups)
         + ", handshakeTimeout=" + handshakeTimeout
         + ", maxConcurrentHandshakes=" + maxConcurrentHandshakes
         + ", maxWaitingHandshakes=" + maxWaitingHandshakes
@@ -189,6 +202,7 @@ public final class ServerTlsConfig {
     private Path privateKeyFile;
     private Path developmentCertificateDir;
     private List<String> protocols = ConfigChecks.DEFAULT_PROTOCOLS;
+    private List<String> keyExchangeGroups = List.of();
     private Duration handshakeTimeout = Duration.ofSeconds(10);
     private int maxConcurrentHandshakes = 256;
     private int maxWaitingHandshakes = 16_384;
@@ -208,6 +222,7 @@ public final class ServerTlsConfig {
       privateKeyFile = c.privateKeyFile;
       developmentCertificateDir = c.developmentCertificateDir;
       protocols = c.protocols;
+      keyExchangeGroups = c.keyExchangeGroups;
       handshakeTimeout = c.handshakeTimeout;
       maxConcurrentHandshakes = c.maxConcurrentHandshakes;
       maxWaitingHandshakes = c.maxWaitingHandshakes;
@@ -243,6 +258,34 @@ public final class ServerTlsConfig {
     /** {@code "TLSv1.3"} and/or {@code "TLSv1.2"}; default both. */
     public Builder protocols(String... protocols) {
       this.protocols = ConfigChecks.protocols(Arrays.asList(protocols));
+      return this;
+    }
+
+    /**
+     * Limits the key-exchange groups (ECDHE "curves", and hybrid post-quantum groups) to these,
+     * in this order of preference; like OpenSSL's {@code -groups}, curl's {@code --curves} and
+     * nginx's {@code ssl_ecdh_curve}. Names from the IANA registry: {@code X25519MLKEM768}
+     * (hybrid X25519 + ML-KEM-768, TLS 1.3 only), {@code x25519}, {@code secp256r1},
+     * {@code secp384r1}, {@code secp521r1}; OpenSSL's spellings ({@code X25519}, {@code P-256},
+     * ...) are accepted too, in any case.
+     *
+     * <p>Not set (the default): the provider's own list. With the OpenSSL provider (BoringSSL)
+     * that is {@code X25519MLKEM768, x25519, secp256r1, secp384r1, secp521r1}: a Lifeline client
+     * and server agree on the post-quantum hybrid, which protects recorded traffic against a
+     * future quantum computer. It costs CPU on every handshake, resumed ones included (a TLS 1.3
+     * resumption still makes a fresh key exchange): about 120 µs on the server and 350 µs on the
+     * client per resumption on the benchmark machine (docs/tls.md, "Key-exchange groups").
+     * {@code keyExchangeGroups("x25519")} saves that and gives up the post-quantum protection; a
+     * peer that offers none of the listed groups fails the handshake.
+     *
+     * <p>With the JDK provider the list is set per connection on Java 20 and later; Java 17 to 19
+     * have only the JVM-wide {@code -Djdk.tls.namedGroups}, so there starting fails with a
+     * {@link TlsConfigurationException} unless that property names the same groups.
+     *
+     * @throws IllegalArgumentException for an unknown name or an empty list
+     */
+    public Builder keyExchangeGroups(String... groups) {
+      this.keyExchangeGroups = ConfigChecks.keyExchangeGroups(Arrays.asList(groups));
       return this;
     }
 
@@ -323,6 +366,7 @@ public final class ServerTlsConfig {
         throw new IllegalStateException("certificate: not set (expected: certificate(chain, key)"
             + " or developmentCertificates(dir))");
       }
+      ConfigChecks.keyExchangeGroupsFitProtocols(keyExchangeGroups, protocols);
       return new ServerTlsConfig(this);
     }
   }

@@ -43,7 +43,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <pre>
  * java -cp CP dev.lifeline.bench.IdleSessionsBench run [--sessions 10000] [--warmup 200]
  *     [--concurrency 256] [--clients 2] [--cut-processes 8]
- *     [--warmup-storms 5] [--dir DIR] [--server-heap 2g]
+ *     [--warmup-storms 5] [--dir DIR] [--server-heap 2g] [--tls-groups x25519,...]
  * </pre>
  *
  * <p>{@code run} starts the server ({@code server DIR}: a {@link LifelineServer} with defaults, the
@@ -68,7 +68,7 @@ public final class IdleSessionsBench {
 
   public static void main(String[] args) throws Exception {
     if (args.length >= 2 && args[0].equals("server")) {
-      server(Path.of(args[1]));
+      server(Path.of(args[1]), args.length >= 3 ? args[2].split(",") : new String[0]);
       return;
     }
     if (args.length >= 1 && args[0].equals("run")) {
@@ -96,7 +96,7 @@ public final class IdleSessionsBench {
   // ------------------------------------------------------------------------------ server side
 
   /** The server JVM: commands on stdin, answers on stdout prefixed with "bench: ". */
-  static void server(Path dir) throws Exception {
+  static void server(Path dir, String[] tlsGroups) throws Exception {
     LongAdder full = new LongAdder();
     LongAdder resumed = new LongAdder();
     Map<String, LongAdder> failures = new ConcurrentHashMap<>();
@@ -116,7 +116,7 @@ public final class IdleSessionsBench {
     };
     try (FileCheckpointStore store = FileCheckpointStore.open(dir.resolve("sessions"));
         LifelineServer server = LifelineServer.builder()
-            .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls")).build())
+            .tls(serverTls(dir, tlsGroups))
             .store(store)
             .handler(echo)
             .handshakeListener(handshakes)
@@ -144,6 +144,12 @@ public final class IdleSessionsBench {
         }
       }
     }
+  }
+
+  /** The development certificate; {@code --tls-groups} when given, else the default groups. */
+  static ServerTlsConfig serverTls(Path dir, String[] tlsGroups) {
+    ServerTlsConfig.Builder b = ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls"));
+    return (tlsGroups.length == 0 ? b : b.keyExchangeGroups(tlsGroups)).build();
   }
 
   static long usedHeapAfterGc() throws InterruptedException {
@@ -207,6 +213,7 @@ public final class IdleSessionsBench {
     private final int warmupStorms;
     private final Path dir;
     private final String serverHeap;
+    private final String tlsGroups; // null: the default groups
     private Process server;
     private final LinkedBlockingQueue<String> answers = new LinkedBlockingQueue<>();
     private Writer serverLog;
@@ -219,6 +226,7 @@ public final class IdleSessionsBench {
       this.cutProcesses = Integer.parseInt(opts.getOrDefault("cut-processes", "8"));
       this.warmupStorms = Integer.parseInt(opts.getOrDefault("warmup-storms", "5"));
       this.serverHeap = opts.getOrDefault("server-heap", "2g");
+      this.tlsGroups = opts.get("tls-groups");
       this.dir = opts.containsKey("dir") ? Path.of(opts.get("dir"))
           : Files.createTempDirectory("lifeline-idle-sessions");
     }
@@ -234,9 +242,14 @@ public final class IdleSessionsBench {
       LongAdder clientFailed = new LongAdder();
       java.util.Queue<Long> stormHandshakes = new java.util.concurrent.ConcurrentLinkedQueue<>();
       java.util.concurrent.atomic.AtomicBoolean storm = new java.util.concurrent.atomic.AtomicBoolean();
+      Map<String, LongAdder> stormGroups = new ConcurrentHashMap<>();
       HandshakeListener handshakes = e -> {
         if (storm.get()) {
           stormHandshakes.add(e.durationNanos());
+          if (e.succeeded()) {
+            stormGroups.computeIfAbsent(e.keyExchangeGroup().orElse("?"), g -> new LongAdder())
+                .increment();
+          }
         }
         if (!e.succeeded()) {
           clientFailed.increment();
@@ -250,7 +263,7 @@ public final class IdleSessionsBench {
       for (int c = 0; c < clients; c++) {
         client.add(LifelineClient.builder()
             .server("127.0.0.1", port)
-            .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
+            .tls(clientTls())
             .handshakeListener(handshakes)
             .build());
       }
@@ -357,7 +370,8 @@ public final class IdleSessionsBench {
             + phase("cut → onDisconnected", handlers, e -> e.disconnectedAt - cutAt) + "; "
             + phase("onDisconnected → onResumed", handlers, e -> e.resumedAt - e.disconnectedAt)
             + "; " + phase("onResumed → echo", handlers, e -> e.arrivedAt[2] - e.resumedAt)
-            + "; client handshake durations in the storm: " + summary(stormHandshakes));
+            + "; client handshake durations in the storm: " + summary(stormHandshakes)
+            + "; their key-exchange groups: " + new TreeMap<>(stormGroups));
         long allResumed = resumeNanos[sessions - 1];
         String table = String.join("\n",
             "| " + sessions + " idle sessions, server in its own JVM | value |",
@@ -557,6 +571,11 @@ public final class IdleSessionsBench {
       return Long.parseLong(parts[0]);
     }
 
+    private ClientTlsConfig clientTls() {
+      ClientTlsConfig.Builder b = ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem"));
+      return (tlsGroups == null ? b : b.keyExchangeGroups(tlsGroups.split(","))).build();
+    }
+
     private int startServer() throws Exception {
       String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
       List<String> cmd = new ArrayList<>(List.of(java, "-Xms" + serverHeap, "-Xmx" + serverHeap,
@@ -572,6 +591,9 @@ public final class IdleSessionsBench {
       cmd.add(IdleSessionsBench.class.getName());
       cmd.add("server");
       cmd.add(dir.toString());
+      if (tlsGroups != null) {
+        cmd.add(tlsGroups);
+      }
       server = new ProcessBuilder(cmd).redirectErrorStream(true).start();
       serverLog = Files.newBufferedWriter(dir.resolve("server.log"));
       CountDownLatch listening = new CountDownLatch(1);

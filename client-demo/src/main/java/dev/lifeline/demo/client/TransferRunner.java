@@ -108,11 +108,16 @@ final class TransferRunner {
     return ExitCodes.OK;
   }
 
+  private static ClientTlsConfig tlsConfig(ConnectionOptions o) {
+    ClientTlsConfig.Builder b = ClientTlsConfig.builder().trustedCa(o.ca);
+    return (o.tlsGroups == null ? b : b.keyExchangeGroups(o.tlsGroups.split(","))).build();
+  }
+
   private static LifelineClient newClient(ConnectionOptions o, CheckpointStore store)
       throws IOException {
     LifelineClient.Builder b = LifelineClient.builder()
         .server(o.server.host(), o.server.port())
-        .tls(ClientTlsConfig.builder().trustedCa(o.ca).build())
+        .tls(tlsConfig(o))
         .store(store)
         .idleTimeout(o.idleTimeout)
         .replayBufferBytes(REPLAY_BUFFER_BYTES)

@@ -156,6 +156,18 @@ class ClientArgumentsTest {
   }
 
   @Test
+  void refusesUnknownTlsGroups() {
+    assertOneLineError(run(upload("--ca", ca.toString(), "--tls-groups", "P-999")), 2,
+        "--tls-groups", "unknown group 'P-999'", "X25519MLKEM768, x25519, secp256r1");
+    assertOneLineError(run(upload("--ca", ca.toString(), "--tls-groups", ",x25519")), 2,
+        "--tls-groups", "empty item");
+    // A good list passes the command line and gets as far as reading the (placeholder) CA.
+    Run good = run(upload("--ca", ca.toString(), "--tls-groups", "X25519:P-256"));
+    assertTrue(good.code() != 2 && !good.err().contains("--tls-groups")
+        && good.err().contains(ca.toString()), good.code() + " " + good.err());
+  }
+
+  @Test
   void helpShowsCommandsAndExitCodes() {
     Run top = run("--help");
     assertEquals(0, top.code());
@@ -163,7 +175,7 @@ class ClientArgumentsTest {
     Run upload = run("upload", "--help");
     assertEquals(0, upload.code());
     for (String s : List.of("--name", "--server", "--ca", "--state", "--idle-timeout", "--chaos",
-        "--json", "Exit codes:")) {
+        "--tls-groups", "--json", "Exit codes:")) {
       assertTrue(upload.out().contains(s), s + " in\n" + upload.out());
     }
   }

@@ -51,6 +51,7 @@ public final class ClientTls implements AutoCloseable {
         config.protocols(), config.sessionCacheSize(), config.sessionTimeout())
         .trustManager(PemFiles.readCertificates(config.trustedCaFile()))
         .endpointIdentificationAlgorithm("HTTPS");
+    KeyExchangeGroups.apply(builder, provider, config.keyExchangeGroups());
     if (config.certificateChainFile().isPresent()) {
       TlsContexts.KeyMaterial keys = TlsContexts.loadKeyMaterial(
           config.certificateChainFile().get(), config.privateKeyFile().get());
@@ -68,6 +69,7 @@ public final class ClientTls implements AutoCloseable {
     SslHandler handler = context.newHandler(pipeline.channel().alloc(), host, port);
     handler.setHandshakeTimeoutMillis(config.handshakeTimeout().toMillis());
     enableTls12Tickets(handler.engine());
+    KeyExchangeGroups.applyToEngine(handler.engine(), provider, config.keyExchangeGroups());
     pipeline.addFirst(TlsConstants.CLASSIFIER_HANDLER, new HandshakeClassifier(
         HandshakeEvent.Side.CLIENT, providerName, listener, System::nanoTime));
     pipeline.addFirst(TlsConstants.SSL_HANDLER, handler);

@@ -94,7 +94,9 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
       boolean resumed = resumed(ctx, engine);
       ctx.channel().attr(TlsChannelInfo.RESUMED).set(resumed);
       event = HandshakeEvent.success(side, resumed, session.getProtocol(),
-          session.getCipherSuite(), providerName, peer, duration);
+          session.getCipherSuite(), KeyExchangeGroups.negotiated(session, wireGroup(ctx))
+              .orElse(null),
+          providerName, peer, duration);
     } else {
       event = HandshakeEvent.failure(side, providerName, peer, duration, failureReason(ctx,
           completion));
@@ -104,6 +106,12 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
     } catch (RuntimeException e) {
       log.warn("handshake listener {} failed on {}", listener, event, e);
     }
+  }
+
+  /** The TLS 1.3 key_share group the wire observer read (JDK provider); -1 when none. */
+  private static int wireGroup(ChannelHandlerContext ctx) {
+    Integer group = ctx.channel().attr(ServerHelloObserver.TLS13_GROUP).get();
+    return group == null ? -1 : group;
   }
 
   static boolean resumed(ChannelHandlerContext ctx, SSLEngine engine) {

@@ -30,12 +30,21 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
   static final AttributeKey<Boolean> RESUMED =
       AttributeKey.valueOf(ServerHelloObserver.class, "resumed");
 
+  /**
+   * Set on the channel with {@link #RESUMED} for TLS 1.3: the group of the server's key_share
+   * (its IANA code point), i.e. the key exchange's group. Not known for TLS 1.2 (the group is in
+   * ServerKeyExchange, after the point this handler decides at).
+   */
+  static final AttributeKey<Integer> TLS13_GROUP =
+      AttributeKey.valueOf(ServerHelloObserver.class, "tls13Group");
+
   private static final int CHANGE_CIPHER_SPEC = 20;
   private static final int HANDSHAKE = 22;
   private static final int NEW_SESSION_TICKET = 4;
   private static final int SERVER_HELLO = 2;
   private static final int EXT_PRE_SHARED_KEY = 41;
   private static final int EXT_SUPPORTED_VERSIONS = 43;
+  private static final int EXT_KEY_SHARE = 51;
   private static final int TLS13 = 0x0304;
   /** Gives up (undecided) rather than buffer more than this; real server flights are far smaller. */
   private static final int MAX_BUFFERED = 64 * 1024;
@@ -69,8 +78,12 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
     byte[] copy = new byte[bytes.readableBytes()];
     bytes.getBytes(bytes.readerIndex(), copy);
     serverBytes.write(copy, 0, copy.length);
-    Boolean resumed = decide(serverBytes.toByteArray());
+    int[] group = {-1};
+    Boolean resumed = decide(serverBytes.toByteArray(), group);
     if (resumed != null) {
+      if (group[0] >= 0) {
+        ctx.channel().attr(TLS13_GROUP).set(group[0]);
+      }
       ctx.channel().attr(RESUMED).set(resumed);
       ctx.pipeline().remove(this);
     } else if (serverBytes.size() > MAX_BUFFERED) {
@@ -78,8 +91,11 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
     }
   }
 
-  /** Decides from the server's bytes so far: true resumed, false full, null not yet known. */
-  static Boolean decide(byte[] wire) {
+  /**
+   * Decides from the server's bytes so far: true resumed, false full, null not yet known; for
+   * TLS 1.3 also puts the key_share group into {@code group[0]}.
+   */
+  static Boolean decide(byte[] wire, int[] group) {
     byte[] handshake = new byte[wire.length];
     int handshakeLength = 0;
     int ccsAt = -1; // handshake bytes seen before the first ChangeCipherSpec record after ServerHello
@@ -97,10 +113,10 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
       }
       pos += 5 + length;
     }
-    return decideFromMessages(handshake, handshakeLength, ccsAt);
+    return decideFromMessages(handshake, handshakeLength, ccsAt, group);
   }
 
-  private static Boolean decideFromMessages(byte[] hs, int length, int ccsAt) {
+  private static Boolean decideFromMessages(byte[] hs, int length, int ccsAt, int[] group) {
     boolean afterTls12Hello = false;
     for (int pos = 0; pos + 4 <= length; ) {
       int type = hs[pos] & 0xff;
@@ -114,6 +130,7 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
       if (type == SERVER_HELLO && !isHelloRetry(hs, pos + 4)) {
         int[] versionAndPsk = scanExtensions(hs, pos + 4, bodyLength);
         if (versionAndPsk[0] == TLS13) {
+          group[0] = versionAndPsk[2];
           return versionAndPsk[1] == 1;
         }
         afterTls12Hello = true;
@@ -130,13 +147,13 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
     return Arrays.equals(hs, body + 2, body + 34, HELLO_RETRY_RANDOM, 0, 32);
   }
 
-  /** Returns {selected version or 0, 1 if pre_shared_key present else 0}. */
+  /** Returns {selected version or 0, 1 if pre_shared_key present else 0, key_share group or -1}. */
   private static int[] scanExtensions(byte[] hs, int body, int bodyLength) {
     int end = body + bodyLength;
     int pos = body + 2 + 32; // legacy_version, random
     pos += 1 + (hs[pos] & 0xff); // session id
     pos += 2 + 1; // cipher suite, compression method
-    int[] result = new int[2];
+    int[] result = {0, 0, -1};
     if (pos + 2 > end) {
       return result;
     }
@@ -148,6 +165,8 @@ final class ServerHelloObserver extends ChannelDuplexHandler {
         result[0] = u16(hs, pos + 4);
       } else if (type == EXT_PRE_SHARED_KEY) {
         result[1] = 1;
+      } else if (type == EXT_KEY_SHARE && length >= 2) {
+        result[2] = u16(hs, pos + 4);
       }
       pos += 4 + length;
     }

@@ -113,6 +113,7 @@ public final class ServerTls implements AutoCloseable {
         SslContextBuilder.forServer(keys.key, keys.chain), provider, config.protocols(),
         config.sessionCacheSize(), config.sessionTimeout(),
         offerHttp ? TlsConstants.ALPN_WITH_HTTP : TlsConstants.ALPN);
+    KeyExchangeGroups.apply(builder, provider, config.keyExchangeGroups());
     if (config.trustedClientCaFile().isPresent()) {
       builder.trustManager(PemFiles.readCertificates(config.trustedClientCaFile().get()))
           .clientAuth(ClientAuth.REQUIRE);
@@ -139,6 +140,7 @@ public final class ServerTls implements AutoCloseable {
   public SslHandler newHandler(ByteBufAllocator alloc) {
     SslHandler handler = context.newHandler(alloc);
     handler.setHandshakeTimeoutMillis(config.handshakeTimeout().toMillis());
+    KeyExchangeGroups.applyToEngine(handler.engine(), provider, config.keyExchangeGroups());
     return handler;
   }
 

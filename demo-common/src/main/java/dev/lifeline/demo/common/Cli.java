@@ -65,6 +65,24 @@ public final class Cli {
     return new CommandLine.ParameterException(spec.commandLine(), message);
   }
 
+  /**
+   * A list option such as {@code --tls-groups x25519,secp256r1}: items separated by commas or (as
+   * in OpenSSL's and curl's lists) colons, blanks around them ignored.
+   *
+   * @throws CommandLine.TypeConversionException when an item is empty
+   */
+  public static String[] splitList(String value) {
+    String[] items = value.split("[,:]", -1);
+    for (int i = 0; i < items.length; i++) {
+      items[i] = items[i].trim();
+      if (items[i].isEmpty()) {
+        throw new CommandLine.TypeConversionException("'" + value
+            + "' has an empty item (expected: names separated by ',' or ':')");
+      }
+    }
+    return items;
+  }
+
   /** {@code --idle-timeout 2s}: see {@link Units#parseDuration}. */
   public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override

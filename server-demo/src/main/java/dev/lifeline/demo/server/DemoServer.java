@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,7 +47,7 @@ final class DemoServer implements AutoCloseable {
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
       Duration idleTimeout, long maxFileSize, Duration sessionTtl, int maxConnections,
       int maxConnectionsPerSource, int maxHandshakesPerSource, Access statusAccess,
-      Optional<String> redis) {}
+      Optional<String> redis, List<String> tlsGroups) {}
 
   /** As the client's (TransferRunner): four checkpoint intervals of 16 MiB per session. */
   static final long REPLAY_BUFFER_BYTES = 64L << 20;
@@ -136,6 +137,9 @@ final class DemoServer implements AutoCloseable {
     }
     if (ticketKeys != null) {
       b.ticketKeyStore(ticketKeys); // every node encrypts tickets the others can decrypt
+    }
+    if (!s.tlsGroups().isEmpty()) {
+      b.keyExchangeGroups(s.tlsGroups().toArray(new String[0]));
     }
     return b.build();
   }

@@ -8,7 +8,9 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
+import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.http.Access;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -103,6 +105,15 @@ public final class ServerMain implements Callable<Integer> {
           + "accept (default: ${DEFAULT-VALUE}).")
   int maxHandshakesPerSource;
 
+  @Option(names = "--tls-groups", paramLabel = "LIST", converter = TlsGroupsConverter.class,
+      description = "TLS key-exchange groups to accept, in order of preference, separated by "
+          + "',' or ':' (like OpenSSL's -groups and nginx's ssl_ecdh_curve): X25519MLKEM768, "
+          + "x25519, secp256r1, secp384r1, secp521r1. Default: the TLS provider's list, with "
+          + "BoringSSL the post-quantum hybrid X25519MLKEM768 first. 'x25519' makes each "
+          + "handshake cheaper and gives up post-quantum protection (docs/tls.md).")
+  String tlsGroups; // checked and normalised by the converter: names separated by ','
+
+
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
 
@@ -189,6 +200,25 @@ public final class ServerMain implements Callable<Integer> {
     return new DemoServer.Settings(host, port, dataDir, Optional.ofNullable(cert),
         Optional.ofNullable(key), idleTimeout, maxFileSize, sessionTtl, maxConnections,
         maxConnectionsPerSource, maxHandshakesPerSource, access,
-        store.equals("file") ? Optional.empty() : Optional.of(store));
+        store.equals("file") ? Optional.empty() : Optional.of(store),
+        tlsGroups == null ? List.of() : List.of(tlsGroups.split(",")));
+  }
+
+  /** Checks the names as the library will, so a bad list is a usage error (exit 2). */
+  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String[] groups = Cli.splitList(value);
+      try {
+        // The builder checks names and (at build) that TLS 1.2, which the demo serves, has one.
+        ServerTlsConfig.builder().developmentCertificates(Path.of("."))
+            .keyExchangeGroups(groups).build();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new CommandLine.TypeConversionException(
+            e.getMessage().replaceFirst("^keyExchangeGroups:? ?", "")
+                .replace(", or protocols(\"TLSv1.3\") only", "; the demo also serves TLS 1.2"));
+      }
+      return String.join(",", groups);
+    }
   }
 }

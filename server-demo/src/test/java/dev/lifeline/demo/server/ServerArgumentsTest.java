@@ -133,12 +133,23 @@ class ServerArgumentsTest {
   }
 
   @Test
+  void refusesUnknownOrUnusableTlsGroups() {
+    assertOneLineError(run(withBase("--tls-groups", "x25519,X448")), 2, "--tls-groups",
+        "unknown group 'X448'", "X25519MLKEM768, x25519, secp256r1");
+    assertOneLineError(run(withBase("--tls-groups", "x25519::P-256")), 2, "--tls-groups",
+        "empty item");
+    assertOneLineError(run(withBase("--tls-groups", "X25519MLKEM768")), 2, "--tls-groups",
+        "no group TLS 1.2 can use", "the demo also serves TLS 1.2");
+  }
+
+  @Test
   void helpListsOptionsAndExitCodes() {
     Run r = run("--help");
     assertEquals(0, r.code());
     for (String s : new String[] {"--port", "--data-dir", "--cert", "--key", "--idle-timeout",
         "--store", "--max-file-size", "--session-ttl", "--max-connections",
-        "--max-connections-per-source", "--max-handshakes-per-source", "Exit codes:"}) {
+        "--max-connections-per-source", "--max-handshakes-per-source", "--tls-groups",
+        "X25519MLKEM768", "Exit codes:"}) {
       assertTrue(r.out().contains(s), s + " in\n" + r.out());
     }
   }

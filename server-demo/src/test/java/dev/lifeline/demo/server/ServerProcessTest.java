@@ -89,4 +89,29 @@ class ServerProcessTest {
       }
     }
   }
+
+  @Test
+  void tlsGroupsFlagLimitsTheKeyExchange() throws Exception {
+    Path data = dir.resolve("data");
+    try (ServerProcess server = ServerProcess.start(data, 0, dir.resolve("server.log"),
+        "--tls-groups", "x25519")) {
+      Path ca = data.resolve("tls/ca.pem");
+      String x25519 = sClient(server.port(), ca, "X25519");
+      assertTrue(x25519.contains("CONNECTION ESTABLISHED"), x25519);
+      String p384 = sClient(server.port(), ca, "P-384");
+      assertFalse(p384.contains("CONNECTION ESTABLISHED"), p384);
+      assertTrue(p384.contains("handshake failure"), p384);
+    }
+  }
+
+  /** {@code openssl s_client} offering only {@code group}: what it printed. */
+  private String sClient(int port, Path ca, String group) throws Exception {
+    Path out = Files.createTempFile(dir, "s_client", ".txt");
+    Process p = new ProcessBuilder("openssl", "s_client", "-connect", "127.0.0.1:" + port,
+        "-groups", group, "-CAfile", ca.toString(), "-brief")
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    assertTrue(p.waitFor(30, TimeUnit.SECONDS), "openssl s_client finished");
+    return Files.readString(out);
+  }
 }
