@@ -1,7 +1,6 @@
 package dev.lifeline.demo.client;
 
 import dev.lifeline.ChaosSpec;
-import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.demo.common.Cli;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,7 +38,7 @@ final class ConnectionOptions {
           + "N times (e.g. cut=8M..32M,mode=mix,count=6).")
   ChaosSpec chaos;
 
-  @Option(names = "--tls-groups", paramLabel = "LIST", converter = TlsGroupsConverter.class,
+  @Option(names = "--tls-groups", paramLabel = "LIST", converter = Cli.TlsGroupsConverter.class,
       description = "TLS key-exchange groups to offer, in order of preference, separated by "
           + "',' or ':' (like curl's --curves): X25519MLKEM768, x25519, secp256r1, secp384r1, "
           + "secp521r1. Default: the TLS provider's list, with BoringSSL the post-quantum hybrid "
@@ -56,22 +55,6 @@ final class ConnectionOptions {
 
   Path stateDir() {
     return state != null ? state : DEFAULT_STATE;
-  }
-
-  /** Checks the names as the library will, so a bad list is a usage error (exit 2). */
-  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String> {
-    @Override
-    public String convert(String value) {
-      String[] groups = Cli.splitList(value);
-      try {
-        ClientTlsConfig.builder().trustedCa(Path.of(".")).keyExchangeGroups(groups).build();
-      } catch (IllegalArgumentException | IllegalStateException e) {
-        throw new CommandLine.TypeConversionException(
-            e.getMessage().replaceFirst("^keyExchangeGroups:? ?", "")
-                .replace(", or protocols(\"TLSv1.3\") only", "; the demo also serves TLS 1.2"));
-      }
-      return String.join(",", groups);
-    }
   }
 
   /** For picocli: the parser's message already names the spec, the problem and the form. */

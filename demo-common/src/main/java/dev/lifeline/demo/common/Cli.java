@@ -83,6 +83,27 @@ public final class Cli {
     return items;
   }
 
+  /**
+   * {@code --tls-groups LIST} of either demo: checked as the library checks it (names, and that
+   * TLS 1.2, which the demos also use, has a group), so a bad list is a usage error (exit 2).
+   * Gives the normalised names separated by ','.
+   */
+  public static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String> {
+    @Override
+    public String convert(String value) {
+      String[] groups = splitList(value);
+      try {
+        dev.lifeline.ServerTlsConfig.builder().developmentCertificates(java.nio.file.Path.of("."))
+            .keyExchangeGroups(groups).build();
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new CommandLine.TypeConversionException(
+            e.getMessage().replaceFirst("^keyExchangeGroups:? ?", "")
+                .replace(", or protocols(\"TLSv1.3\") only", "; the demo also serves TLS 1.2"));
+      }
+      return String.join(",", groups);
+    }
+  }
+
   /** {@code --idle-timeout 2s}: see {@link Units#parseDuration}. */
   public static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override

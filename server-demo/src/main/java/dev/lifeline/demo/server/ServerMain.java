@@ -8,7 +8,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.http.Access;
 import java.util.List;
 import java.util.Optional;
@@ -105,7 +104,7 @@ public final class ServerMain implements Callable<Integer> {
           + "accept (default: ${DEFAULT-VALUE}).")
   int maxHandshakesPerSource;
 
-  @Option(names = "--tls-groups", paramLabel = "LIST", converter = TlsGroupsConverter.class,
+  @Option(names = "--tls-groups", paramLabel = "LIST", converter = Cli.TlsGroupsConverter.class,
       description = "TLS key-exchange groups to accept, in order of preference, separated by "
           + "',' or ':' (like OpenSSL's -groups and nginx's ssl_ecdh_curve): X25519MLKEM768, "
           + "x25519, secp256r1, secp384r1, secp521r1. Default: the TLS provider's list, with "
@@ -202,23 +201,5 @@ public final class ServerMain implements Callable<Integer> {
         maxConnectionsPerSource, maxHandshakesPerSource, access,
         store.equals("file") ? Optional.empty() : Optional.of(store),
         tlsGroups == null ? List.of() : List.of(tlsGroups.split(",")));
-  }
-
-  /** Checks the names as the library will, so a bad list is a usage error (exit 2). */
-  static final class TlsGroupsConverter implements CommandLine.ITypeConverter<String> {
-    @Override
-    public String convert(String value) {
-      String[] groups = Cli.splitList(value);
-      try {
-        // The builder checks names and (at build) that TLS 1.2, which the demo serves, has one.
-        ServerTlsConfig.builder().developmentCertificates(Path.of("."))
-            .keyExchangeGroups(groups).build();
-      } catch (IllegalArgumentException | IllegalStateException e) {
-        throw new CommandLine.TypeConversionException(
-            e.getMessage().replaceFirst("^keyExchangeGroups:? ?", "")
-                .replace(", or protocols(\"TLSv1.3\") only", "; the demo also serves TLS 1.2"));
-      }
-      return String.join(",", groups);
-    }
   }
 }
