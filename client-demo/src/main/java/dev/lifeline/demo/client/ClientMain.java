@@ -15,7 +15,6 @@ import picocli.CommandLine.Spec;
  * file's SHA-256 matched end to end; see {@link ExitCodes} and {@code docs/demo.md}.
  */
 @Command(name = "client-demo", mixinStandardHelpOptions = true, version = "client-demo 0.1",
-    subcommands = {UploadCommand.class, DownloadCommand.class},
     description = "Resumable, verified file transfer over TLS with a server-demo.",
     footer = {"", "Examples:",
         "  client-demo upload big.iso --server 127.0.0.1:7443 --ca data/tls/ca.pem",
@@ -39,14 +38,31 @@ public final class ClientMain implements Callable<Integer> {
 
   /** Runs one command; returns its exit code. Usable in-process: it never calls System.exit. */
   static int run(String[] args, PrintStream out, PrintStream err) {
-    CommandLine cl = Cli.configure(new CommandLine(new ClientMain(out, err)), "client-demo", out, err);
-    for (CommandLine c : new CommandLine[] {cl, cl.getSubcommands().get("upload"),
-        cl.getSubcommands().get("download")}) {
-      c.getCommandSpec().usageMessage()
-          .exitCodeListHeading("%nExit codes:%n")
-          .exitCodeList(ExitCodes.table());
+    CommandLine cl = new CommandLine(new ClientMain(out, err));
+    // picocli builds the model of every registered subcommand by reflection before it parses,
+    // and its classes cannot be in the launcher's class-data archive (class file version 49):
+    // a run that names its subcommand first, as every transfer does, registers only that one.
+    // Anything else (no arguments, --help, a misspelt command) gets both, so help and
+    // suggestions are unchanged.
+    String first = args.length > 0 ? args[0] : "";
+    if (!first.equals("download")) {
+      cl.addSubcommand(new UploadCommand());
     }
+    if (!first.equals("upload")) {
+      cl.addSubcommand(new DownloadCommand());
+    }
+    Cli.configure(cl, "client-demo", out, err);
+    for (CommandLine c : cl.getSubcommands().values()) {
+      exitCodes(c);
+    }
+    exitCodes(cl);
     return cl.execute(args);
+  }
+
+  private static void exitCodes(CommandLine c) {
+    c.getCommandSpec().usageMessage()
+        .exitCodeListHeading("%nExit codes:%n")
+        .exitCodeList(ExitCodes.table());
   }
 
   @Override

@@ -178,5 +178,16 @@ class ClientArgumentsTest {
         "--tls-groups", "--json", "Exit codes:")) {
       assertTrue(upload.out().contains(s), s + " in\n" + upload.out());
     }
+    // A run naming its command registers only that one (ClientMain.run): the rest of the
+    // command line must not notice.
+    assertTrue(top.out().contains("Exit codes:"), top.out());
+    Run download = run("download", "--help");
+    assertEquals(0, download.code());
+    for (String s : List.of("NAME", "--to", "--overwrite", "--server", "--ca", "--tls-groups",
+        "Exit codes:")) {
+      assertTrue(download.out().contains(s), s + " in\n" + download.out());
+    }
+    assertOneLineError(run("dowload", "x"), 2, "dowload");
+    assertOneLineError(run("download", "upload"), 2, "--to");
   }
 }
