@@ -520,13 +520,22 @@ public final class IdleSessionsBench {
       if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.equals("VM Thread")) {
         return "GC";
       }
-      if (comm.contains("-io-") || comm.startsWith("lifeline-client")) {
-        return "I/O"; // the client's threads are all cut to "lifeline-client" in /proc
+      if (comm.contains("-io-")) {
+        return "I/O";
+      }
+      if (comm.startsWith("lifeline-client")) {
+        return "client I/O+app"; // /proc cuts names to 15 characters
+      }
+      if (comm.startsWith("lifeline-store")) {
+        return "store";
+      }
+      if (comm.startsWith("lifeline-app") || comm.startsWith("lifeline-accept")) {
+        return "app+accept";
       }
       return "other";
     }
 
-    /** CPU nanoseconds per live thread ("group/tid"), from /proc/PID/task/TID/stat. */
+    /** CPU nanoseconds per live thread ("group#tid"), from /proc/PID/task/TID/stat. */
     static Map<String, Long> threadCpu(long pid) {
       Map<String, Long> cpu = new java.util.HashMap<>();
       java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
@@ -539,7 +548,7 @@ public final class IdleSessionsBench {
           String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
           String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
           long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
-          cpu.put(threadGroup(comm) + "/" + task.getName(), ticks * 10_000_000L);
+          cpu.put(threadGroup(comm) + "#" + task.getName(), ticks * 10_000_000L);
         } catch (IOException | RuntimeException e) {
           // the thread ended meanwhile
         }
@@ -555,18 +564,20 @@ public final class IdleSessionsBench {
     static String cpuSplit(Map<String, Long> before, Map<String, Long> after, long total,
         int resumes) {
       Map<String, Long> groups = new java.util.LinkedHashMap<>();
-      for (String g : List.of("JIT", "GC", "I/O", "other")) {
-        groups.put(g, 0L);
+      for (Map.Entry<String, Long> e : after.entrySet()) {
+        groups.put(e.getKey().substring(0, e.getKey().indexOf('#')), 0L);
       }
       long sum = 0;
       for (Map.Entry<String, Long> e : after.entrySet()) {
         long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
-        groups.merge(e.getKey().substring(0, e.getKey().indexOf('/')), d, Long::sum);
+        groups.merge(e.getKey().substring(0, e.getKey().indexOf('#')), d, Long::sum);
         sum += d;
       }
       groups.put("ended", Math.max(0, total - sum));
       StringBuilder b = new StringBuilder();
-      for (Map.Entry<String, Long> e : groups.entrySet()) {
+      List<Map.Entry<String, Long>> sorted = new ArrayList<>(groups.entrySet());
+      sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+      for (Map.Entry<String, Long> e : sorted) {
         b.append(b.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
             .append(Math.round(e.getValue() / 1e3 / resumes)).append(" µs");
       }
