@@ -136,7 +136,8 @@ public final class IdleSessionsBench {
           case "heap" -> out.println(PREFIX + "heap " + usedHeapAfterGc() + " sessions "
               + server.sessionCount());
           case "stats" -> out.println(PREFIX + "stats full " + full.sum() + " resumed "
-              + resumed.sum() + " failed " + failures);
+              + resumed.sum() + " failed " + failures + " store " + store.stats().records()
+              + " records " + store.stats().syncs() + " syncs");
           case "quit" -> {
             return;
           }
@@ -311,6 +312,8 @@ public final class IdleSessionsBench {
         storm.set(true);
         long serverCpu0 = cpuNanos(serverPid);
         long clientCpu0 = cpuNanos(ProcessHandle.current().pid());
+        Map<String, Long> serverThreads0 = threadCpu(serverPid);
+        Map<String, Long> clientThreads0 = threadCpu(ProcessHandle.current().pid());
         long cutAt = System.nanoTime();
         int killed = cutAll(port, failures);
         long cutDone = System.nanoTime();
@@ -331,6 +334,10 @@ public final class IdleSessionsBench {
         long lastAt = System.nanoTime();
         long serverCpu = cpuNanos(serverPid) - serverCpu0;
         long clientCpu = cpuNanos(ProcessHandle.current().pid()) - clientCpu0;
+        String serverSplit = cpuSplit(serverThreads0, threadCpu(serverPid), serverCpu,
+            sessions + warmup);
+        String clientSplit = cpuSplit(clientThreads0,
+            threadCpu(ProcessHandle.current().pid()), clientCpu, sessions + warmup);
         Thread.sleep(1000); // anything delivered twice would show up now
         String statsAfter = ask("stats", "stats");
         long heapAfter = heap();
@@ -406,6 +413,16 @@ public final class IdleSessionsBench {
         System.out.println();
         System.out.println("Server handshakes before the cut: " + statsBefore);
         System.out.println("Server handshakes after the storm: " + statsAfter);
+        System.out.println("Server CPU per resume by thread group: " + serverSplit);
+        System.out.println("Client CPU per resume by thread group: " + clientSplit);
+        long[] storeBefore = storeCounts(statsBefore);
+        long[] storeAfter = storeCounts(statsAfter);
+        long records = storeAfter[0] - storeBefore[0];
+        long syncs = storeAfter[1] - storeBefore[1];
+        System.out.printf("Server store from the cut until 1 s after the storm: %d records made "
+            + "durable in %d syncs (%.1f records per sync, %.2f records per resumed session)%n",
+            records, syncs, syncs == 0 ? 0.0 : (double) records / syncs,
+            (double) records / (sessions + warmup));
         System.out.printf("Server heap after GC: %d bytes with %d warm-up sessions, %d with all%n",
             heapBase, warmup, heapAll);
         if (lastAt - cutAt > TimeUnit.SECONDS.toNanos(119)) {
@@ -495,6 +512,79 @@ public final class IdleSessionsBench {
       return ticks * 10_000_000L; // USER_HZ is 100 on Linux
     }
 
+    /** The JVM thread groups the storm's CPU is split into, by thread name (/proc comm). */
+    static String threadGroup(String comm) {
+      if (comm.contains("CompilerThre")) {
+        return "JIT";
+      }
+      if (comm.startsWith("GC Thread") || comm.startsWith("G1 ") || comm.equals("VM Thread")) {
+        return "GC";
+      }
+      if (comm.contains("-io-")) {
+        return "I/O";
+      }
+      if (comm.startsWith("lifeline-client")) {
+        return "client I/O+app"; // /proc cuts names to 15 characters
+      }
+      if (comm.startsWith("lifeline-store")) {
+        return "store";
+      }
+      if (comm.startsWith("lifeline-app") || comm.startsWith("lifeline-accept")) {
+        return "app+accept";
+      }
+      return "other";
+    }
+
+    /** CPU nanoseconds per live thread ("group#tid"), from /proc/PID/task/TID/stat. */
+    static Map<String, Long> threadCpu(long pid) {
+      Map<String, Long> cpu = new java.util.HashMap<>();
+      java.io.File[] tasks = new java.io.File("/proc/" + pid + "/task").listFiles();
+      if (tasks == null) {
+        return cpu;
+      }
+      for (java.io.File task : tasks) {
+        try {
+          String stat = readProc(task.getPath() + "/stat");
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+          long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+          cpu.put(threadGroup(comm) + "#" + task.getName(), ticks * 10_000_000L);
+        } catch (IOException | RuntimeException e) {
+          // the thread ended meanwhile
+        }
+      }
+      return cpu;
+    }
+
+    /**
+     * µs per resume by thread group between two {@link #threadCpu} samples; threads that ended
+     * in between (e.g. JIT threads the JVM stops again) are in "ended" (process total minus the
+     * rest).
+     */
+    static String cpuSplit(Map<String, Long> before, Map<String, Long> after, long total,
+        int resumes) {
+      Map<String, Long> groups = new java.util.LinkedHashMap<>();
+      for (Map.Entry<String, Long> e : after.entrySet()) {
+        groups.put(e.getKey().substring(0, e.getKey().indexOf('#')), 0L);
+      }
+      long sum = 0;
+      for (Map.Entry<String, Long> e : after.entrySet()) {
+        long d = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+        groups.merge(e.getKey().substring(0, e.getKey().indexOf('#')), d, Long::sum);
+        sum += d;
+      }
+      groups.put("ended", Math.max(0, total - sum));
+      StringBuilder b = new StringBuilder();
+      List<Map.Entry<String, Long>> sorted = new ArrayList<>(groups.entrySet());
+      sorted.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+      for (Map.Entry<String, Long> e : sorted) {
+        b.append(b.length() == 0 ? "" : ", ").append(e.getKey()).append(' ')
+            .append(Math.round(e.getValue() / 1e3 / resumes)).append(" µs");
+      }
+      return b.append(String.format(" (JIT %.0f%%)", 100.0 * groups.get("JIT") / total))
+          .toString();
+    }
+
     private static String secs(long nanos) {
       return nanos == Long.MAX_VALUE ? "never" : String.format("%.2f s", nanos / 1e9);
     }
@@ -564,6 +654,12 @@ public final class IdleSessionsBench {
     }
 
     private String lastHeapSessions;
+
+    /** The store's record and sync counts from a "stats" answer. */
+    private static long[] storeCounts(String stats) {
+      String[] w = stats.substring(stats.lastIndexOf(" store ") + 7).split(" ");
+      return new long[] {Long.parseLong(w[0]), Long.parseLong(w[2])};
+    }
 
     private long heap() throws Exception {
       String[] parts = ask("heap", "heap").split(" ");

@@ -29,6 +29,39 @@ class ResumeTokensTest {
     assertFalse(Arrays.equals(tokens.newToken(), tokens.newToken()));
   }
 
+  /**
+   * Secrets already in a store were written with {@code MessageDigest.getInstance("SHA-256")}
+   * per hash: the cloned prototype must give the same bytes, for the FIPS 180-2 vector and for
+   * random tokens hashed from several threads at once.
+   */
+  @Test
+  void hashIsPlainSha256FromEveryThread() throws Exception {
+    assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+        java.util.HexFormat.of().formatHex(
+            ResumeTokens.hash("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+    try {
+      java.util.List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        runs.add(pool.submit(() -> {
+          int checked = 0;
+          for (int i = 0; i < 2000; i++) {
+            byte[] token = tokens.newToken();
+            byte[] expected = java.security.MessageDigest.getInstance("SHA-256").digest(token);
+            assertArrayEquals(expected, ResumeTokens.hash(token));
+            checked++;
+          }
+          return checked;
+        }));
+      }
+      for (java.util.concurrent.Future<Integer> run : runs) {
+        assertEquals(2000, run.get());
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
   @Test
   void theSecretHoldsHashesNeverTheToken() {
     byte[] token = tokens.newToken();
