@@ -28,7 +28,7 @@ public record TransferResult(
   /** One JSON object on one line, fields in the order above. */
   public String toJson() {
     return "{\"name\":" + quote(name) + ",\"bytes\":" + bytes + ",\"sha256\":\"" + sha256
-        + "\",\"seconds\":" + millis(seconds)
+        + "\",\"seconds\":" + secondsText(seconds)
         + ",\"reconnects\":" + reconnects + ",\"tlsFull\":" + tlsFull + ",\"tlsResumed\":"
         + tlsResumed + ",\"resentBytes\":" + resentBytes + ",\"resumedFromOffset\":"
         + resumedFromOffset + "}";
@@ -38,7 +38,7 @@ public record TransferResult(
    * {@code seconds} with three decimals, as {@code %.3f} would print it; without a Formatter,
    * whose first use costs a one-shot client tens of milliseconds.
    */
-  static String millis(double seconds) {
+  static String secondsText(double seconds) {
     long ms = Math.round(seconds * 1000);
     String frac = Long.toString(Math.abs(ms % 1000));
     return (ms < 0 ? "-" : "") + Math.abs(ms / 1000) + "." + "000".substring(frac.length()) + frac;

@@ -8,10 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifeline.ErrorCode;
 import dev.lifeline.internal.session.ResumeTokens.Match;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 
 class ResumeTokensTest {
@@ -37,24 +45,24 @@ class ResumeTokensTest {
   @Test
   void hashIsPlainSha256FromEveryThread() throws Exception {
     assertEquals("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
-        java.util.HexFormat.of().formatHex(
-            ResumeTokens.hash("abc".getBytes(java.nio.charset.StandardCharsets.US_ASCII))));
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        HexFormat.of().formatHex(
+            ResumeTokens.hash("abc".getBytes(StandardCharsets.US_ASCII))));
+    ExecutorService pool = Executors.newFixedThreadPool(4);
     try {
-      java.util.List<java.util.concurrent.Future<Integer>> runs = new java.util.ArrayList<>();
+      List<Future<Integer>> runs = new ArrayList<>();
       for (int t = 0; t < 4; t++) {
         runs.add(pool.submit(() -> {
           int checked = 0;
           for (int i = 0; i < 2000; i++) {
             byte[] token = tokens.newToken();
-            byte[] expected = java.security.MessageDigest.getInstance("SHA-256").digest(token);
+            byte[] expected = MessageDigest.getInstance("SHA-256").digest(token);
             assertArrayEquals(expected, ResumeTokens.hash(token));
             checked++;
           }
           return checked;
         }));
       }
-      for (java.util.concurrent.Future<Integer> run : runs) {
+      for (Future<Integer> run : runs) {
         assertEquals(2000, run.get());
       }
     } finally {
