@@ -23,6 +23,8 @@
 #   curl:     `curl --cacert ca.pem -o OUT https://127.0.0.1:PORT/NAME` from nginx (TLS 1.3 only,
 #             the same certificate and key as server-demo), then `openssl dgst -sha256 OUT`
 #             compared with the source's hash, timed together. No fsync on this side.
+#   Extra row "1d": the same curl download followed by `sync OUT` (coreutils: fsync of that
+#             file), timed together: the output is on disk when the command ends, as Lifeline's.
 # Case 2, the same with the connection reset after a random 50-150 MB, over and over, by
 #   bench/cutproxy.py (a loopback proxy; SO_LINGER 0 close, so both ends see RST):
 #   Lifeline: the same download through the proxy; the client reconnects and resumes by itself.
@@ -36,6 +38,8 @@
 #   curl:     `curl --cacert ca.pem -T FILE https://127.0.0.1:PORT/up/NAME` to nginx's WebDAV PUT
 #             (nginx writes the body to a temp file and renames it; no fsync, no verification),
 #             then `openssl dgst -sha256` of the stored copy, timed together.
+#   Extra row "3d": the same PUT followed by `sync` of the stored copy, timed together (nginx's
+#             copy on disk when the command ends, as Lifeline's server's).
 # Cases 4 and 5 (handshakes per second, 10,000 idle sessions) are bench/handshakes.sh and
 #   bench/idle-sessions.sh; this script runs them when they exist.
 #
@@ -67,7 +71,7 @@ while [ $# -gt 0 ]; do
     --no-warmup) warmup=0; shift ;;
     --warmup) warmup=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
-    -h|--help) sed -n '2,51p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -234,8 +238,8 @@ ll_down() { # KEY PORT [client args...]
   rm -f "$out"; sync
 }
 
-curl_down() { # KEY PORT
-  local k=$1 port=$2 t0 tm t1 n=0 got c0 s0
+curl_down() { # KEY PORT [sync]: with "sync", the output is fsync'd before the hash (row 1d)
+  local k=$1 port=$2 durable=${3:-} t0 tm t1 n=0 got c0 s0
   rm -f "$out"
   child_cpu; c0=$CHILD_CPU; s0=$(proc_cpu "${ng_pids[@]}")
   t0=$(now)
@@ -244,6 +248,7 @@ curl_down() { # KEY PORT
     curl -sS --cacert "$ca" -C - -o "$out" "https://127.0.0.1:$port/$name" 2>>"$work/curl.err" && break
     [ "$(stat -c %s "$out" 2>/dev/null || echo 0)" -ge "$size" ] && break
   done
+  [ "$durable" = sync ] && sync "$out"
   tm=$(now)
   got=$(openssl dgst -sha256 -r "$out" | cut -d' ' -f1)
   t1=$(now)
@@ -273,12 +278,13 @@ ll_up() { # KEY
   rm -f "$work/data/files/$upname"; sync
 }
 
-curl_up() { # KEY
-  local k=$1 t0 tm t1 got upname c0 s0
+curl_up() { # KEY [sync]: with "sync", nginx's stored copy is fsync'd before the hash (row 3d)
+  local k=$1 durable=${2:-} t0 tm t1 got upname c0 s0
   up_seq=$((up_seq + 1)); upname=up-$up_seq.bin
   child_cpu; c0=$CHILD_CPU; s0=$(proc_cpu "${ng_pids[@]}")
   t0=$(now)
   curl -sS --fail --cacert "$ca" -T "$src" "https://127.0.0.1:$ng_port/up/$upname" -o /dev/null
+  [ "$durable" = sync ] && sync "$ng/www/up/$upname"
   tm=$(now)
   got=$(openssl dgst -sha256 -r "$ng/www/up/$upname" | cut -d' ' -f1)
   t1=$(now)
@@ -314,6 +320,7 @@ if want 1 || want 2 || want 3; then
           if [ -n "$baseline" ] && [ $((r % 2)) -eq 1 ]; then use_baseline=1; ll_down ll1b "$ll_port"; use_baseline=0; fi
         else
           curl_down curl1 "$ng_port"
+          curl_down curl1d "$ng_port" sync
         fi
       fi
       if want 2; then
@@ -331,10 +338,11 @@ if want 1 || want 2 || want 3; then
           if [ -n "$baseline" ] && [ $((r % 2)) -eq 1 ]; then use_baseline=1; ll_up ll3b; use_baseline=0; fi
         else
           curl_up curl3
+          curl_up curl3d sync
         fi
       fi
     done
-    echo "# run $r (load $(cut -d' ' -f1 /proc/loadavg)):$(for k in ll1 ll1b curl1 ll2 curl2 ll2c ll3 ll3b curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=%s' "$k" "$(last "$k")"; done)"
+    echo "# run $r (load $(cut -d' ' -f1 /proc/loadavg)):$(for k in ll1 ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${T[$k]:-}" ] && printf ' %s=%s' "$k" "$(last "$k")"; done)"
   done
   echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   med() { echo "${T[$1]:-}" | median; }
@@ -346,10 +354,12 @@ if want 1 || want 2 || want 3; then
     echo "| $1 | $l ($(mbs "$l")) | $c ($(mbs "$c")) | **$(ratio "$l" "$c")** | $(echo "${U[$2]:-}" | median) / $(echo "${U[$3]:-}" | median) | ${X[$2]:-}/ ${X[$3]:-}|"
   }
   want 1 && row "1. download, fault-free" ll1 curl1
+  want 1 && row "1d. as 1, curl's output fsync'd too (\`sync OUT\`: both on disk at the end)" ll1 curl1d
   want 2 && row "2. download, reset every 50–150 MB by bench/cutproxy.py (curl: \`-C -\` loop)" ll2 curl2
   want 2 && row "2b. as 2, Lifeline resetting its own connection (\`--chaos\`, no proxy)" ll2c curl2
   want 1 && [ -n "$baseline" ] && row "1b. download, fault-free, baseline client" ll1b curl1
   want 3 && row "3. upload (curl: \`-T\` to WebDAV PUT)" ll3 curl3
+  want 3 && row "3d. as 3, nginx's stored copy fsync'd too (\`sync FILE\`)" ll3 curl3d
   want 3 && [ -n "$baseline" ] && row "3b. upload, baseline client" ll3b curl3
   [ -n "$baseline" ] && echo "Baseline client (rows 1b, 3b): $baseline"
   echo
@@ -362,9 +372,9 @@ if want 1 || want 2 || want 3; then
     echo "Case 3 target: Lifeline upload throughput / download throughput = $(ratio "$(med ll1)" "$(med ll3)") (target >= 0.8)"
   fi
   echo "Lifeline client's own \"seconds\" (no JVM start), medians:$(for k in ll1 ll1b ll2 ll2c ll3 ll3b; do [ -n "${J[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${J[$k]}" | median)"; done)"
-  echo "curl side without the hash (transfer only), medians:$(for k in curl1 curl2 curl3; do [ -n "${C[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${C[$k]}" | median)"; done)"
-  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 ll1b curl1 ll2 curl2 ll2c ll3 ll3b curl3; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
-  echo "Raw seconds:$(for k in ll1 ll1b curl1 ll2 curl2 ll2c ll3 ll3b curl3; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
+  echo "curl side without the hash (transfer, plus the fsync in 1d and 3d), medians:$(for k in curl1 curl1d curl2 curl3 curl3d; do [ -n "${C[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${C[$k]}" | median)"; done)"
+  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
+  echo "Raw seconds:$(for k in ll1 ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
 fi
 
 # --- cases 4 and 5: separate scripts --------------------------------------------------------
