@@ -30,6 +30,12 @@ final class DownloadCommand implements Callable<Integer> {
       description = "Replace FILE if it exists (default: refuse, exit code 12).")
   boolean overwrite;
 
+  @Option(names = "--no-fsync",
+      description = "Leave FILE in the page cache instead of on disk (as curl does): faster; a "
+          + "killed client still continues, but after a machine crash the download starts over "
+          + "and a finished FILE may be incomplete.")
+  boolean noFsync;
+
   @Mixin ConnectionOptions options;
 
   @Spec CommandSpec spec;
@@ -51,6 +57,6 @@ final class DownloadCommand implements Callable<Integer> {
       return ExitCodes.of(TransferException.Reason.EXISTS);
     }
     return parent.runner().run(options, "download", (transfers, listener) ->
-        transfers.download(name, target, listener));
+        transfers.withDownloadFsync(!noFsync).download(name, target, listener));
   }
 }

@@ -164,6 +164,40 @@ class TransferEndToEndTest {
   }
 
   /**
+   * What a machine crash can do to an unsynced part file: bytes its checkpoint describes read
+   * back as zeros. The re-run must notice (the prefix's SHA-256), say so, and start over, never
+   * complete a file with a hole in it.
+   */
+  @Test
+  void downloadStartsOverAndSaysWhyWhenThePartFileLostCheckpointedBytes() throws Exception {
+    Files.createDirectories(data.resolve("files"));
+    Files.copy(source, data.resolve("files/served.bin"));
+    try (ServerProcess server = ServerProcess.start(data, 0, serverLog)) {
+      List<String> command = new ArrayList<>(args("download", "served.bin", server));
+      command.add("--no-fsync");
+      ClientProcess first = client("download-1", command);
+      awaitCut(first);
+      first.kill();
+      Path part = dir.resolve("copy.bin.part");
+      assertTrue(Files.size(part) > 2 << 20, "the first run wrote into " + part);
+      try (java.nio.channels.FileChannel f = java.nio.channels.FileChannel.open(part,
+          java.nio.file.StandardOpenOption.WRITE)) {
+        f.write(java.nio.ByteBuffer.allocate(1 << 20), 1 << 20); // a lost page range, as zeros
+      }
+      ClientProcess again = client("download-2", command);
+      assertEquals(0, again.await(120), again.err());
+      String json = again.json();
+      assertTrue(again.err().contains("starts over from the beginning: copy.bin.part no longer "
+          + "holds the "), again.err());
+      assertEquals(0, longField(json, "resumedFromOffset"), json);
+      assertEquals(sourceSha, field(json, "sha256"), json);
+      assertEquals(sourceSha, TestFiles.sha256(dir.resolve("copy.bin")));
+      assertEquals(143, server.stop());
+    }
+    assertNothingLeftBehind(List.of("served.bin"));
+  }
+
+  /**
    * The offset in the server's last log line starting with {@code prefix}. Where a restarted
    * server picked a transfer up is not in the client's summary (resumedFromOffset is about a
    * restarted client), only in the server's log.

@@ -32,6 +32,12 @@ import org.slf4j.LoggerFactory;
  * server's replay buffer waits for, and what a re-run of this process continues from. When the
  * whole file has arrived and its SHA-256 matches the server's, it is renamed to the target.
  *
+ * <p>Without fsync ({@code fsync == false}) the same checkpoints are committed as soon as their
+ * bytes are written (in the page cache): a killed process still continues where it stopped, but
+ * after a machine crash the part file may not hold what its checkpoint describes. The prefix
+ * check in {@link #startFrom} then starts the download over (with a message), and a file already
+ * renamed into place may be incomplete, as any unsynced write.
+ *
  * <p>All file work happens in session callbacks, on the session's ordered application thread.
  */
 public final class Download implements SessionHandler, PiecewiseHandler {
@@ -45,6 +51,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private final Path part;
   private final TransferListener listener;
   private final String key;
+  private final boolean fsync;
   private final CompletableFuture<byte[]> finished = new CompletableFuture<>();
   private final BackgroundSync sync = new BackgroundSync();
 
@@ -62,18 +69,25 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private volatile long resumedFrom;
 
   private Download(LifelineClient client, String server, String name, Path target,
-      TransferListener listener) {
+      TransferListener listener, boolean fsync) {
     this.client = client;
     this.name = name;
     this.target = target.toAbsolutePath().normalize();
     this.part = this.target.resolveSibling(this.target.getFileName() + ".part");
     this.listener = listener;
+    this.fsync = fsync;
     this.key = ClientSide.resumeKey("down", server, name, this.target.toString());
   }
 
+  /**
+   * Runs one download to its end.
+   *
+   * @param fsync whether the part file is made durable before each checkpoint and before the
+   *     rename (the default); false leaves the output in the page cache, as curl does
+   */
   public static TransferResult run(LifelineClient client, String server, String name, Path target,
-      TransferListener listener) throws TransferException, InterruptedException {
-    return new Download(client, server, name, target, listener).run();
+      TransferListener listener, boolean fsync) throws TransferException, InterruptedException {
+    return new Download(client, server, name, target, listener, fsync).run();
   }
 
   private TransferResult run() throws TransferException, InterruptedException {
@@ -137,14 +151,19 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     file = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
     long offset = 0;
-    if (st != null && file.size() >= st.offset()) {
-      MessageDigest d = Hashing.prefix(file, st.offset());
-      if (MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
+    if (st != null && st.offset() > 0) {
+      MessageDigest d = file.size() >= st.offset() ? Hashing.prefix(file, st.offset()) : null;
+      if (d != null && MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
         offset = st.offset();
         digest = d;
         size = st.size();
         mtime = st.mtime();
         expectedSha = st.fileSha();
+      } else if (!st.done()) {
+        // Never silently: the part file lost bytes its checkpoint describes (a machine crash
+        // without fsync, or someone changed or truncated it).
+        listener.restarted(part.getFileName() + " no longer holds the " + st.offset()
+            + " bytes its checkpoint describes (changed, or lost in a crash)");
       }
     }
     if (offset == 0) {
@@ -237,7 +256,9 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       return;
     }
     try {
-      file.force(false);
+      if (fsync) {
+        file.force(false);
+      }
       commitCheckpoint(session, lastChunkSeq, checkpointState(false));
     } catch (IOException e) {
       log.warn("download checkpoint not made durable: {}", e.toString());
@@ -271,9 +292,13 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       complete(session, seq);
     } else if ((sinceCheckpoint >= CHECKPOINT_BYTES
         || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) && sync.idle()) {
+      byte[] state = checkpointState(false);
+      if (!fsync) {
+        commitCheckpoint(session, seq, state);
+        return;
+      }
       // fsync on another thread while the next chunks are written; the checkpoint claiming
       // these bytes is committed only once that fsync returned.
-      byte[] state = checkpointState(false);
       sync.start(file, () -> commitCheckpoint(session, seq, state), e ->
           finished.completeExceptionally(new TransferException(
               UploadReceiver.isDiskFull(e) ? Reason.DISK_FULL : Reason.IO_ERROR,
@@ -290,11 +315,15 @@ public final class Download implements SessionHandler, PiecewiseHandler {
               + Hashing.hex(expectedSha)));
       return;
     }
-    file.force(true);
+    if (fsync) {
+      file.force(true);
+    }
     closeFile();
     Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
-    UploadReceiver.syncDirectory(target.getParent());
+    if (fsync) {
+      UploadReceiver.syncDirectory(target.getParent());
+    }
     commitCheckpoint(session, seq, checkpointState(true));
     finished.complete(actual);
   }
