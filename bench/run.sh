@@ -25,6 +25,8 @@
 #             compared with the source's hash, timed together. No fsync on this side.
 #   Extra row "1d": the same curl download followed by `sync OUT` (coreutils: fsync of that
 #             file), timed together: the output is on disk when the command ends, as Lifeline's.
+#   Extra row "1n": Lifeline with `--no-fsync` (its output left in the page cache, as curl's)
+#             against curl as in row 1.
 # Case 2, the same with the connection reset after a random 50-150 MB, over and over, by
 #   bench/cutproxy.py (a loopback proxy; SO_LINGER 0 close, so both ends see RST):
 #   Lifeline: the same download through the proxy; the client reconnects and resumes by itself.
@@ -71,7 +73,7 @@ while [ $# -gt 0 ]; do
     --no-warmup) warmup=0; shift ;;
     --warmup) warmup=$2; shift 2 ;;
     --baseline) baseline=$2; shift 2 ;;
-    -h|--help) sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,57p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -317,6 +319,7 @@ if want 1 || want 2 || want 3; then
         if [ "$side" = ll ]; then
           if [ -n "$baseline" ] && [ $((r % 2)) -eq 0 ]; then use_baseline=1; ll_down ll1b "$ll_port"; use_baseline=0; fi
           ll_down ll1 "$ll_port"
+          ll_down ll1n "$ll_port" --no-fsync
           if [ -n "$baseline" ] && [ $((r % 2)) -eq 1 ]; then use_baseline=1; ll_down ll1b "$ll_port"; use_baseline=0; fi
         else
           curl_down curl1 "$ng_port"
@@ -342,7 +345,7 @@ if want 1 || want 2 || want 3; then
         fi
       fi
     done
-    echo "# run $r (load $(cut -d' ' -f1 /proc/loadavg)):$(for k in ll1 ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${T[$k]:-}" ] && printf ' %s=%s' "$k" "$(last "$k")"; done)"
+    echo "# run $r (load $(cut -d' ' -f1 /proc/loadavg)):$(for k in ll1 ll1n ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${T[$k]:-}" ] && printf ' %s=%s' "$k" "$(last "$k")"; done)"
   done
   echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
   med() { echo "${T[$1]:-}" | median; }
@@ -354,6 +357,7 @@ if want 1 || want 2 || want 3; then
     echo "| $1 | $l ($(mbs "$l")) | $c ($(mbs "$c")) | **$(ratio "$l" "$c")** | $(echo "${U[$2]:-}" | median) / $(echo "${U[$3]:-}" | median) | ${X[$2]:-}/ ${X[$3]:-}|"
   }
   want 1 && row "1. download, fault-free" ll1 curl1
+  want 1 && row "1n. as 1, Lifeline \`--no-fsync\` (both in the page cache at the end)" ll1n curl1
   want 1 && row "1d. as 1, curl's output fsync'd too (\`sync OUT\`: both on disk at the end)" ll1 curl1d
   want 2 && row "2. download, reset every 50–150 MB by bench/cutproxy.py (curl: \`-C -\` loop)" ll2 curl2
   want 2 && row "2b. as 2, Lifeline resetting its own connection (\`--chaos\`, no proxy)" ll2c curl2
@@ -371,10 +375,10 @@ if want 1 || want 2 || want 3; then
   if want 3 && want 1; then
     echo "Case 3 target: Lifeline upload throughput / download throughput = $(ratio "$(med ll1)" "$(med ll3)") (target >= 0.8)"
   fi
-  echo "Lifeline client's own \"seconds\" (no JVM start), medians:$(for k in ll1 ll1b ll2 ll2c ll3 ll3b; do [ -n "${J[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${J[$k]}" | median)"; done)"
+  echo "Lifeline client's own \"seconds\" (no JVM start), medians:$(for k in ll1 ll1n ll1b ll2 ll2c ll3 ll3b; do [ -n "${J[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${J[$k]}" | median)"; done)"
   echo "curl side without the hash (transfer, plus the fsync in 1d and 3d), medians:$(for k in curl1 curl1d curl2 curl3 curl3d; do [ -n "${C[$k]:-}" ] && printf ' %s=%s' "$k" "$(echo "${C[$k]}" | median)"; done)"
-  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
-  echo "Raw seconds:$(for k in ll1 ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
+  echo "CPU seconds (client + server; the proxy not counted):$(for k in ll1 ll1n ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${U[$k]:-}" ] && printf ' %s=[%s]' "$k" "${U[$k]% }"; done)"
+  echo "Raw seconds:$(for k in ll1 ll1n ll1b curl1 curl1d ll2 curl2 ll2c ll3 ll3b curl3 curl3d; do [ -n "${T[$k]:-}" ] && printf ' %s=[%s]' "$k" "${T[$k]% }"; done)"
 fi
 
 # --- cases 4 and 5: separate scripts --------------------------------------------------------
