@@ -2,6 +2,7 @@ package dev.lifeline.transfer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -458,6 +459,27 @@ class TransferTest {
       TransferResult r = down.get(60, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+    }
+  }
+
+  /** Without fsync a download still survives a server restart and ends verified and renamed. */
+  @Test
+  void downloadWithoutFsyncContinuesAfterServerRestart() throws Exception {
+    Path src = randomFile("src.bin", 48 << 20);
+    Files.copy(src, dir.resolve("data/files/e.bin"));
+    AtomicLong progress = new AtomicLong();
+    try (LifelineClient client = client(null)) {
+      FileTransferClient t = new FileTransferClient(client, server()).withDownloadFsync(false);
+      Path back = dir.resolve("e-back.bin");
+      CompletableFuture<TransferResult> down =
+          inBackground(l -> t.download("e.bin", back, l), progress);
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
+      server.close();
+      startServer();
+      TransferResult r = down.get(60, TimeUnit.SECONDS);
+      assertEquals(sha(src), r.sha256());
+      assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+      assertFalse(Files.exists(dir.resolve("e-back.bin.part")));
     }
   }
 
