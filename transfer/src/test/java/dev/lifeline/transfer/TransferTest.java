@@ -445,41 +445,31 @@ class TransferTest {
 
   @Test
   void downloadContinuesAfterServerRestart() throws Exception {
-    Path src = randomFile("src.bin", 48 << 20);
-    Files.copy(src, dir.resolve("data/files/d.bin"));
-    AtomicLong progress = new AtomicLong();
-    try (LifelineClient client = client(null)) {
-      FileTransferClient t = new FileTransferClient(client, server());
-      Path back = dir.resolve("d-back.bin");
-      CompletableFuture<TransferResult> down =
-          inBackground(l -> t.download("d.bin", back, l), progress);
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
-      server.close();
-      startServer();
-      TransferResult r = down.get(60, TimeUnit.SECONDS);
-      assertEquals(sha(src), r.sha256());
-      assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
-    }
+    downloadSurvivesServerRestart("d.bin", true);
   }
 
   /** Without fsync a download still survives a server restart and ends verified and renamed. */
   @Test
   void downloadWithoutFsyncContinuesAfterServerRestart() throws Exception {
+    downloadSurvivesServerRestart("e.bin", false);
+  }
+
+  private void downloadSurvivesServerRestart(String name, boolean fsync) throws Exception {
     Path src = randomFile("src.bin", 48 << 20);
-    Files.copy(src, dir.resolve("data/files/e.bin"));
+    Files.copy(src, dir.resolve("data/files/" + name));
     AtomicLong progress = new AtomicLong();
     try (LifelineClient client = client(null)) {
-      FileTransferClient t = new FileTransferClient(client, server()).withDownloadFsync(false);
-      Path back = dir.resolve("e-back.bin");
+      FileTransferClient t = new FileTransferClient(client, server()).withDownloadFsync(fsync);
+      Path back = dir.resolve(name + ".back");
       CompletableFuture<TransferResult> down =
-          inBackground(l -> t.download("e.bin", back, l), progress);
+          inBackground(l -> t.download(name, back, l), progress);
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
       server.close();
       startServer();
       TransferResult r = down.get(60, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
-      assertFalse(Files.exists(dir.resolve("e-back.bin.part")));
+      assertFalse(Files.exists(dir.resolve(name + ".back.part")));
     }
   }
 
