@@ -133,7 +133,9 @@ public interface Session {
 
   /**
    * Ends the session: waits until everything sent is acknowledged (up to {@code timeout}), tells
-   * the peer, and forgets the session on both sides.
+   * the peer, and forgets the session on both sides. The returned future completes once the peer
+   * has closed the connection after reading that (at most 2 s after telling it), so a process
+   * may exit as soon as it completes.
    */
   CompletableFuture<Void> close(Duration timeout);
 

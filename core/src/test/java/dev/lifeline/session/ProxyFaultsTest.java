@@ -157,4 +157,54 @@ class ProxyFaultsTest {
       assertEquals(3, session.stats().reconnects());
     }
   }
+
+  /**
+   * The client notices a black hole long before the server does and resumes on a new connection
+   * while the server still holds the old one: the server moves the session over and closes the
+   * old connection, whose end must leave the session alone (it is no longer attached there). The
+   * session then carries on and, closed by the client, leaves nothing in the server's store.
+   */
+  @Test
+  void aConnectionReplacedByAResumeEndsWithoutTouchingItsSession() throws Exception {
+    dev.lifeline.store.InMemoryCheckpointStore store =
+        new dev.lifeline.store.InMemoryCheckpointStore();
+    Fixtures.CheckedStream atServer = new Fixtures.CheckedStream();
+    LinkedBlockingQueue<Long> resumed = new LinkedBlockingQueue<>();
+    try (LifelineServer server = Fixtures.server(dir, atServer).store(store)
+            .idleTimeout(Duration.ofSeconds(30)).start();
+        FaultProxy proxy = FaultProxy.start("127.0.0.1", server.port());
+        LifelineClient client = Fixtures.client(dir, proxy.port()).idleTimeout(IDLE)
+            .reconnect(Duration.ofMillis(10), Duration.ofMillis(100), Duration.ofSeconds(10))
+            .build()) {
+      Session session = client.open("takeover", new SessionHandler() {
+        @Override
+        public void onMessage(Session s, long seq, ByteBuffer message) {}
+
+        @Override
+        public void onResumed(Session s) {
+          resumed.add(System.nanoTime());
+        }
+      }).get(30, TimeUnit.SECONDS);
+      session.send(Fixtures.message(1, 100)).get(5, TimeUnit.SECONDS);
+      proxy.blackholeAll();
+      CompletableFuture<Void> inTheHole = session.send(Fixtures.message(2, 100));
+      assertTrue(resumed.poll(10, TimeUnit.SECONDS) != null, "the session did not resume");
+      inTheHole.get(5, TimeUnit.SECONDS);
+      assertEquals(2, proxy.connectionsAccepted());
+      // The server closed the black-holed connection when the resume took the session over;
+      // the session must still be attached once that close has run its course.
+      Thread.sleep(3 * IDLE.toMillis());
+      assertEquals(1, server.sessions().size());
+      assertTrue(server.sessions().get(0).connected(), server.sessions().toString());
+      for (long n = 3; n <= 100; n++) {
+        session.send(Fixtures.message(n, 100));
+      }
+      session.close(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> server.sessionCount() == 0);
+      assertEquals(100, atServer.received());
+      assertTrue(atServer.ok(), atServer.errors::toString);
+      assertEquals(1, session.stats().reconnects());
+      assertEquals(java.util.List.of(), store.ids().get(5, TimeUnit.SECONDS));
+    }
+  }
 }

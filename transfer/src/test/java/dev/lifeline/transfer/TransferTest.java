@@ -424,6 +424,49 @@ class TransferTest {
     }
   }
 
+  /**
+   * A download re-run in a new client process (the session restored from the client's store,
+   * its outbound stream rewound) asks for the rest of the file once. The first request and the
+   * rewind's handler used to send one each, and the server sent the rest of the file twice: a
+   * waste, and a connection still busy when the client closed.
+   */
+  @Test
+  void downloadContinuesInANewClientProcessAskingOnce() throws Exception {
+    java.util.List<Long> requests = new java.util.concurrent.CopyOnWriteArrayList<>();
+    wrapHandler = h -> new Delegating(h) {
+      @Override
+      public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+        if (message.get(message.position()) == 0x02) { // DOWNLOAD
+          requests.add(message.getLong(message.position() + 1));
+        }
+        super.onMessage(session, seq, message);
+      }
+    };
+    server.close();
+    startServer();
+    Path src = randomFile("src.bin", 48 << 20);
+    Files.copy(src, dir.resolve("data/files/e.bin"));
+    Path back = dir.resolve("e-back.bin");
+    AtomicLong progress = new AtomicLong();
+    LifelineClient first = client(null);
+    CompletableFuture<TransferResult> down = inBackground(
+        l -> new FileTransferClient(first, server()).download("e.bin", back, l), progress);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+    first.close();
+    assertThrows(Exception.class, () -> down.get(30, TimeUnit.SECONDS));
+    assertEquals(1, requests.size(), "requests of the first run: " + requests);
+    requests.clear();
+    try (LifelineClient second = client(null)) {
+      TransferResult r = new FileTransferClient(second, server()).download("e.bin", back,
+          TransferListener.NONE);
+      assertEquals(sha(src), r.sha256());
+      assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(1, requests.size(), "DOWNLOAD requests of the re-run (offsets): " + requests);
+      assertTrue(requests.get(0) >= r.resumedFromOffset(), requests + " " + r);
+    }
+    assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+  }
+
   @Test
   void uploadContinuesInANewClientProcessWithTheSameStore() throws Exception {
     Path src = randomFile("src.bin", 48 << 20);

@@ -163,6 +163,41 @@ class TransferEndToEndTest {
     assertNothingLeftBehind(List.of("served.bin"));
   }
 
+  @Test
+  void downloadContinuesWhenTheSameCommandRunsAgainAfterClientKill() throws Exception {
+    downloadContinuesAfterClientKill(List.of());
+  }
+
+  /**
+   * {@code --no-fsync}: the part file is never synced, yet a killed client continues from its
+   * checkpoint, because the kernel keeps the pages of a dead process.
+   */
+  @Test
+  void downloadWithoutFsyncContinuesAfterClientKill() throws Exception {
+    downloadContinuesAfterClientKill(List.of("--no-fsync"));
+  }
+
+  private void downloadContinuesAfterClientKill(List<String> extra) throws Exception {
+    Files.createDirectories(data.resolve("files"));
+    Files.copy(source, data.resolve("files/served.bin"));
+    try (ServerProcess server = ServerProcess.start(data, 0, serverLog)) {
+      List<String> command = new ArrayList<>(args("download", "served.bin", server));
+      command.addAll(extra);
+      ClientProcess first = client("download-1", command);
+      awaitCut(first);
+      first.kill();
+      assertTrue(Files.size(dir.resolve("copy.bin.part")) > 0);
+      ClientProcess again = client("download-2", command);
+      assertSucceeded(again);
+      long from = longField(again.json(), "resumedFromOffset");
+      assertTrue(from > 0 && from < SIZE, "continued, not restarted from zero: " + again.json());
+      assertEquals(sourceSha, TestFiles.sha256(dir.resolve("copy.bin")));
+      assertFalse(Files.exists(dir.resolve("copy.bin.part")));
+      assertEquals(143, server.stop());
+    }
+    assertNothingLeftBehind(List.of("served.bin"));
+  }
+
   /**
    * What a machine crash can do to an unsynced part file: bytes its checkpoint describes read
    * back as zeros. The re-run must notice (the prefix's SHA-256), say so, and start over, never

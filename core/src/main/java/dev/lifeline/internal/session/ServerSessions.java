@@ -274,6 +274,8 @@ public final class ServerSessions {
     SessionCore core = live.computeIfAbsent(id, k -> {
       SessionCore c = newCore(record);
       c.restore(id, record.checkpoint());
+      log.debug("session {}: restored from the store at checkpoint {}", id,
+          record.checkpoint().position());
       if (store.isShared()) {
         ((ServerPersistence) c.persistence()).claimOnNextWrite();
       }

@@ -190,6 +190,10 @@ public final class SessionCore implements Session {
           inboundRewind = lastCheckpoint;
         }
         reconnects++;
+        if (log.isDebugEnabled()) {
+          log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
+              old, mine, peer, plan);
+        }
       }
       restored = false;
       channel = ch;
@@ -233,6 +237,9 @@ public final class SessionCore implements Session {
   /** The connection under the session is gone; the session itself lives on. */
   public void detach(Channel ch, Throwable cause) {
     synchronized (this) {
+      if (log.isDebugEnabled()) {
+        log.debug("session {}: {} inactive ({}), attached to {}", id, ch, cause, channel);
+      }
       if (channel != ch) {
         return;
       }
@@ -638,8 +645,10 @@ public final class SessionCore implements Session {
       }
       ch = channel;
     }
+    log.debug("session {}: closing on {}", id, ch);
     ch.writeAndFlush(new Frame.Close(ErrorCode.NORMAL, "session closed by application"))
-        .addListener(f -> terminate(ErrorCode.NORMAL, "closed", null, false));
+        .addListener(f -> terminate(ErrorCode.NORMAL, "closed", null, false, true,
+            f.isSuccess()));
   }
 
   @Override
@@ -662,20 +671,41 @@ public final class SessionCore implements Session {
    */
   public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
       boolean forget) {
+    terminate(code, reason, cause, tellPeer, forget, false);
+  }
+
+  /**
+   * {@code closeWritten}: this side's CLOSE is already written on the channel (a close by the
+   * application), so the peer is left to close the connection as when {@code tellPeer}.
+   */
+  private void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
+      boolean forget, boolean closeWritten) {
     Channel ch;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
+      if (log.isDebugEnabled()) {
+        log.debug("session {}: terminated on {}: {} {} (forget {})", id, channel, code, reason,
+            forget);
+      }
       ch = channel;
       channel = null;
       connected = false;
       notifyAll();
     }
+    boolean lingering = false;
     if (ch != null) {
       if (tellPeer) {
-        ch.writeAndFlush(new Frame.Close(code, reason)).addListener(f -> ch.close());
+        ch.writeAndFlush(new Frame.Close(code, reason)).addListener(f -> {
+          if (!f.isSuccess()) {
+            ch.close();
+          }
+        });
+        lingering = closeAfterPeer(ch);
+      } else if (closeWritten) {
+        lingering = closeAfterPeer(ch);
       } else {
         ch.close();
       }
@@ -683,11 +713,44 @@ public final class SessionCore implements Session {
     failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
     persistence.released(this, forget);
     app.execute(() -> handler.onClosed(this, cause));
-    if (cause == null) {
-      closeFuture.complete(null);
+    Runnable complete = () -> {
+      if (cause == null) {
+        closeFuture.complete(null);
+      } else {
+        closeFuture.completeExceptionally(cause);
+      }
+    };
+    if (lingering) {
+      // Done once the connection is: a process that exits when its close completes would
+      // otherwise cut the connection itself, with the reset described at closeAfterPeer.
+      ch.closeFuture().addListener(f -> app.execute(complete));
     } else {
-      closeFuture.completeExceptionally(cause);
+      complete.run();
     }
+  }
+
+  /**
+   * After this side's CLOSE: lets the peer close the connection (it does as soon as it reads the
+   * CLOSE), reading and dropping whatever still arrives meanwhile, and closes it here only after
+   * {@link ConnectionHandler#CLOSE_WRITE_GRACE_MILLIS}. Closing at once would close a socket with
+   * unread data whenever the peer was still sending (a download's last messages, a PING): the
+   * kernel then answers with a TCP reset instead of the orderly end, the peer's next write fails
+   * and its transport closes the connection before reading the CLOSE already waiting in its
+   * receive buffer, so the peer took the end of the session for a lost connection and kept the
+   * session (and its stored record) for a resume that never comes.
+   *
+   * @return false if the connection is already closed
+   */
+  private static boolean closeAfterPeer(Channel ch) {
+    if (!ch.isOpen()) {
+      return false;
+    }
+    ch.config().setAutoRead(true); // reading may have been paused for a slow application
+    io.netty.util.concurrent.ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
+      ch.close();
+    }, ConnectionHandler.CLOSE_WRITE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    ch.closeFuture().addListener(f -> timer.cancel(false));
+    return true;
   }
 
   private void failOutstanding(Throwable cause) {

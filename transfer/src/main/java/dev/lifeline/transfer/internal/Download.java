@@ -67,6 +67,10 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   // The sequence of the last chunk written; app thread only.
   private long lastChunkSeq;
   private volatile long resumedFrom;
+  // The outbound rewinds (SessionStats.rewinds) the last DOWNLOAD request is known to follow;
+  // guarded by requestLock, which also keeps requests from being sent concurrently.
+  private final Object requestLock = new Object();
+  private long requestedAfterRewinds = -1;
 
   private Download(LifelineClient client, String server, String name, Path target,
       TransferListener listener, boolean fsync) {
@@ -130,13 +134,45 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   }
 
   private void request(Session session) throws TransferException, InterruptedException {
-    long from = currentOffset();
     try {
-      session.send(TransferDescriptor.download(from, name));
-    } catch (StreamRewoundException e) {
-      request(session);
+      requestOnce(session, true);
     } catch (LifelineException e) {
       throw ClientSide.failure(e);
+    }
+  }
+
+  /**
+   * Sends DOWNLOAD from the current offset, unless a request already follows every outbound
+   * rewind so far. The first request ({@link #run}) and {@link #onOutboundRewind} both answer the
+   * rewind of a session a re-run restored, and whichever comes first takes the rewind's
+   * exception and sends: without this check both sent one and the server sent the rest of the
+   * file twice. A request sent after reading the rewind count follows that rewind (a later one
+   * makes the send throw: requests are sent one at a time, here, or in {@link #meta} for a file
+   * that changed), and a rewind after it runs {@code onOutboundRewind} again, which asks anew.
+   *
+   * @param block wait for room in the replay buffer (false: give up if there is none)
+   */
+  private void requestOnce(Session session, boolean block)
+      throws LifelineException, InterruptedException {
+    synchronized (requestLock) {
+      while (true) {
+        long rewinds = session.stats().rewinds();
+        if (requestedAfterRewinds >= rewinds) {
+          return;
+        }
+        try {
+          byte[] request = TransferDescriptor.download(currentOffset(), name);
+          if (block) {
+            session.send(request);
+          } else if (session.trySend(request) == null) {
+            return;
+          }
+          requestedAfterRewinds = rewinds;
+          return;
+        } catch (StreamRewoundException e) {
+          // rewound since the count was read: ask again, after it
+        }
+      }
     }
   }
 
@@ -362,11 +398,11 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   @Override
   public void onOutboundRewind(Session session, Checkpoint checkpoint) {
     try {
-      session.trySend(TransferDescriptor.download(currentOffset(), name));
-    } catch (StreamRewoundException e) {
-      onOutboundRewind(session, checkpoint);
+      requestOnce(session, false);
     } catch (LifelineException e) {
       finished.completeExceptionally(ClientSide.failure(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
