@@ -16,9 +16,10 @@ import java.util.concurrent.CompletableFuture;
  * SessionHandler} once each, in order.
  *
  * <p>By default a received message is acknowledged as soon as the handler returns. A receiver
- * that must survive its own restart turns {@linkplain #setAutoAck auto-acknowledgement} off and
- * calls {@link #checkpoint} once it has durably processed a prefix of the stream; the checkpoint
- * is stored in the {@code CheckpointStore}, then acknowledged. After a restart of either side the
+ * that must survive its own restart declares auto-acknowledgement off ({@link
+ * SessionHandler#autoAcknowledge} returns false, for new and restored sessions alike) and calls
+ * {@link #checkpoint} once it has durably processed a prefix of the stream; the checkpoint is
+ * stored in the {@code CheckpointStore}, then acknowledged. After a restart of either side the
  * stream rewinds to the receiver's last checkpoint: the receiver's handler gets {@link
  * SessionHandler#onInboundRewind} and the sender's next {@code send} throws {@link
  * StreamRewoundException}.
@@ -95,8 +96,15 @@ public interface Session {
   int maxMessageSize();
 
   /**
-   * Whether received messages are acknowledged as soon as the handler returns (the default). Turn
-   * it off to acknowledge only through {@link #checkpoint}.
+   * Changes, for this session in this process, whether received messages are acknowledged as soon
+   * as the handler returns ({@code true}) or only through {@link #checkpoint} ({@code false}). A
+   * session starts with {@link SessionHandler#autoAcknowledge}.
+   *
+   * <p>The change is not stored: a session restored after a restart starts again from {@link
+   * SessionHandler#autoAcknowledge}. A handler whose sessions are all durable receivers declares
+   * it there. One that decides per session (for example from the first message) calls this again
+   * in {@link SessionHandler#onInboundRewind}, which is the first callback of a restored session
+   * and runs before any message after its checkpoint is delivered or acknowledged.
    */
   void setAutoAck(boolean autoAck);
 

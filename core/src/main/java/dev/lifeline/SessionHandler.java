@@ -20,6 +20,37 @@ import java.nio.ByteBuffer;
  */
 public interface SessionHandler {
 
+  /**
+   * Whether this handler's sessions acknowledge a received message as soon as {@link #onMessage}
+   * returned ({@code true}, the default), or only through {@link Session#checkpoint}, once the
+   * checkpoint is durable ({@code false}).
+   *
+   * <p>A receiver that must not lose messages when its process dies returns {@code false}:
+   * messages after its last checkpoint are then never acknowledged, so the sender still holds
+   * them and sends them again to the restarted receiver. The declaration is asked once per session, when the session
+   * is created or restored from the store after a restart, before any callback, so it holds from
+   * the first message on; return a constant. It is the way to declare it: {@link #onOpen} does not
+   * run for a restored session, so a call to {@link Session#setAutoAck} there would not be repeated
+   * after a restart.
+   *
+   * <pre>{@code
+   * SessionHandler receiver = new SessionHandler() {
+   *   public boolean autoAcknowledge() {
+   *     return false; // acknowledge only what a checkpoint made durable
+   *   }
+   *
+   *   public void onMessage(Session session, long seq, ByteBuffer message) throws IOException {
+   *     out.write(message);
+   *     out.force(false);
+   *     session.checkpoint(seq, ByteBuffer.allocate(8).putLong(out.position()).array());
+   *   }
+   * };
+   * }</pre>
+   */
+  default boolean autoAcknowledge() {
+    return true;
+  }
+
   /** A new session was opened (on the server: a client asked for one). */
   default void onOpen(Session session) {}
 

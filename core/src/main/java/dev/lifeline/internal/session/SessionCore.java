@@ -63,7 +63,8 @@ public final class SessionCore implements Session {
   private long inboundEpoch;
   private long inboundQueued;
   private long lastAckSent = -1;
-  private boolean autoAck = true;
+  // From the handler's declaration, so a session restored from the store (no onOpen) keeps it.
+  private boolean autoAck;
   private Checkpoint lastCheckpoint = Checkpoint.NONE;
 
   // Connection; guarded by this.
@@ -92,6 +93,7 @@ public final class SessionCore implements Session {
     this.app = new SerialExecutor(config.appExecutor());
     this.persistence = persistence;
     this.replay = new ReplayBuffer(config.replayBufferBytes());
+    this.autoAck = handler.autoAcknowledge();
   }
 
   /**
