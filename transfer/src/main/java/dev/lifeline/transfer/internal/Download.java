@@ -103,7 +103,6 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       }
     });
     CompletableFuture<Void> ready = new CompletableFuture<>();
-    session.setAutoAck(false);
     session.runInOrder(() -> {
       try {
         if (file == null) {
@@ -383,6 +382,12 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       // The stream was rewound while the file was being synced: this checkpoint is obsolete.
       log.debug("download checkpoint at {} dropped: {}", seq, e.getMessage());
     }
+  }
+
+  /** Chunks are acknowledged by checkpoints only, from a restored session's first one too. */
+  @Override
+  public boolean autoAcknowledge() {
+    return false;
   }
 
   @Override
