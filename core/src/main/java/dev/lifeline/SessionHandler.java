@@ -51,7 +51,11 @@ public interface SessionHandler {
     return true;
   }
 
-  /** A new session was opened (on the server: a client asked for one). */
+  /**
+   * On the server: a client opened a new session. Not called for a session restored from the
+   * store after a restart (its first callback is {@link #onInboundRewind}), nor on the client,
+   * where {@code LifelineClient.open}'s future completes instead.
+   */
   default void onOpen(Session session) {}
 
   /**
