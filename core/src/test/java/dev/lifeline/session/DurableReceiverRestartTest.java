@@ -20,15 +20,18 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A receiver that declares auto-acknowledgement off ({@link SessionHandler#autoAcknowledge})
  * never acknowledges a message it has not checkpointed, also once its process restarted and the
- * session was restored from its file store, where {@code onOpen} does not run. Before the
- * declaration existed a receiver turned auto-ack off in {@code onOpen}; its restored session
- * started with auto-ack on again and acknowledged messages whose effects the next restart lost.
+ * session was restored from its file store, where {@code onOpen} does not run; and so does one
+ * that turns it off per session in {@code onInboundRewind} as well. Before the declaration a
+ * receiver turned auto-ack off in {@code onOpen} only; its restored session started with auto-ack
+ * on again and acknowledged messages it had not made durable (both server tests fail that way if
+ * the receiver's off switch is left to {@code onOpen}).
  *
  * <p>"Never acknowledged" is observed without waiting for time to pass: after the receiver's
  * handler returned from the last message, the receiver answers with a marker message. Frames
@@ -42,11 +45,26 @@ class DurableReceiverRestartTest {
 
   @Test
   void aRestoredServerSessionAcknowledgesOnlyWhatItCheckpointed() throws Exception {
+    serverRestarts(true);
+  }
+
+  /**
+   * The way for a handler that decides per session (the file transfer's server, whose handler
+   * also serves downloads): setAutoAck(false) in onOpen and again in onInboundRewind, the first
+   * callback of a restored session, before any of its messages is delivered.
+   */
+  @Test
+  void aRestoredServerSessionTurnedOffInOnInboundRewindAcknowledgesOnlyWhatItCheckpointed()
+      throws Exception {
+    serverRestarts(false);
+  }
+
+  private void serverRestarts(boolean declared) throws Exception {
     Path serverState = dir.resolve("server-store");
     Marked clientSide = new Marked();
     try (FileCheckpointStore clientStore = FileCheckpointStore.open(dir.resolve("client-store"))) {
       FileCheckpointStore serverStore = FileCheckpointStore.open(serverState);
-      DurableReceiver first = new DurableReceiver();
+      DurableReceiver first = new DurableReceiver(declared);
       LifelineServer server = Fixtures.server(dir, first).store(serverStore).start();
       int port = server.port();
       try (LifelineClient client = Fixtures.client(dir, port).store(clientStore)
@@ -68,7 +86,7 @@ class DurableReceiverRestartTest {
         server.close();
         serverStore.close();
         serverStore = FileCheckpointStore.open(serverState);
-        DurableReceiver second = new DurableReceiver();
+        DurableReceiver second = new DurableReceiver(declared);
         server = Fixtures.server(dir, second).store(serverStore).port(port).start();
         assertEquals(3, second.awaitRestoredAt(), "restored at its checkpoint");
         second.awaitMessages(4, 6);
@@ -81,7 +99,7 @@ class DurableReceiverRestartTest {
         server.close();
         serverStore.close();
         serverStore = FileCheckpointStore.open(serverState);
-        DurableReceiver third = new DurableReceiver();
+        DurableReceiver third = new DurableReceiver(declared);
         server = Fixtures.server(dir, third).store(serverStore).port(port).start();
         assertEquals(3, third.awaitRestoredAt());
         third.awaitMessages(4, 6);
@@ -100,7 +118,7 @@ class DurableReceiverRestartTest {
     Marked serverSide = new Marked();
     try (FileCheckpointStore serverStore = FileCheckpointStore.open(dir.resolve("server-store"));
         LifelineServer server = Fixtures.server(dir, serverSide).store(serverStore).start()) {
-      DurableReceiver first = new DurableReceiver();
+      DurableReceiver first = new DurableReceiver(true);
       LifelineClient client = client(server.port(), clientState);
       try {
         client.open("durable-download", first).get(10, TimeUnit.SECONDS);
@@ -118,7 +136,7 @@ class DurableReceiverRestartTest {
 
         // Restart: messages 4..6 were handled, never checkpointed.
         client = restart(client, server.port(), clientState);
-        DurableReceiver second = new DurableReceiver();
+        DurableReceiver second = new DurableReceiver(true);
         client.open("durable-download", second).get(10, TimeUnit.SECONDS);
         assertEquals(3, second.awaitRestoredAt(), "restored at its checkpoint");
         second.awaitMessages(4, 6);
@@ -129,7 +147,7 @@ class DurableReceiverRestartTest {
         // Restart again: what was never acknowledged comes again, and is acknowledged once
         // checkpointed.
         client = restart(client, server.port(), clientState);
-        DurableReceiver third = new DurableReceiver();
+        DurableReceiver third = new DurableReceiver(true);
         client.open("durable-download", third).get(10, TimeUnit.SECONDS);
         assertEquals(3, third.awaitRestoredAt());
         third.awaitMessages(4, 6);
@@ -158,7 +176,7 @@ class DurableReceiverRestartTest {
     return client(port, state);
   }
 
-  @org.junit.jupiter.api.AfterEach
+  @AfterEach
   void closeStores() {
     clientStores.forEach(FileCheckpointStore::close);
   }
@@ -184,26 +202,38 @@ class DurableReceiverRestartTest {
 
   /**
    * A durable receiver: keeps what it got in memory only (so nothing of it is durable) and
-   * checkpoints only when the test says so.
+   * checkpoints only when the test says so. Auto-ack is off by its declaration ({@code declared})
+   * or, per session, by setAutoAck in onOpen and onInboundRewind.
    */
   static final class DurableReceiver implements SessionHandler {
+    private final boolean declared;
     private final BlockingQueue<Long> messages = new LinkedBlockingQueue<>();
     private final CompletableFuture<Long> restoredAt = new CompletableFuture<>();
     private volatile Session session;
 
+    DurableReceiver(boolean declared) {
+      this.declared = declared;
+    }
+
     @Override
     public boolean autoAcknowledge() {
-      return false;
+      return !declared;
     }
 
     @Override
     public void onOpen(Session session) {
       this.session = session;
+      if (!declared) {
+        session.setAutoAck(false);
+      }
     }
 
     @Override
     public void onInboundRewind(Session session, Checkpoint checkpoint) {
       this.session = session;
+      if (!declared) {
+        session.setAutoAck(false);
+      }
       restoredAt.complete(checkpoint.position());
     }
 
