@@ -162,8 +162,10 @@ public final class FailureReason {
     if (up.contains("NO_APPLICATION_PROTOCOL")) {
       return "no ALPN protocol in common (" + shortTls(m) + ")";
     }
-    if (up.contains("HTTP_REQUEST") || up.contains("BAD_PACKET_LENGTH")
-        || up.contains("UNRECOGNIZED SSL MESSAGE") || up.contains("PLAINTEXT")) {
+    // Not BAD_PACKET_LENGTH: BoringSSL also says that of the alert openssl s_client sends when it
+    // rejects the certificate, which is TLS.
+    if (up.contains("HTTP_REQUEST") || up.contains("UNRECOGNIZED SSL MESSAGE")
+        || up.contains("PLAINTEXT")) {
       return "not TLS: the " + peer + " sent something else (" + shortTls(m) + ")";
     }
     return null;
