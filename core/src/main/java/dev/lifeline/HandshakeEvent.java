@@ -131,7 +131,11 @@ public final class HandshakeEvent {
     return durationNanos;
   }
 
-  /** Why the handshake failed; empty when it succeeded. */
+  /**
+   * Why the handshake failed, in words (e.g. "the client does not trust the server's certificate
+   * (alert certificate_unknown)", "the TLS handshake timed out after 10000ms"); empty when it
+   * succeeded.
+   */
   public Optional<String> failureMessage() {
     return Optional.ofNullable(failureMessage);
   }

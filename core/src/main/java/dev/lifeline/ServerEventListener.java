@@ -38,7 +38,9 @@ public interface ServerEventListener {
 
   /**
    * The connection under a session is gone; the session lives on until it resumes, closes or
-   * expires. {@code reason} is a short description of why (the close code or the I/O error).
+   * expires. {@code reason} says why in a few words, e.g. "connection reset by the client" or
+   * "closed with TIMEOUT: nothing received for the idle timeout" (the server's log summary uses
+   * the same words).
    */
   default void sessionDisconnected(String sessionId, String reason) {}
 

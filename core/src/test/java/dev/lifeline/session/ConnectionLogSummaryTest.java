@@ -81,7 +81,8 @@ class ConnectionLogSummaryTest {
           .collect(Collectors.toList());
       assertEquals(1, summaries.size(), "one summary of this server's 7 problems: " + info);
       String summary = summaries.get(0);
-      assertTrue(summary.contains("3× TLS handshake failed (NotSslRecordException"), summary);
+      assertTrue(summary.contains("3× TLS handshake failed (not TLS: the client sent something"
+          + " else (plaintext on the TLS port?))"), summary);
       assertTrue(summary.contains("4× closed UNKNOWN_FRAME_TYPE"), summary);
     } finally {
       lifeline.detachAppender(captured);

@@ -121,9 +121,14 @@ final class HttpTestServer implements AutoCloseable {
 
   /** A TLS socket to the server that trusts the development CA and offers {@code alpn}. */
   SSLSocket socket(String... alpn) throws Exception {
+    return socketTrusting(ca(), alpn);
+  }
+
+  /** A TLS socket to the server that trusts only the CA in {@code caPem}; handshake done. */
+  SSLSocket socketTrusting(Path caPem, String... alpn) throws Exception {
     KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
     ks.load(null, null);
-    try (InputStream in = Files.newInputStream(ca())) {
+    try (InputStream in = Files.newInputStream(caPem)) {
       ks.setCertificateEntry("ca", (X509Certificate) CertificateFactory.getInstance("X.509")
           .generateCertificate(in));
     }

@@ -30,6 +30,11 @@ final class ClientConnectionHandler extends ConnectionHandler {
   }
 
   @Override
+  protected dev.lifeline.HandshakeEvent.Side side() {
+    return dev.lifeline.HandshakeEvent.Side.CLIENT;
+  }
+
+  @Override
   protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) throws Exception {
     Channel ch = ctx.channel();
     if (frame instanceof Frame.Hello hello && !helloSeen) {

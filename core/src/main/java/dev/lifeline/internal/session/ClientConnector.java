@@ -1,6 +1,7 @@
 package dev.lifeline.internal.session;
 
 import dev.lifeline.ErrorCode;
+import dev.lifeline.HandshakeEvent;
 import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
 import dev.lifeline.SessionRefusedException;
@@ -207,10 +208,9 @@ public final class ClientConnector {
     if (core.isClosed()) {
       return;
     }
-    if (isUntrustedPeer(cause)) {
+    if (FailureReason.isCertificateRejected(cause)) {
       LifelineException e = new LifelineException("TLS handshake with " + host + ":" + port
-          + " failed: the server's certificate is not trusted ("
-          + ConnectionHandler.describe(rootCause(cause)) + ")", cause);
+          + " failed: " + FailureReason.of(cause, HandshakeEvent.Side.CLIENT), cause);
       log.warn("{}", e.getMessage());
       core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
       opened.completeExceptionally(e);
@@ -246,36 +246,20 @@ public final class ClientConnector {
       connectionLog.count("session connections lost (reconnecting)", null);
       if (ConnectionLog.detailed()) {
         log.debug("session {}: connection to {}:{} lost ({}); reconnecting", core.id(), host,
-            port, cause == null ? "closed" : ConnectionHandler.describe(cause));
+            port, FailureReason.of(cause, HandshakeEvent.Side.CLIENT));
       }
     } else {
       log.debug("connect to {}:{} failed: {}", host, port,
-          cause == null ? "closed" : ConnectionHandler.describe(cause));
+          FailureReason.of(cause, HandshakeEvent.Side.CLIENT));
     }
     ch.eventLoop().schedule(this::connect, delayNanos, TimeUnit.NANOSECONDS);
-  }
-
-  private static boolean isUntrustedPeer(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof java.security.cert.CertificateException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  private static Throwable rootCause(Throwable t) {
-    Throwable c = t;
-    while (c.getCause() != null && c.getCause() != c) {
-      c = c.getCause();
-    }
-    return c;
   }
 
   private void giveUp() {
     LifelineException e = new LifelineException("could not reach " + host + ":" + port
         + " within the reconnect deadline of " + backoff.deadline()
-        + (lastError != null ? ": " + ConnectionHandler.describe(lastError) : ""), lastError);
+        + (lastError != null ? ": " + FailureReason.of(lastError, HandshakeEvent.Side.CLIENT)
+            : ""), lastError);
     log.warn("session {}: {}", core.id(), e.getMessage());
     core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
     opened.completeExceptionally(e);

@@ -1,6 +1,7 @@
 package dev.lifeline.internal.session;
 
 import dev.lifeline.ErrorCode;
+import dev.lifeline.HandshakeEvent;
 import dev.lifeline.internal.protocol.ConnectionClosedException;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * What the client's and the server's per-connection handlers share: heartbeats on idle, the
  * frames of an established session, and turning any failure into one CLOSE frame and one count
- * in the endpoint's {@link ConnectionLog} (a DEBUG line each, an INFO summary per minute). Sits
+ * in the endpoint's {@link ConnectionLog} (a DEBUG line each, an INFO summary per minute), its
+ * reason in words from {@link FailureReason}. Sits
  * at the tail of the pipeline, after the frame codec.
  *
  * <p>Heartbeats ({@link Heartbeat} times them): when this side has read nothing for a third of
@@ -122,6 +124,9 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
    */
   protected abstract ConnectionLog connectionLog();
 
+  /** Which end this is: decides whose certificate a {@link FailureReason} names. */
+  protected abstract HandshakeEvent.Side side();
+
   /** The TLS handshake finished successfully. */
   protected void tlsEstablished(ChannelHandlerContext ctx) {}
 
@@ -133,7 +138,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
         tlsEstablished(ctx);
       } else {
         closeCause = done.cause();
-        String why = describe(done.cause());
+        String why = FailureReason.of(done.cause(), side());
         connectionLog().count("TLS handshake failed", why);
         if (ConnectionLog.detailed()) {
           log.debug("TLS handshake with {} failed: {}", ctx.channel().remoteAddress(), why);
@@ -183,7 +188,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       closeWith(ctx, p.code(), p.getMessage());
     } else if (root instanceof SSLException || root instanceof IOException) {
       closeCause = root;
-      String why = describe(root);
+      String why = FailureReason.of(root, side());
       if (tlsSucceeded || !(root instanceof SSLException)) {
         // (A TLS failure in the handshake is counted once, with the handshake's failure event.)
         connectionLog().count("connection failed", why);

@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
  * Connection-level trouble of one endpoint (failed TLS handshakes, connections closed for a bad
  * frame, a timeout or a refusal, connections lost), logged at DEBUG one by one and at INFO as one
  * summary per interval: "12 connection problems in the last 60 s: 7× TLS handshake failed
- * (SSLHandshakeException: ...), 5× closed PROTOCOL_ERROR". A scanner, a flood of bad clients or a
- * reconnect storm of 10,000 sessions thus costs a counter increment per connection, not a log
- * line, and the log still says what happened.
+ * (the client does not trust the server's certificate (alert certificate_unknown)); 5× closed
+ * PROTOCOL_ERROR", the reasons in words from {@link FailureReason}. A scanner, a flood of bad
+ * clients or a reconnect storm of 10,000 sessions thus costs a counter increment per connection,
+ * not a log line, and the log still says what happened.
  *
  * <p>The summary is written {@code interval} after the first problem of a window (no timer task
  * runs while nothing happens) and by {@link #report()} (on close). Reasons are kept apart up to
@@ -28,7 +29,7 @@ public final class ConnectionLog {
   /** How long a window lasts unless told otherwise. */
   public static final long DEFAULT_INTERVAL_MILLIS = TimeUnit.MINUTES.toMillis(1);
   static final int MAX_REASONS = 16;
-  private static final int MAX_REASON_CHARS = 100;
+  private static final int MAX_REASON_CHARS = 160;
 
   private final String side;
   private final ScheduledExecutorService timer;

@@ -43,6 +43,11 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   }
 
   @Override
+  protected dev.lifeline.HandshakeEvent.Side side() {
+    return dev.lifeline.HandshakeEvent.Side.SERVER;
+  }
+
+  @Override
   protected void tlsEstablished(ChannelHandlerContext ctx) {
     ctx.writeAndFlush(new Frame.Hello(FrameDescriptor.VERSION, maxFrameSize, serverName),
         ctx.voidPromise());
@@ -139,8 +144,8 @@ public final class ServerConnectionHandler extends ConnectionHandler {
         sessions.events().replayed(s.id(), replayed);
       }
       if (!s.isClosed()) {
-        sessions.events().sessionDisconnected(s.id(), closeCause == null
-            ? "connection closed" : describe(closeCause));
+        sessions.events().sessionDisconnected(s.id(),
+            FailureReason.of(closeCause, dev.lifeline.HandshakeEvent.Side.SERVER));
       }
     }
   }

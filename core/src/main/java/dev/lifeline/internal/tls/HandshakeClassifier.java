@@ -2,6 +2,7 @@ package dev.lifeline.internal.tls;
 
 import dev.lifeline.HandshakeEvent;
 import dev.lifeline.HandshakeListener;
+import dev.lifeline.internal.session.FailureReason;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
@@ -130,7 +131,7 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
     return observed;
   }
 
-  private static String failureReason(ChannelHandlerContext ctx,
+  private String failureReason(ChannelHandlerContext ctx,
       SslHandshakeCompletionEvent completion) {
     String rejected = ctx.channel().attr(HandshakeLimiter.REJECTED).get();
     if (rejected != null) {
@@ -140,11 +141,7 @@ final class HandshakeClassifier extends ChannelInboundHandlerAdapter {
     if (cause instanceof java.nio.channels.ClosedChannelException) {
       return "connection closed during the handshake";
     }
-    while (cause.getCause() != null && cause.getMessage() == null) {
-      cause = cause.getCause();
-    }
-    return cause.getClass().getSimpleName()
-        + (cause.getMessage() != null ? ": " + cause.getMessage() : "");
+    return FailureReason.of(cause, side);
   }
 
   static String peer(SocketAddress address) {

@@ -50,6 +50,11 @@ class ConnectionHandlerTest {
     }
 
     @Override
+    protected dev.lifeline.HandshakeEvent.Side side() {
+      return dev.lifeline.HandshakeEvent.Side.SERVER;
+    }
+
+    @Override
     protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) {
       handshakeFrames.add(frame);
     }

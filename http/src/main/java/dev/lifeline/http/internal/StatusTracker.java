@@ -18,8 +18,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * What the status page shows: recent session events (disconnects, resumes, refusals), TLS
- * handshake counts, and throughput sampled once a second over the last five minutes; plus, at
+ * What the status page shows: recent session events (disconnects, resumes, refusals, failed TLS
+ * handshakes, each with the reason core gives in words), TLS handshake counts, and throughput sampled once a second over the last five minutes; plus, at
  * each request, the live sessions and transfers. Rendered as one JSON document.
  */
 final class StatusTracker implements ServerEventListener, HandshakeListener {
@@ -31,6 +31,7 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
   private final Clock clock;
   private final LongAdder tlsFull = new LongAdder();
   private final LongAdder tlsResumed = new LongAdder();
+  private final LongAdder tlsFailed = new LongAdder();
   private final LongAdder resumes = new LongAdder();
   private final LongAdder disconnects = new LongAdder();
   private final LongAdder replayedBytes = new LongAdder();
@@ -89,8 +90,16 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
 
   @Override
   public void handshakeCompleted(HandshakeEvent e) {
-    if (e.side() == HandshakeEvent.Side.SERVER && e.succeeded()) {
+    if (e.side() != HandshakeEvent.Side.SERVER) {
+      return;
+    }
+    if (e.succeeded()) {
       (e.resumed() ? tlsResumed : tlsFull).increment();
+    } else {
+      // The reason is core's FailureReason ("the client does not trust the server's
+      // certificate ..."), already in words: shown as it is, like a disconnect's.
+      tlsFailed.increment();
+      add("tls-failed", "", e.peer() + ": " + e.failureMessage().orElse("failed"));
     }
   }
 
@@ -154,6 +163,7 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
     long full = tlsFull.sum();
     long resumed = tlsResumed.sum();
     j.key("tls").open('{').field("full", full).field("resumed", resumed)
+        .field("failed", tlsFailed.sum())
         .field("resumedRatio", full + resumed == 0 ? 0.0 : resumed / (double) (full + resumed))
         .close('}');
     j.key("totals").open('{').field("resumes", resumes.sum())
