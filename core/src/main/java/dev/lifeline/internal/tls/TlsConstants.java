@@ -16,7 +16,7 @@ public final class TlsConstants {
 
   /**
    * Pipeline names, front to back: wire observer (JDK only), TLS, limiter (server), ticket sender
-   * (server, OpenSSL only, until the handshake ends), classifier.
+   * (server) or ticket watcher (client) (OpenSSL only, until the handshake ends), classifier.
    */
   public static final String WIRE_OBSERVER_HANDLER = "lifeline-tls-wire";
   public static final String SSL_HANDLER = "lifeline-tls";
