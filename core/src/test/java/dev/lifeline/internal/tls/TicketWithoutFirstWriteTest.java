@@ -37,7 +37,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * openssl s_client}: the first run saves the ticket it received ({@code -sess_out}), the second
  * resumes with it ({@code -sess_in}, "Reused"). Without the flush after the handshake, BoringSSL
  * holds the tickets back until the server's first write, which never comes, and the first run
- * saves nothing.
+ * saves nothing. The server never closes first either: a closing server sends the queued tickets
+ * with its close_notify (seen while writing this test), which would hide the fault; the client
+ * ends each run by closing its stdin.
  */
 class TicketWithoutFirstWriteTest {
   /** How long after the handshake a ticket may take to arrive; it takes a few ms. */
