@@ -36,13 +36,13 @@ final class TicketSender extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof SslHandshakeCompletionEvent) {
-      ctx.pipeline().remove(this);
       if (((SslHandshakeCompletionEvent) evt).isSuccess()) {
         SslHandler ssl = ctx.pipeline().get(SslHandler.class);
         if (ssl != null && releaseQueuedTickets(ssl)) {
           ctx.flush();
         }
       }
+      ctx.pipeline().remove(this);
     }
     ctx.fireUserEventTriggered(evt);
   }
@@ -63,7 +63,7 @@ final class TicketSender extends ChannelInboundHandlerAdapter {
         return false; // already freed: the connection is gone
       }
       if (SSL.writeToSSL(ssl, Buffer.address(NOTHING), 0) < 0) {
-        SSL.clearError(); // nothing was queued or the engine is failing; its next call reports it
+        SSL.clearError(); // the engine is failing; its own next call finds and reports why
         return false;
       }
     }
