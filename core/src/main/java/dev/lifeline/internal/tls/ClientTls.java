@@ -17,7 +17,9 @@ import javax.net.ssl.SSLEngine;
 /**
  * The client side of Lifeline's TLS: one long-lived {@link SslContext} whose session cache
  * remembers the last session per server {@code host:port}, so every reconnect through
- * {@link #install} offers it (a TLS 1.3 ticket, a TLS 1.2 ticket or session id). The server
+ * {@link #install} offers it (a TLS 1.3 ticket, a TLS 1.2 ticket or session id). With the OpenSSL
+ * provider a {@link TicketKeeper} keeps a TLS 1.3 ticket whose handshake failed, so that a
+ * connection which never reached the server does not cost the next one its resumption. The server
  * certificate is verified against the configured CA and the host name (or IP address) given to
  * {@link #install}.
  */
@@ -27,6 +29,7 @@ public final class ClientTls implements AutoCloseable {
   private final SslProvider provider;
   private final String providerName;
   private final HandshakeListener listener;
+  private final TicketKeeper tickets = new TicketKeeper(); // used with OpenSSL only
 
   private ClientTls(ClientTlsConfig config, SslContext context, SslProvider provider,
       HandshakeListener listener) {
@@ -63,7 +66,8 @@ public final class ClientTls implements AutoCloseable {
   /**
    * Adds the SslHandler (created for {@code host:port}, so the cached session for that server is
    * offered) and the handshake classifier to the front of the pipeline:
-   * [wire observer (JDK only)] [TLS] [classifier] [what was there before].
+   * [wire observer (JDK only)] [TLS] [ticket watcher (OpenSSL only, until the handshake ends)]
+   * [classifier] [what was there before].
    */
   public void install(ChannelPipeline pipeline, String host, int port) {
     SslHandler handler = context.newHandler(pipeline.channel().alloc(), host, port);
@@ -72,6 +76,10 @@ public final class ClientTls implements AutoCloseable {
     KeyExchangeGroups.applyToEngine(handler.engine(), provider, config.keyExchangeGroups());
     pipeline.addFirst(TlsConstants.CLASSIFIER_HANDLER, new HandshakeClassifier(
         HandshakeEvent.Side.CLIENT, providerName, listener, System::nanoTime));
+    if (provider != SslProvider.JDK) {
+      tickets.offer(handler.engine(), host, port);
+      pipeline.addFirst(TlsConstants.TICKET_HANDLER, tickets.newWatcher(host, port));
+    }
     pipeline.addFirst(TlsConstants.SSL_HANDLER, handler);
     if (provider == SslProvider.JDK) {
       pipeline.addFirst(TlsConstants.WIRE_OBSERVER_HANDLER, new ServerHelloObserver(false));
@@ -94,6 +102,7 @@ public final class ClientTls implements AutoCloseable {
 
   /** Forgets every remembered session, so the next connection makes a full handshake. */
   void forgetSessions() {
+    tickets.clear();
     javax.net.ssl.SSLSessionContext sessions = context.sessionContext();
     for (byte[] id : java.util.Collections.list(sessions.getIds())) {
       javax.net.ssl.SSLSession session = sessions.getSession(id);
@@ -108,10 +117,13 @@ public final class ClientTls implements AutoCloseable {
     return providerName;
   }
 
-  /** Nothing to stop today; kept so callers release the client TLS state in one place. */
+  /**
+   * Frees the tickets kept after failed handshakes. The context's native memory is released by
+   * Netty when it becomes unreachable.
+   */
   @Override
   public void close() {
-    // The context's native memory is released by Netty when it becomes unreachable.
+    tickets.close();
   }
 
   @Override

@@ -146,12 +146,16 @@ public final class ServerTls implements AutoCloseable {
 
   /**
    * Adds the SslHandler plus the handshake classifier / limiter handlers to the front of the
-   * pipeline: [wire observer (JDK only)] [TLS] [limiter] [classifier] [what was there before].
-   * The handshake completion event reaches the rest of the pipeline unchanged.
+   * pipeline: [wire observer (JDK only)] [TLS] [limiter] [ticket sender (OpenSSL only)]
+   * [classifier] [what was there before]. The handshake completion event reaches the rest of the
+   * pipeline unchanged; by then TLS 1.3 session tickets are on their way to the client.
    */
   public void install(ChannelPipeline pipeline) {
     pipeline.addFirst(TlsConstants.CLASSIFIER_HANDLER, new HandshakeClassifier(
         HandshakeEvent.Side.SERVER, providerName, listener, System::nanoTime));
+    if (provider != SslProvider.JDK) {
+      pipeline.addFirst(TlsConstants.TICKET_HANDLER, new TicketSender());
+    }
     pipeline.addFirst(TlsConstants.LIMITER_HANDLER, new HandshakeLimiter(slots));
     pipeline.addFirst(TlsConstants.SSL_HANDLER, newHandler(pipeline.channel().alloc()));
     if (provider == SslProvider.JDK) {

@@ -14,10 +14,14 @@ public final class TlsConstants {
   /** The ALPN protocol id of HTTP/1.1, served beside Lifeline when the server has an HTTP service. */
   public static final String HTTP_ALPN_PROTOCOL = "http/1.1";
 
-  /** Pipeline names, front to back: wire observer (JDK only), TLS, limiter (server), classifier. */
+  /**
+   * Pipeline names, front to back: wire observer (JDK only), TLS, limiter (server), ticket sender
+   * (server) or ticket watcher (client) (OpenSSL only, until the handshake ends), classifier.
+   */
   public static final String WIRE_OBSERVER_HANDLER = "lifeline-tls-wire";
   public static final String SSL_HANDLER = "lifeline-tls";
   public static final String LIMITER_HANDLER = "lifeline-tls-limiter";
+  public static final String TICKET_HANDLER = "lifeline-tls-tickets";
   public static final String CLASSIFIER_HANDLER = "lifeline-tls-classifier";
 
   /**

@@ -49,6 +49,26 @@ final class OpenSslCli {
     return run(command);
   }
 
+  /**
+   * Starts {@code openssl s_client} against 127.0.0.1:port with stdin open, so that it stays
+   * connected without writing anything until {@link #stop} closes its stdin.
+   */
+  static Process startSClient(int port, List<String> arguments) throws IOException {
+    List<String> command = new ArrayList<>(List.of("openssl", "s_client", "-connect",
+        "127.0.0.1:" + port));
+    command.addAll(arguments);
+    return new ProcessBuilder(command).redirectErrorStream(true).start();
+  }
+
+  /** Ends a client from {@link #startSClient} by closing its stdin, and returns what it printed. */
+  static Run stop(Process process) throws IOException {
+    if (process.isAlive()) {
+      process.getOutputStream().close();
+    }
+    return finish(process, List.of("s_client"));
+  }
+
+  /** {@code openssl ARGUMENTS} with stdin empty. */
   static Run run(List<String> arguments) throws IOException {
     List<String> command = new ArrayList<>();
     command.add("openssl");
@@ -57,6 +77,10 @@ final class OpenSslCli {
         .redirectErrorStream(true)
         .redirectInput(new File("/dev/null"))
         .start();
+    return finish(process, command);
+  }
+
+  private static Run finish(Process process, List<String> command) throws IOException {
     try {
       if (!process.waitFor(20, TimeUnit.SECONDS)) {
         process.destroyForcibly();
