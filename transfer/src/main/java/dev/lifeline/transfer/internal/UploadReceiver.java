@@ -271,6 +271,7 @@ final class UploadReceiver {
       session.setAutoAck(false);
       log.info("session {}: continuing {} from byte {}", session.id(), FileNames.printable(name),
           written);
+      tellContinuing();
     } catch (IOException e) {
       log.warn("session {}: cannot continue upload: {}", session.id(), e.toString());
       failed = true;
@@ -308,7 +309,18 @@ final class UploadReceiver {
     session.setAutoAck(false);
     log.info("session {}: {} was stored before its checkpoint said so; checking the rest from"
         + " byte {}", session.id(), FileNames.printable(name), written);
+    tellContinuing();
     return true;
+  }
+
+  /**
+   * Tells the client where this side continues. After a server restart the client usually does
+   * not rewind (its replay buffer still holds everything after the server's checkpoint and it
+   * just sends it again), so without this it cannot know, and its summary said the upload
+   * continued from 0.
+   */
+  private void tellContinuing() {
+    reply(TransferDescriptor.continuing(written));
   }
 
   /**
