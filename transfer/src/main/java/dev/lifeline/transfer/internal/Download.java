@@ -123,9 +123,10 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     CompletableFuture<Void> ready = new CompletableFuture<>();
     session.runInOrder(() -> {
       try {
-        if (file == null) {
+        if (file == null && phase == Phase.RECEIVING) {
           // A session restored from the store has already reopened the part file in
-          // onInboundRewind (hashing its durable prefix); only a new session starts here.
+          // onInboundRewind (hashing its durable prefix), or found the download done there;
+          // only a new session starts here.
           startFrom(session.lastCheckpoint());
         }
         ready.complete(null);
