@@ -11,8 +11,14 @@ package dev.lifeline.transfer;
  * @param tlsFull full TLS handshakes
  * @param tlsResumed resumed TLS handshakes
  * @param resentBytes message bytes sent again after resumes
- * @param resumedFromOffset the file offset the transfer continued from when a previous process
- *     had started it (0 for a fresh transfer)
+ * @param resumedFromOffset where this call continued a transfer after a process lost its part of
+ *     it: the byte offset of the receiver's last durable checkpoint that a restarted server, or a
+ *     re-run of the same transfer with the same client store, picked up from. Whichever side
+ *     restarted, that is the server's checkpoint for an upload (a restarted server tells the
+ *     client where it continues, even when the client only replays from memory) and this
+ *     client's for a download. 0 when no process was lost (a cut connection is replayed from
+ *     memory, nothing to continue from), or when the transfer began, or started over, at byte 0.
+ *     After several restarts, the first continuation's offset.
  */
 public record TransferResult(
     String name,

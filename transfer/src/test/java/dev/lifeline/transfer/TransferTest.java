@@ -46,6 +46,10 @@ class TransferTest {
   int port;
   /** Wraps the server's transfer handler, for tests that act when a message arrives. */
   java.util.function.UnaryOperator<SessionHandler> wrapHandler = h -> h;
+  /** Where uploads continued on the server, as {@link #recording} saw it. */
+  final java.util.List<Long> uploadContinuedAt = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The offsets of the DOWNLOAD requests the server received, as {@link #recording} saw it. */
+  final java.util.List<Long> downloadRequests = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   @BeforeEach
   void start() throws IOException {
@@ -218,6 +222,7 @@ class TransferTest {
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
           files.activeTransfers().stream().anyMatch(p -> p.done() > 4 << 20));
       server.close();
+      wrapHandler = this::recording;
       startServer();
       restarted.countDown();
       TransferResult r = up.get(60, TimeUnit.SECONDS);
@@ -230,6 +235,11 @@ class TransferTest {
           && r.resentBytes() < (32 << 20),
           "continued from the server's checkpoint, not from zero: lowest offset after the "
               + "restart " + lowestAfterRestart.get() + ", " + r);
+      // The summary says where: the client replayed from memory and never rewound, so only the
+      // server knew (the summary said 0 before the server told it with CONTINUING).
+      assertEquals(1, uploadContinuedAt.size(), "continued once: " + uploadContinuedAt);
+      assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(uploadContinuedAt.get(0), r.resumedFromOffset(), r.toString());
     }
   }
 
@@ -469,6 +479,9 @@ class TransferTest {
 
   @Test
   void uploadContinuesInANewClientProcessWithTheSameStore() throws Exception {
+    server.close();
+    wrapHandler = this::recording;
+    startServer();
     Path src = randomFile("src.bin", 48 << 20);
     AtomicLong progress = new AtomicLong();
     LifelineClient first = client(null);
@@ -482,8 +495,90 @@ class TransferTest {
           TransferListener.NONE);
       assertEquals(sha(src), r.sha256());
       assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(java.util.List.of(r.resumedFromOffset()), uploadContinuedAt, r.toString());
       assertEquals(sha(src), sha(dir.resolve("data/files/c.bin")));
     }
+  }
+
+  /** Client killed, then the server restarted too: each side continues from its store. */
+  @Test
+  void uploadContinuesWhenBothSidesRestarted() throws Exception {
+    Path src = randomFile("src.bin", 48 << 20);
+    AtomicLong progress = new AtomicLong();
+    LifelineClient first = client(null);
+    CompletableFuture<TransferResult> up = inBackground(
+        l -> new FileTransferClient(first, server()).upload(src, "both.bin", l), progress);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+    first.close();
+    assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
+    server.close();
+    wrapHandler = this::recording;
+    startServer();
+    try (LifelineClient second = client(null)) {
+      TransferResult r = new FileTransferClient(second, server()).upload(src, "both.bin",
+          TransferListener.NONE);
+      assertEquals(sha(src), r.sha256());
+      assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(java.util.List.of(r.resumedFromOffset()), uploadContinuedAt, r.toString());
+      assertEquals(sha(src), sha(dir.resolve("data/files/both.bin")));
+    }
+  }
+
+  /** Client killed, then the server restarted too: the client continues from its checkpoint. */
+  @Test
+  void downloadContinuesWhenBothSidesRestarted() throws Exception {
+    Path src = randomFile("src.bin", 48 << 20);
+    Files.copy(src, dir.resolve("data/files/both.bin"));
+    Path back = dir.resolve("both-back.bin");
+    AtomicLong progress = new AtomicLong();
+    LifelineClient first = client(null);
+    CompletableFuture<TransferResult> down = inBackground(
+        l -> new FileTransferClient(first, server()).download("both.bin", back, l), progress);
+    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+    first.close();
+    assertThrows(Exception.class, () -> down.get(30, TimeUnit.SECONDS));
+    server.close();
+    wrapHandler = this::recording;
+    startServer();
+    try (LifelineClient second = client(null)) {
+      TransferResult r = new FileTransferClient(second, server()).download("both.bin", back,
+          TransferListener.NONE);
+      assertEquals(sha(src), r.sha256());
+      assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(java.util.List.of(r.resumedFromOffset()), downloadRequests, r.toString());
+    }
+    assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+    assertFalse(Files.exists(dir.resolve("both-back.bin.part")));
+  }
+
+  /**
+   * The server's handler, recording where transfers continue: the offset of an upload's first
+   * CHUNK after the server's inbound stream rewound (the server restarted, or the client came
+   * back from a restart) in {@link #uploadContinuedAt}, and each DOWNLOAD request's offset in
+   * {@link #downloadRequests}.
+   */
+  SessionHandler recording(SessionHandler h) {
+    return new Delegating(h) {
+      private volatile boolean rewound;
+
+      @Override
+      public void onInboundRewind(Session session, Checkpoint checkpoint) {
+        rewound = true;
+        super.onInboundRewind(session, checkpoint);
+      }
+
+      @Override
+      public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+        byte type = message.get(message.position());
+        if (type == 0x03 && rewound) { // CHUNK
+          rewound = false;
+          uploadContinuedAt.add(message.getLong(message.position() + 1));
+        } else if (type == 0x02) { // DOWNLOAD
+          downloadRequests.add(message.getLong(message.position() + 1));
+        }
+        super.onMessage(session, seq, message);
+      }
+    };
   }
 
   @Test
@@ -508,11 +603,16 @@ class TransferTest {
           inBackground(l -> t.download(name, back, l), progress);
       Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
       server.close();
+      wrapHandler = this::recording;
       startServer();
       TransferResult r = down.get(60, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
       assertFalse(Files.exists(dir.resolve(name + ".back.part")));
+      // The restarted server sent from where the client asked: its checkpoint, in the summary.
+      assertEquals(1, downloadRequests.size(), "asked once: " + downloadRequests);
+      assertTrue(r.resumedFromOffset() > 0, r.toString());
+      assertEquals(downloadRequests.get(0), r.resumedFromOffset(), r.toString());
     }
   }
 

@@ -106,11 +106,11 @@ class TransferEndToEndTest {
       assertSucceeded(upload);
       String json = upload.json();
       assertTrue(longField(json, "reconnects") >= 1, json);
-      long from = longField(json, "resumedFromOffset");
-      assertTrue(from >= 0 && from < SIZE, json);
       long serverFrom = lastLoggedOffset("continuing \"big.bin\" from byte ");
       assertTrue(serverFrom > 0 && serverFrom < SIZE,
           "the restarted server continued from its checkpoint, not zero: " + serverFrom);
+      // The client replayed from memory, yet its summary says where the server continued.
+      assertEquals(serverFrom, longField(json, "resumedFromOffset"), json);
       assertEquals(sourceSha, TestFiles.sha256(data.resolve("files/big.bin")));
       assertEquals(143, server.stop());
     } finally {
@@ -156,6 +156,7 @@ class TransferEndToEndTest {
       long resentFrom = lastLoggedOffset("sent \"served.bin\" from byte ");
       assertTrue(resentFrom > 0 && resentFrom < SIZE,
           "the restarted server sent from the client's checkpoint, not zero: " + resentFrom);
+      assertEquals(resentFrom, longField(json, "resumedFromOffset"), json);
       assertEquals(143, server.stop());
     } finally {
       server.close();
@@ -233,9 +234,8 @@ class TransferEndToEndTest {
   }
 
   /**
-   * The offset in the server's last log line starting with {@code prefix}. Where a restarted
-   * server picked a transfer up is not in the client's summary (resumedFromOffset is about a
-   * restarted client), only in the server's log.
+   * The offset in the server's last log line starting with {@code prefix}: where the server says
+   * it picked a transfer up, to compare with the client's resumedFromOffset.
    */
   private long lastLoggedOffset(String prefix) {
     Matcher m = Pattern.compile(Pattern.quote(prefix) + "(\\d+)").matcher(ChildJvm.read(serverLog));

@@ -38,6 +38,11 @@ import org.slf4j.LoggerFactory;
  * check in {@link #startFrom} then starts the download over (with a message), and a file already
  * renamed into place may be incomplete, as any unsynced write.
  *
+ * <p>Once the file is renamed into place the download is {@linkplain Phase#DONE done} and stays
+ * so: a rewind or a message that arrives later (a server restart near the end, a replay) never
+ * reopens {@code TARGET.part}, never asks for the file again and never moves the checkpoint back
+ * from "done" (see {@link #onInboundRewind}).
+ *
  * <p>All file work happens in session callbacks, on the session's ordered application thread.
  */
 public final class Download implements SessionHandler, PiecewiseHandler {
@@ -54,6 +59,19 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private final boolean fsync;
   private final CompletableFuture<byte[]> finished = new CompletableFuture<>();
   private final BackgroundSync sync = new BackgroundSync();
+
+  /** Where the download stands; it only moves forward. */
+  private enum Phase {
+    /** Writing {@code TARGET.part}. */
+    RECEIVING,
+    /** The verified file is in place under its name; nothing is written any more. */
+    DONE
+  }
+
+  // Written on the application thread; read by the request path on the caller's thread too.
+  private volatile Phase phase = Phase.RECEIVING;
+  // The "done" checkpoint's state once DONE, committed again at a rewind's position.
+  private byte[] doneState;
 
   // Confined to the session's application thread.
   private FileChannel file;
@@ -72,7 +90,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private final Object requestLock = new Object();
   private long requestedAfterRewinds = -1;
 
-  private Download(LifelineClient client, String server, String name, Path target,
+  Download(LifelineClient client, String server, String name, Path target,
       TransferListener listener, boolean fsync) {
     this.client = client;
     this.name = name;
@@ -105,9 +123,10 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     CompletableFuture<Void> ready = new CompletableFuture<>();
     session.runInOrder(() -> {
       try {
-        if (file == null) {
+        if (file == null && phase == Phase.RECEIVING) {
           // A session restored from the store has already reopened the part file in
-          // onInboundRewind (hashing its durable prefix); only a new session starts here.
+          // onInboundRewind (hashing its durable prefix), or found the download done there;
+          // only a new session starts here.
           startFrom(session.lastCheckpoint());
         }
         ready.complete(null);
@@ -154,7 +173,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private void requestOnce(Session session, boolean block)
       throws LifelineException, InterruptedException {
     synchronized (requestLock) {
-      while (true) {
+      while (phase == Phase.RECEIVING) {
         long rewinds = session.stats().rewinds();
         if (requestedAfterRewinds >= rewinds) {
           return;
@@ -182,6 +201,25 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   /** Opens the part file at the durable prefix a checkpoint describes (zero for none). */
   private void startFrom(Checkpoint cp) throws IOException {
     TransferState st = TransferState.decode(cp.state());
+    if (st != null && st.done()) {
+      if (targetHolds(st)) {
+        // A re-run of a download that finished (renamed and checkpointed) but whose process
+        // died before the session was closed: nothing to fetch, nothing to reopen.
+        size = st.size();
+        mtime = st.mtime();
+        expectedSha = st.fileSha();
+        synchronized (this) {
+          written = st.size();
+        }
+        doneState = cp.state();
+        resumedFrom = st.size();
+        phase = Phase.DONE;
+        finished.complete(st.fileSha());
+        return;
+      }
+      listener.restarted(target.getFileName() + " is no longer the file this download stored"
+          + " (changed or removed since)");
+    }
     closeFile();
     file = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
@@ -227,8 +265,10 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   }
 
   private void receive(Session session, long seq, Pieces m) throws Exception {
-    if (file == null) {
-      return; // before startFrom(): the request that follows brings everything again
+    if (file == null || phase == Phase.DONE) {
+      // Before startFrom(): the request that follows brings everything again. After the
+      // rename: a late META or a replayed CHUNK must not touch the finished file.
+      return;
     }
     byte type = m.get();
     if (type == TransferDescriptor.META) {
@@ -355,11 +395,16 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     }
     closeFile();
     Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    // From here on TARGET.part is gone for good: a rewind must not create it again.
+    phase = Phase.DONE;
     Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
     if (fsync) {
       UploadReceiver.syncDirectory(target.getParent());
     }
-    commitCheckpoint(session, seq, checkpointState(true));
+    doneState = checkpointState(true);
+    // Dropped if a rewind (a server restart) reset the stream meanwhile; onInboundRewind then
+    // commits it again at the rewind's position.
+    commitCheckpoint(session, seq, doneState);
     finished.complete(actual);
   }
 
@@ -390,8 +435,22 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     return false;
   }
 
+  /**
+   * The server restarted (or this process did, restoring the session): continue from the
+   * checkpoint. A download already done stays done, whichever checkpoint the stream went back to:
+   * its "done" checkpoint may not have been durable yet, or was refused because this rewind had
+   * already reset the stream. Then it is committed again here, at the rewind's position, so the
+   * store never describes less than what is on disk.
+   */
   @Override
   public void onInboundRewind(Session session, Checkpoint checkpoint) {
+    if (phase == Phase.DONE) {
+      TransferState st = TransferState.decode(checkpoint.state());
+      if (st == null || !st.done()) {
+        commitCheckpoint(session, checkpoint.position(), doneState);
+      }
+      return;
+    }
     try {
       startFrom(checkpoint);
     } catch (IOException e) {
@@ -402,6 +461,9 @@ public final class Download implements SessionHandler, PiecewiseHandler {
 
   @Override
   public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+    if (phase == Phase.DONE) {
+      return; // the file is complete: nothing to ask for
+    }
     try {
       requestOnce(session, false);
     } catch (LifelineException e) {
@@ -414,6 +476,16 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   @Override
   public void onResumed(Session session) {
     listener.reconnected(session.stats().reconnects());
+  }
+
+  /** Whether the target is the complete file a "done" checkpoint describes (its SHA-256). */
+  private boolean targetHolds(TransferState st) throws IOException {
+    if (!Files.isRegularFile(target) || Files.size(target) != st.size()) {
+      return false;
+    }
+    try (FileChannel f = FileChannel.open(target, StandardOpenOption.READ)) {
+      return MessageDigest.isEqual(Hashing.peek(Hashing.prefix(f, st.size())), st.fileSha());
+    }
   }
 
   private void closeFile() throws IOException {

@@ -19,7 +19,12 @@ import java.nio.charset.StandardCharsets;
  *   META      0x82  u64 size | u64 mtimeMillis | sha256[32]   (answer to DOWNLOAD)
  *   DONE      0x83  sha256[32]                       (upload stored and verified)
  *   ERROR     0x84  u8 reason (TransferException.Reason ordinal) | str16 message
+ *   CONTINUING 0x85 u64 offset                      (upload continues from the server's
+ *                                                    checkpoint at offset, after a restart)
  * </pre>
+ *
+ * A receiver ignores a message type it does not know, so CONTINUING needs no negotiation: an
+ * older client reads past it, an older server never sends it.
  *
  * CHUNK carries its file offset, so a receiver writes it at its place and drops what it already
  * holds: after a rewind both ends agree on bytes, not only on message numbers.
@@ -34,6 +39,7 @@ public final class TransferDescriptor {
   public static final byte META = (byte) 0x82;
   public static final byte DONE = (byte) 0x83;
   public static final byte ERROR = (byte) 0x84;
+  public static final byte CONTINUING = (byte) 0x85;
 
   /** File bytes per CHUNK: large enough for few messages, small enough to replay cheaply. */
   public static final int CHUNK_BYTES = 256 * 1024;
@@ -63,6 +69,10 @@ public final class TransferDescriptor {
 
   static byte[] done(byte[] sha) {
     return ByteBuffer.allocate(1 + SHA_BYTES).put(DONE).put(sha).array();
+  }
+
+  static byte[] continuing(long offset) {
+    return ByteBuffer.allocate(1 + 8).put(CONTINUING).putLong(offset).array();
   }
 
   static byte[] error(TransferException.Reason reason, String message) {

@@ -130,6 +130,12 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
   public void onInboundRewind(Session session, Checkpoint checkpoint) {
     TransferState state = TransferState.decode(checkpoint.state());
     Object t = transfers.get(session.id());
+    if (t instanceof UploadReceiver up && up.isDone()) {
+      // Stored already: keeps its file and its "done" checkpoint, even if the stream went back
+      // to before the first checkpoint (the client would replay UPLOAD and be told EXISTS).
+      up.rewind(checkpoint.position(), state);
+      return;
+    }
     if (state == null) {
       if (t instanceof UploadReceiver up) {
         up.discard();

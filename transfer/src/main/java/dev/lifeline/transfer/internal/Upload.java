@@ -42,7 +42,11 @@ public final class Upload {
   private long mtime;
   private long offset;
   private MessageDigest digest;
-  private long resumedFrom;
+  // Where this run continued a transfer a lost process had begun (0: it did not); the first
+  // such offset. Written by the sending thread (rewind) and the session's (CONTINUING).
+  private long resumedFrom; // guarded by this
+  // Sessions opened so far; a CONTINUING counts only from the current one. Guarded by this.
+  private int attempt;
 
   private record Done(byte[] sha) {}
 
@@ -70,7 +74,7 @@ public final class Upload {
       while (true) {
         size = Files.size(path);
         mtime = Files.getLastModifiedTime(path).toMillis();
-        Session session = ClientSide.open(client, key, handler());
+        Session session = ClientSide.open(client, key, handler(nextAttempt()));
         String changed = changedSince(session);
         if (changed != null) {
           listener.restarted(changed);
@@ -81,7 +85,7 @@ public final class Upload {
         try {
           byte[] sha = send(session, file);
           ClientSide.closeQuietly(session);
-          return ClientSide.result(name, size, sha, start, session.stats(), resumedFrom);
+          return ClientSide.result(name, size, sha, start, session.stats(), resumedFrom());
         } catch (SourceChanged e) {
           listener.restarted(e.getMessage());
           ClientSide.closeQuietly(session);
@@ -104,6 +108,34 @@ public final class Upload {
     }
   }
 
+  /**
+   * Notes that the transfer continued from {@code offset}: this process rewound to the server's
+   * checkpoint (a re-run, or a server restart that outran the replay buffer), or the server said
+   * it continues from there (CONTINUING, after its restart, while this side replays from memory).
+   */
+  private synchronized void continuedFrom(long offset) {
+    if (resumedFrom == 0) {
+      resumedFrom = offset;
+    }
+  }
+
+  /** As {@link #continuedFrom(long)}, unless the session of {@code attemptOf} was given up. */
+  private synchronized void continuedFrom(int attemptOf, long offset) {
+    if (attemptOf == attempt) {
+      continuedFrom(offset);
+    }
+  }
+
+  /** A session for a new attempt: the first, or one that starts over (from offset 0). */
+  private synchronized int nextAttempt() {
+    resumedFrom = 0;
+    return ++attempt;
+  }
+
+  private synchronized long resumedFrom() {
+    return resumedFrom;
+  }
+
   /** Thrown when the local file no longer matches what the server holds of it. */
   private static final class SourceChanged extends Exception {
     private static final long serialVersionUID = 1L;
@@ -113,7 +145,7 @@ public final class Upload {
     }
   }
 
-  private SessionHandler handler() {
+  private SessionHandler handler(int attemptOf) {
     return new SessionHandler() {
       @Override
       public void onMessage(Session session, long seq, ByteBuffer m) {
@@ -127,6 +159,8 @@ public final class Upload {
           events.add(new Done(TransferDescriptor.sha(m)));
         } else if (type == TransferDescriptor.ERROR) {
           events.add(new Failed(TransferDescriptor.errorOf(m)));
+        } else if (type == TransferDescriptor.CONTINUING) {
+          continuedFrom(attemptOf, m.getLong());
         }
       }
 
@@ -256,9 +290,7 @@ public final class Upload {
     }
     digest = d;
     offset = st.offset();
-    if (resumedFrom == 0) {
-      resumedFrom = offset;
-    }
+    continuedFrom(offset);
     if (st.done()) {
       events.add(new Done(st.fileSha()));
     }

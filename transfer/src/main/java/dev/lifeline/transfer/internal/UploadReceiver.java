@@ -24,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * <p>After a failure (a full disk) it refuses further chunks until the stream is rewound to the
  * last checkpoint, which happens when the client comes back; so the upload stays resumable once
  * space returns.
+ *
+ * <p>Once the file is stored ({@code done}) the upload is final: a rewind that arrives later (the
+ * client came back from a restart, possibly while the file was being renamed) or a replayed
+ * message reopens nothing and never moves the checkpoint back from "done" (see {@link #rewind}).
  */
 final class UploadReceiver {
   private static final Logger log = LoggerFactory.getLogger(UploadReceiver.class);
@@ -57,6 +61,9 @@ final class UploadReceiver {
   }
 
   void request(long seq, ByteBuffer m) throws IOException {
+    if (done) {
+      return; // replayed after a rewind: this upload is stored, the request is answered
+    }
     long size = m.getLong();
     long mtime = m.getLong();
     String name;
@@ -201,14 +208,44 @@ final class UploadReceiver {
     doneSha = actual;
     file = null;
     storedAs = null;
-    session.checkpoint(seq, state(actual, actual).encode());
+    commitDone(seq);
     reply(TransferDescriptor.done(actual));
     log.info("session {}: stored {} ({} bytes, sha256 {})", session.id(),
         FileNames.printable(name), size, Hashing.hex(actual));
   }
 
-  /** The stream went back to our checkpoint: continue from the durable prefix it describes. */
+  /**
+   * Commits the "done" checkpoint. A rewind that reset the stream meanwhile (the client came back
+   * from a restart while the file was renamed) makes the session refuse this position; the
+   * rewind's callback, which follows, commits it again at its own position. Thrown out of END,
+   * that refusal ended the session after the file was stored, without DONE.
+   */
+  private void commitDone(long seq) {
+    byte[] state = new TransferState(name, size, mtime, size, doneSha, doneSha, true).encode();
+    try {
+      session.checkpoint(seq, state).exceptionally(e -> {
+        log.warn("session {}: done checkpoint not stored: {}", session.id(), e.toString());
+        return null;
+      });
+    } catch (IllegalArgumentException e) {
+      log.debug("session {}: done checkpoint at {} deferred to the rewind: {}", session.id(), seq,
+          e.getMessage());
+    }
+  }
+
+  /**
+   * The stream went back to our checkpoint ({@code state}, null for none): continue from the
+   * durable prefix it describes. An upload already stored stays stored, whichever checkpoint the
+   * stream went back to (its "done" checkpoint may not be durable yet): it commits "done" again
+   * at this position instead of reopening a file.
+   */
   void rewind(long seq, TransferState state) {
+    if (done) {
+      if (state == null || !state.done()) {
+        commitDone(seq);
+      }
+      return;
+    }
     failed = false;
     name = state.name();
     size = state.size();
@@ -234,6 +271,7 @@ final class UploadReceiver {
       session.setAutoAck(false);
       log.info("session {}: continuing {} from byte {}", session.id(), FileNames.printable(name),
           written);
+      tellContinuing();
     } catch (IOException e) {
       log.warn("session {}: cannot continue upload: {}", session.id(), e.toString());
       failed = true;
@@ -271,7 +309,18 @@ final class UploadReceiver {
     session.setAutoAck(false);
     log.info("session {}: {} was stored before its checkpoint said so; checking the rest from"
         + " byte {}", session.id(), FileNames.printable(name), written);
+    tellContinuing();
     return true;
+  }
+
+  /**
+   * Tells the client where this side continues. After a server restart the client usually does
+   * not rewind (its replay buffer still holds everything after the server's checkpoint and it
+   * just sends it again), so without this it cannot know, and its summary said the upload
+   * continued from 0.
+   */
+  private void tellContinuing() {
+    reply(TransferDescriptor.continuing(written));
   }
 
   /**
@@ -425,6 +474,11 @@ final class UploadReceiver {
     failed = true;
     log.info("session {}: upload refused: {}", session.id(), e.getMessage());
     reply(TransferDescriptor.error(e.reason(), e.getMessage()));
+  }
+
+  /** Whether the upload is stored and verified; final once true. */
+  boolean isDone() {
+    return done;
   }
 
   /** Stops writing and closes the partial file, leaving it for the node that continues. */

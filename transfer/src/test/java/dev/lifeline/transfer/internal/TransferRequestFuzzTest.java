@@ -81,6 +81,7 @@ class TransferRequestFuzzTest {
         int sentBefore = session.sent().size();
         try {
           service.onMessage(session, ++seq, ByteBuffer.wrap(m).asReadOnlyBuffer());
+          session.runQueued();
         } catch (IllegalStateException e) {
           assertTrue(session.sent().size() > sentBefore
               && session.sent().get(session.sent().size() - 1)[0] == TransferDescriptor.ERROR,
@@ -159,9 +160,17 @@ class TransferRequestFuzzTest {
     }
   }
 
-  /** A session that records what the service sends and commits; always writable. */
+  /**
+   * A session that records what the service sends and commits; always writable. Tasks given to
+   * {@link #runInOrder} wait for {@link #runQueued} on the test's thread, as the real session
+   * runs them on its one ordered thread: run where they were handed over (a timer's checkpoint,
+   * a failed background sync's report) they raced the test's thread, and a sync's failure report
+   * waited for that very sync to end (a hang seen on a loaded machine).
+   */
   static final class RecordingSession implements Session {
     private final String id;
+    private final java.util.Queue<Runnable> tasks =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final List<byte[]> sent = Collections.synchronizedList(new ArrayList<>());
     private volatile Checkpoint checkpoint = Checkpoint.NONE;
 
@@ -235,7 +244,15 @@ class TransferRequestFuzzTest {
 
     @Override
     public void runInOrder(Runnable task) {
-      task.run();
+      tasks.add(task);
+    }
+
+    /** Runs the tasks handed to {@link #runInOrder} so far, on the caller's thread. */
+    void runQueued() {
+      Runnable task;
+      while ((task = tasks.poll()) != null) {
+        task.run();
+      }
     }
 
     @Override
