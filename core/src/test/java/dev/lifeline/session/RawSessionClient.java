@@ -38,11 +38,14 @@ final class RawSessionClient implements AutoCloseable {
   private final OutputStream out;
   private final Frame.Hello hello;
 
-  private RawSessionClient(SSLSocket socket) throws IOException {
+  /** How long a read (the handshake's included) waits unless a test says otherwise. */
+  static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+
+  private RawSessionClient(SSLSocket socket, Duration readTimeout) throws IOException {
     this.socket = socket;
     this.in = new DataInputStream(socket.getInputStream());
     this.out = socket.getOutputStream();
-    socket.setSoTimeout(10_000);
+    socket.setSoTimeout(Math.toIntExact(readTimeout.toMillis()));
     socket.startHandshake();
     Frame first = read();
     if (!(first instanceof Frame.Hello h)) {
@@ -69,7 +72,7 @@ final class RawSessionClient implements AutoCloseable {
   static RawSessionClient connect(SSLContext tls, int port) throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket("127.0.0.1", port);
     try {
-      return new RawSessionClient(socket);
+      return new RawSessionClient(socket, READ_TIMEOUT);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -81,10 +84,20 @@ final class RawSessionClient implements AutoCloseable {
    * a chosen source address) and reads the server's HELLO; closes the socket on failure.
    */
   static RawSessionClient over(SSLContext tls, java.net.Socket connected) throws IOException {
+    return over(tls, connected, READ_TIMEOUT);
+  }
+
+  /**
+   * As {@link #over(SSLContext, java.net.Socket)}, with reads (the handshake's included) waiting
+   * up to {@code readTimeout}: a test that lets the server take until its own handshake timeout
+   * must not give up on the client side first.
+   */
+  static RawSessionClient over(SSLContext tls, java.net.Socket connected, Duration readTimeout)
+      throws IOException {
     SSLSocket socket = (SSLSocket) tls.getSocketFactory().createSocket(connected,
         connected.getInetAddress().getHostAddress(), connected.getPort(), true);
     try {
-      return new RawSessionClient(socket);
+      return new RawSessionClient(socket, readTimeout);
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;

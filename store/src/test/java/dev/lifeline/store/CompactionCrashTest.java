@@ -78,8 +78,8 @@ class CompactionCrashTest {
   private String runAndKill(Random random, String tag, AtomicInteger compacted)
       throws Exception {
     Path output = outputs.resolve(tag + ".out");
-    Process child = new ProcessBuilder(ChildJvm.command(List.of(), CompactionCrashChild.class,
-        dir.toString(), tag)).redirectOutput(output.toFile())
+    Process child = new ProcessBuilder(ChildJvm.command(ChildJvm.sharedArchive(),
+        CompactionCrashChild.class, dir.toString(), tag)).redirectOutput(output.toFile())
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
     try {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

@@ -76,7 +76,7 @@ class CrashTest {
 
   private void runAndKill(Random random) throws Exception {
     // half the children write MapDB snapshots, half flat ones: recovery meets both, mixed
-    Process child = ChildJvm.start(CrashChild.class, dir.toString(),
+    Process child = ChildJvm.start(ChildJvm.sharedArchive(), CrashChild.class, dir.toString(),
         Long.toString(random.nextLong()), random.nextBoolean() ? "-1" : Long.toString(1 << 20));
     long t0 = System.nanoTime();
     long acks0 = ackCount.get();

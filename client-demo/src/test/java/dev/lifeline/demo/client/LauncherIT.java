@@ -69,10 +69,17 @@ class LauncherIT {
     assertEquals(recorded, Files.getLastModifiedTime(onlyArchive()), "a current archive is reused");
     assertEquals("", second.err, "nothing on stderr when the archive is used");
 
-    // A new jar makes the archive stale: the next transfer records a new one.
-    Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 2_000));
+    // A new jar makes the archive stale: the next transfer records a new one. Both times are set
+    // in the past (archive an hour ago, jar a minute ago), so a newly written archive is newer
+    // than the jar however fast the transfer runs (a jar dated 2 s ahead raced a fast download).
+    long now = System.currentTimeMillis();
+    FileTime stale = FileTime.fromMillis(now - 3_600_000);
+    Files.setLastModifiedTime(onlyArchive(), stale);
+    Files.setLastModifiedTime(jar, FileTime.fromMillis(now - 60_000));
     Result third = download("three.bin");
     assertEquals(0, third.exit, third.err);
+    assertTrue(Files.getLastModifiedTime(onlyArchive()).compareTo(stale) > 0,
+        "a stale archive is replaced");
     assertTrue(Files.getLastModifiedTime(onlyArchive()).compareTo(Files.getLastModifiedTime(jar)) > 0,
         "the archive is newer than the jar again");
   }

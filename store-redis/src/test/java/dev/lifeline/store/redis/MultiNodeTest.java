@@ -25,8 +25,10 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -133,7 +135,7 @@ class MultiNodeTest {
     AtomicLong progress = new AtomicLong();
     try (LifelineClient client = client("cut=1M..3M,mode=rst,count=8")) {
       FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
-      CompletableFuture<TransferResult> up = inBackground(t, src, "moved.bin", progress);
+      CompletableFuture<TransferResult> up = inBackground(t, src, "moved.bin", progress::set);
       // Rotate the shared ticket keys while the upload runs and keeps moving between the nodes.
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 8 << 20);
       a.server.rotateTicketKeys();
@@ -161,9 +163,17 @@ class MultiNodeTest {
   void uploadSurvivesARedisRestartMidTransfer() throws Exception {
     Path src = randomFile("src.bin", 16 << 20);
     AtomicLong progress = new AtomicLong();
+    CountDownLatch redisKilled = new CountDownLatch(1);
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
-      CompletableFuture<TransferResult> up = inBackground(t, src, "redis.bin", progress);
+      // The upload holds still past 6 MiB until Redis is down: however fast the machine, the
+      // crash lands mid-transfer (an upload left running could finish in the poll interval).
+      CompletableFuture<TransferResult> up = inBackground(t, src, "redis.bin", done -> {
+        progress.set(done);
+        if (done > 6 << 20) {
+          awaitUninterruptibly(redisKilled);
+        }
+      });
       // Past the client's 4 MiB replay buffer: some checkpoints were acknowledged, so durable.
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
       String id = a.store.ids().join().get(0);
@@ -171,6 +181,7 @@ class MultiNodeTest {
       assertTrue(acked > 0, "a checkpoint was stored before the crash");
       redis.kill(); // a crash: only what Redis fsynced (and so acknowledged) survives
       long stalled = progress.get();
+      redisKilled.countDown();
       Thread.sleep(3000); // longer than the stores retry: checkpoints fail, nothing is acked
       assertTrue(progress.get() - stalled <= 8 << 20,
           "no more than the replay buffers can run ahead without acknowledgements");
@@ -192,12 +203,13 @@ class MultiNodeTest {
     }
   }
 
+  /** Uploads on another thread; {@code progress} runs on the uploading one, so it can hold it. */
   static CompletableFuture<TransferResult> inBackground(FileTransferClient t, Path src,
-      String name, AtomicLong progress) {
+      String name, LongConsumer progress) {
     TransferListener listener = new TransferListener() {
       @Override
       public void progress(long done) {
-        progress.set(done);
+        progress.accept(done);
       }
     };
     return CompletableFuture.supplyAsync(() -> {
@@ -207,6 +219,17 @@ class MultiNodeTest {
         throw new RuntimeException(e);
       }
     });
+  }
+
+  static void awaitUninterruptibly(CountDownLatch latch) {
+    try {
+      if (!latch.await(2, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("never released");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
   }
 
   Path randomFile(String name, int bytes) throws IOException {
