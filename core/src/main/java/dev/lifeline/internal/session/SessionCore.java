@@ -57,9 +57,16 @@ public final class SessionCore implements Session {
   private final List<Runnable> writableTasks = new ArrayList<>();
 
   // Inbound stream; guarded by this.
+  // Highest sequence received in order on the wire since the last rewind: never acknowledge more.
   private long received;
+  // Handed to the application (or covered by a checkpoint): a message up to it is not delivered.
   private long delivered;
   private long delivering;
+  // The application's handler is running for message `delivering` (possibly of an older epoch).
+  private boolean handingOver;
+  // Completes once every checkpoint asked for so far has landed or failed and moved
+  // lastCheckpoint if it landed; an inbound rewind is reported only then (see attach).
+  private CompletableFuture<Void> commitsSettled = CompletableFuture.completedFuture(null);
   private long inboundEpoch;
   private long inboundQueued;
   private long lastAckSent = -1;
@@ -188,7 +195,9 @@ public final class SessionCore implements Session {
           inboundEpoch++;
           received = lastCheckpoint.position();
           delivered = lastCheckpoint.position();
-          delivering = delivered;
+          if (!handingOver) {
+            delivering = delivered;
+          }
           inboundRewind = lastCheckpoint;
         }
         reconnects++;
@@ -212,10 +221,14 @@ public final class SessionCore implements Session {
     for (CompletableFuture<Void> f : rewound) {
       f.completeExceptionally(rewindCause);
     }
-    final Checkpoint in = inboundRewind;
     final Checkpoint out = outboundRewind;
-    if (in != null) {
-      app.execute(() -> handler.onInboundRewind(this, in));
+    if (inboundRewind != null) {
+      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
+      // handler) may still land. The store only moves forward, so once it lands it is what a
+      // restart resumes from: the application must not discard what it covers. Report the
+      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
+      app.executeWhen(this::commitsSettled,
+          () -> handler.onInboundRewind(this, lastCheckpoint()));
     }
     if (peer != null) {
       app.execute(() -> handler.onResumed(this));
@@ -287,19 +300,29 @@ public final class SessionCore implements Session {
         if (epoch != inboundEpoch || closed) {
           return;
         }
-        delivering = data.seq();
+        // Covered by a checkpoint that landed after a rewind: the sender produced it again.
+        boolean covered = data.seq() <= delivered;
+        if (!covered) {
+          delivering = data.seq();
+          handingOver = true;
+        }
       }
-      try {
-        handOver(data);
-      } catch (Exception | Error e) {
-        log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
-        terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
-        return;
-      }
-      synchronized (this) {
-        if (epoch == inboundEpoch) {
-          delivered = data.seq();
-          bytesReceived += length;
+      if (handingOver()) {
+        try {
+          handOver(data);
+        } catch (Exception | Error e) {
+          log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
+          terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
+          return;
+        }
+        synchronized (this) {
+          handingOver = false;
+          if (epoch == inboundEpoch) {
+            delivered = Math.max(delivered, data.seq());
+            bytesReceived += length;
+          } else {
+            delivering = delivered; // the rewind lowered it while this message was in the handler
+          }
         }
       }
     } finally {
@@ -439,8 +462,20 @@ public final class SessionCore implements Session {
     }
   }
 
+  /**
+   * Never beyond {@code received}: a checkpoint that landed after a rewind may be ahead of what
+   * the sender has sent since it rewound, and an ACK for that is a protocol error there.
+   */
   private long ackable() {
-    return Math.max(autoAck ? delivered : 0, lastCheckpoint.position());
+    return Math.min(received, Math.max(autoAck ? delivered : 0, lastCheckpoint.position()));
+  }
+
+  private synchronized boolean handingOver() {
+    return handingOver;
+  }
+
+  private synchronized CompletableFuture<?> commitsSettled() {
+    return commitsSettled;
   }
 
   // ---------------------------------------------------------------- application side
@@ -574,6 +609,7 @@ public final class SessionCore implements Session {
   @Override
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
     Checkpoint cp = Checkpoint.of(position, state);
+    CompletableFuture<Void> settled = new CompletableFuture<>();
     synchronized (this) {
       if (position > Math.max(delivered, delivering)) {
         throw new IllegalArgumentException("position: " + position
@@ -583,15 +619,39 @@ public final class SessionCore implements Session {
         throw new IllegalArgumentException("position: " + position
             + " (expected: >= last checkpoint " + lastCheckpoint.position() + ")");
       }
+      commitsSettled = CompletableFuture.allOf(commitsSettled, settled);
     }
-    return persistence.commit(cp).thenRun(() -> {
-      synchronized (this) {
-        if (cp.position() >= lastCheckpoint.position()) {
-          lastCheckpoint = cp;
-        }
+    CompletableFuture<Void> durable;
+    try {
+      durable = persistence.commit(cp);
+    } catch (RuntimeException | Error e) {
+      settled.complete(null);
+      throw e;
+    }
+    return durable.whenComplete((v, e) -> {
+      if (e == null) {
+        landed(cp);
       }
-      scheduleWrite();
-    });
+      settled.complete(null);
+    }).thenRun(this::scheduleWrite);
+  }
+
+  /**
+   * A checkpoint is durable. If it was asked for before an inbound rewind and landed after it, it
+   * is beyond the rewound stream: the stream now continues after it (the rewind is reported at
+   * it), and the messages up to it that the sender produces again are dropped as duplicates.
+   */
+  private synchronized void landed(Checkpoint cp) {
+    if (cp.position() < lastCheckpoint.position()) {
+      return;
+    }
+    lastCheckpoint = cp;
+    if (cp.position() > delivered) {
+      delivered = cp.position();
+      if (!handingOver) {
+        delivering = delivered;
+      }
+    }
   }
 
   @Override
