@@ -79,6 +79,9 @@ class CheckpointAcrossRewindTest {
   static final class Receiver implements SessionHandler {
     final List<Long> messages = new ArrayList<>();
     final List<Long> rewoundTo = new ArrayList<>();
+    /** Runs inside onMessage for this sequence, once. */
+    long interruptAt;
+    ThrowingRunnable interrupt;
 
     @Override
     public boolean autoAcknowledge() {
@@ -86,14 +89,23 @@ class CheckpointAcrossRewindTest {
     }
 
     @Override
-    public void onMessage(Session session, long seq, ByteBuffer message) {
+    public void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
       messages.add(seq);
+      if (seq == interruptAt && interrupt != null) {
+        ThrowingRunnable r = interrupt;
+        interrupt = null;
+        r.run();
+      }
     }
 
     @Override
     public void onInboundRewind(Session session, Checkpoint checkpoint) {
       rewoundTo.add(checkpoint.position());
     }
+  }
+
+  interface ThrowingRunnable {
+    void run() throws Exception;
   }
 
   private SessionCore session() throws Exception {
@@ -236,5 +248,41 @@ class CheckpointAcrossRewindTest {
     assertFalse(persistence.commits.containsKey(15L), "nothing reached the store");
     assertEquals(10, core.lastCheckpoint().position());
     assertTrue(acks(second).stream().allMatch(a -> a <= 10));
+  }
+
+  /**
+   * The resume happens while the application is still in onMessage for a message of the old
+   * stream, and it checkpoints that message from there, as a receiver that syncs per message
+   * does. The delivered position was already lowered by the rewind; the checkpoint used to be
+   * refused with IllegalArgumentException, which out of onMessage ended the session with
+   * APPLICATION_ERROR. It is a true statement about what the application holds, and the rewind
+   * is not reported yet, so it is taken, and the rewind ends at it.
+   */
+  @Test
+  void aCheckpointFromAMessageStillInTheHandlerAtTheRewindIsTaken() throws Exception {
+    SessionCore core = session();
+    receive(core, first, 1, 15);
+    runAppTasks(first);
+    core.checkpoint(10, "at-10".getBytes(UTF_8));
+    persistence.commits.get(10L).complete(null);
+    receive(core, first, 16, 16);
+    app.interruptAt = 16;
+    app.interrupt = () -> {
+      assertEquals(10, resumeAfterPeerRestart(core).checkpointSeq());
+      core.checkpoint(16, "at-16".getBytes(UTF_8));
+    };
+    runAppTasks(first);
+    assertTrue(persistence.commits.containsKey(16L), "the checkpoint went to the store");
+    runAppTasks(second);
+    assertTrue(app.rewoundTo.isEmpty(), "not before the commit settled");
+    persistence.commits.get(16L).complete(null);
+    runAppTasks(second);
+    assertEquals(List.of(16L), app.rewoundTo);
+    assertFalse(core.isClosed());
+    app.messages.clear();
+    receive(core, second, 11, 17);
+    runAppTasks(second);
+    assertEquals(List.of(17L), app.messages);
+    assertEquals(List.of(10L, 16L), acks(second));
   }
 }
