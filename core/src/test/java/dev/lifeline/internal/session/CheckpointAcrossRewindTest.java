@@ -285,4 +285,37 @@ class CheckpointAcrossRewindTest {
     assertEquals(List.of(17L), app.messages);
     assertEquals(List.of(10L, 16L), acks(second));
   }
+
+  /**
+   * The client's side of the same race: its RESUME says checkpoint 10, commit 15 lands before
+   * RESUMED (from a restarted server) arrives. The server rewinds to 10, the checkpoint the
+   * RESUME named; the client continues after 15 and drops 11..15 as duplicates. Its ACK 15, sent
+   * with the resume, used to reach a server that had sent nothing after 10: PROTOCOL_ERROR.
+   */
+  @Test
+  void aClientWhoseCommitLandsWhileItsResumeIsInFlightAcknowledgesNothingAheadOfTheServer()
+      throws Exception {
+    SessionCore core = session();
+    receive(core, first, 1, 15);
+    runAppTasks(first);
+    core.checkpoint(10, "at-10".getBytes(UTF_8));
+    persistence.commits.get(10L).complete(null);
+    CompletableFuture<Void> fifteen = core.checkpoint(15, "at-15".getBytes(UTF_8));
+    core.detach(first, new java.io.IOException("the server restarted"));
+    Frame.StreamState resume = core.localState(); // what the RESUME carries
+    assertEquals(10, resume.checkpointSeq());
+    persistence.commits.get(15L).complete(null); // durable while the RESUME is on its way
+    assertTrue(fifteen.isDone());
+    core.attach(second, RESTARTED_PEER, false, null); // RESUMED from the restarted server
+    runAppTasks(second);
+    assertEquals(List.of(15L), app.rewoundTo);
+    assertTrue(acks(second).stream().allMatch(a -> a <= 10),
+        "the server rewound to 10, the checkpoint the RESUME named");
+    app.messages.clear();
+    receive(core, second, 11, 16);
+    runAppTasks(second);
+    assertEquals(List.of(16L), app.messages);
+    assertEquals(List.of(15L), acks(second));
+    assertFalse(core.isClosed());
+  }
 }
