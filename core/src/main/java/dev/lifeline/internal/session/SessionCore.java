@@ -67,6 +67,9 @@ public final class SessionCore implements Session {
   // Completes once every checkpoint asked for so far has landed or failed and moved
   // lastCheckpoint if it landed; an inbound rewind is reported only then (see attach).
   private CompletableFuture<Void> commitsSettled = CompletableFuture.completedFuture(null);
+  // The checkpoint this side last told the peer (RESUME or RESUMED): a peer that rewinds its
+  // outbound stream rewinds to it, even when a newer one landed meanwhile.
+  private long checkpointTold;
   private long inboundEpoch;
   private long inboundQueued;
   private long lastAckSent = -1;
@@ -113,6 +116,7 @@ public final class SessionCore implements Session {
     this.replayLost = true;
     this.restored = true;
     this.lastCheckpoint = checkpoint;
+    this.checkpointTold = checkpoint.position();
     this.received = checkpoint.position();
     this.delivered = checkpoint.position();
     this.delivering = checkpoint.position();
@@ -131,8 +135,17 @@ public final class SessionCore implements Session {
     return persistence;
   }
 
-  /** This side's view of both streams, for RESUME or RESUMED. */
+  /**
+   * This side's view of both streams, for RESUME; remembers the checkpoint it names, which is
+   * where the peer rewinds to if it must.
+   */
   public synchronized Frame.StreamState localState() {
+    Frame.StreamState state = snapshot();
+    checkpointTold = state.checkpointSeq();
+    return state;
+  }
+
+  private synchronized Frame.StreamState snapshot() {
     long replayFrom = replayLost ? FrameDescriptor.NO_REPLAY : replay.firstSeq();
     return new Frame.StreamState(
         received, lastCheckpoint.position(), lastCheckpoint.state(), replayFrom);
@@ -159,7 +172,10 @@ public final class SessionCore implements Session {
         throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
       }
       old = channel;
-      Frame.StreamState mine = localState();
+      Frame.StreamState mine = snapshot();
+      if (reply != null) {
+        checkpointTold = mine.checkpointSeq(); // the answer carries this snapshot
+      }
       if (reply != null && peer != null && peer.received() >= nextSeq) {
         // The peer holds more of this stream than this side sent since its last rewind: this
         // side restarted and rewound, and the connection was cut before the peer took in that
@@ -193,7 +209,10 @@ public final class SessionCore implements Session {
         writeCursor = plan.replayFrom();
         if (plan.inboundRewind() || restored) {
           inboundEpoch++;
-          received = lastCheckpoint.position();
+          // The peer sends again after the checkpoint it was told; the application continues
+          // after the last durable one, which may be newer (a commit landed since): the messages
+          // in between arrive again and are dropped as duplicates (deliver).
+          received = Math.min(checkpointTold, lastCheckpoint.position());
           delivered = lastCheckpoint.position();
           if (!handingOver) {
             delivering = delivered;
