@@ -315,18 +315,19 @@ public final class SessionCore implements Session {
 
   private void deliver(Frame.Data data, long epoch, int length, long memory) {
     try {
+      boolean covered;
       synchronized (this) {
         if (epoch != inboundEpoch || closed) {
           return;
         }
         // Covered by a checkpoint that landed after a rewind: the sender produced it again.
-        boolean covered = data.seq() <= delivered;
+        covered = data.seq() <= delivered;
         if (!covered) {
           delivering = data.seq();
           handingOver = true;
         }
       }
-      if (handingOver()) {
+      if (!covered) {
         try {
           handOver(data);
         } catch (Exception | Error e) {
@@ -489,10 +490,6 @@ public final class SessionCore implements Session {
     return Math.min(received, Math.max(autoAck ? delivered : 0, lastCheckpoint.position()));
   }
 
-  private synchronized boolean handingOver() {
-    return handingOver;
-  }
-
   private synchronized CompletableFuture<?> commitsSettled() {
     return commitsSettled;
   }
@@ -638,7 +635,8 @@ public final class SessionCore implements Session {
         throw new IllegalArgumentException("position: " + position
             + " (expected: >= last checkpoint " + lastCheckpoint.position() + ")");
       }
-      commitsSettled = CompletableFuture.allOf(commitsSettled, settled);
+      commitsSettled = commitsSettled.isDone()
+          ? settled : CompletableFuture.allOf(commitsSettled, settled);
     }
     CompletableFuture<Void> durable;
     try {
