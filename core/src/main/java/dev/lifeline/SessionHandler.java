@@ -70,6 +70,10 @@ public interface SessionHandler {
    * it were lost with a process. Discard the effects of messages after {@code checkpoint} (for a
    * file: truncate to the offset in its state); the next message is {@code checkpoint.position() +
    * 1}. On a server that restarted this is the first callback of a resumed session.
+   *
+   * <p>It comes only once every checkpoint asked for before it has landed or failed, and {@code
+   * checkpoint} is the newest that landed: a checkpoint still syncing when the rewind happened is
+   * never discarded here while the store keeps it.
    */
   default void onInboundRewind(Session session, Checkpoint checkpoint) {}
 

@@ -57,9 +57,19 @@ public final class SessionCore implements Session {
   private final List<Runnable> writableTasks = new ArrayList<>();
 
   // Inbound stream; guarded by this.
+  // Highest sequence received in order on the wire since the last rewind: never acknowledge more.
   private long received;
+  // Handed to the application (or covered by a checkpoint): a message up to it is not delivered.
   private long delivered;
   private long delivering;
+  // The application's handler is running for message `delivering` (possibly of an older epoch).
+  private boolean handingOver;
+  // Completes once every checkpoint asked for so far has landed or failed and moved
+  // lastCheckpoint if it landed; an inbound rewind is reported only then (see attach).
+  private CompletableFuture<Void> commitsSettled = CompletableFuture.completedFuture(null);
+  // The checkpoint this side last told the peer (RESUME or RESUMED): a peer that rewinds its
+  // outbound stream rewinds to it, even when a newer one landed meanwhile.
+  private long checkpointTold;
   private long inboundEpoch;
   private long inboundQueued;
   private long lastAckSent = -1;
@@ -106,6 +116,7 @@ public final class SessionCore implements Session {
     this.replayLost = true;
     this.restored = true;
     this.lastCheckpoint = checkpoint;
+    this.checkpointTold = checkpoint.position();
     this.received = checkpoint.position();
     this.delivered = checkpoint.position();
     this.delivering = checkpoint.position();
@@ -124,8 +135,17 @@ public final class SessionCore implements Session {
     return persistence;
   }
 
-  /** This side's view of both streams, for RESUME or RESUMED. */
+  /**
+   * This side's view of both streams, for RESUME; remembers the checkpoint it names, which is
+   * where the peer rewinds to if it must.
+   */
   public synchronized Frame.StreamState localState() {
+    Frame.StreamState state = snapshot();
+    checkpointTold = state.checkpointSeq();
+    return state;
+  }
+
+  private synchronized Frame.StreamState snapshot() {
     long replayFrom = replayLost ? FrameDescriptor.NO_REPLAY : replay.firstSeq();
     return new Frame.StreamState(
         received, lastCheckpoint.position(), lastCheckpoint.state(), replayFrom);
@@ -152,7 +172,10 @@ public final class SessionCore implements Session {
         throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
       }
       old = channel;
-      Frame.StreamState mine = localState();
+      Frame.StreamState mine = snapshot();
+      if (reply != null) {
+        checkpointTold = mine.checkpointSeq(); // the answer carries this snapshot
+      }
       if (reply != null && peer != null && peer.received() >= nextSeq) {
         // The peer holds more of this stream than this side sent since its last rewind: this
         // side restarted and rewound, and the connection was cut before the peer took in that
@@ -186,9 +209,14 @@ public final class SessionCore implements Session {
         writeCursor = plan.replayFrom();
         if (plan.inboundRewind() || restored) {
           inboundEpoch++;
-          received = lastCheckpoint.position();
+          // The peer sends again after the checkpoint it was told; the application continues
+          // after the last durable one, which may be newer (a commit landed since): the messages
+          // in between arrive again and are dropped as duplicates (deliver).
+          received = Math.min(checkpointTold, lastCheckpoint.position());
           delivered = lastCheckpoint.position();
-          delivering = delivered;
+          if (!handingOver) {
+            delivering = delivered;
+          }
           inboundRewind = lastCheckpoint;
         }
         reconnects++;
@@ -212,10 +240,14 @@ public final class SessionCore implements Session {
     for (CompletableFuture<Void> f : rewound) {
       f.completeExceptionally(rewindCause);
     }
-    final Checkpoint in = inboundRewind;
     final Checkpoint out = outboundRewind;
-    if (in != null) {
-      app.execute(() -> handler.onInboundRewind(this, in));
+    if (inboundRewind != null) {
+      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
+      // handler) may still land. The store only moves forward, so once it lands it is what a
+      // restart resumes from: the application must not discard what it covers. Report the
+      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
+      app.executeWhen(this::commitsSettled,
+          () -> handler.onInboundRewind(this, lastCheckpoint()));
     }
     if (peer != null) {
       app.execute(() -> handler.onResumed(this));
@@ -283,23 +315,34 @@ public final class SessionCore implements Session {
 
   private void deliver(Frame.Data data, long epoch, int length, long memory) {
     try {
+      boolean covered;
       synchronized (this) {
         if (epoch != inboundEpoch || closed) {
           return;
         }
-        delivering = data.seq();
+        // Covered by a checkpoint that landed after a rewind: the sender produced it again.
+        covered = data.seq() <= delivered;
+        if (!covered) {
+          delivering = data.seq();
+          handingOver = true;
+        }
       }
-      try {
-        handOver(data);
-      } catch (Exception | Error e) {
-        log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
-        terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
-        return;
-      }
-      synchronized (this) {
-        if (epoch == inboundEpoch) {
-          delivered = data.seq();
-          bytesReceived += length;
+      if (!covered) {
+        try {
+          handOver(data);
+        } catch (Exception | Error e) {
+          log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
+          terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
+          return;
+        }
+        synchronized (this) {
+          handingOver = false;
+          if (epoch == inboundEpoch) {
+            delivered = Math.max(delivered, data.seq());
+            bytesReceived += length;
+          } else {
+            delivering = delivered; // the rewind lowered it while this message was in the handler
+          }
         }
       }
     } finally {
@@ -439,8 +482,16 @@ public final class SessionCore implements Session {
     }
   }
 
+  /**
+   * Never beyond {@code received}: a checkpoint that landed after a rewind may be ahead of what
+   * the sender has sent since it rewound, and an ACK for that is a protocol error there.
+   */
   private long ackable() {
-    return Math.max(autoAck ? delivered : 0, lastCheckpoint.position());
+    return Math.min(received, Math.max(autoAck ? delivered : 0, lastCheckpoint.position()));
+  }
+
+  private synchronized CompletableFuture<?> commitsSettled() {
+    return commitsSettled;
   }
 
   // ---------------------------------------------------------------- application side
@@ -574,6 +625,7 @@ public final class SessionCore implements Session {
   @Override
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
     Checkpoint cp = Checkpoint.of(position, state);
+    CompletableFuture<Void> settled = new CompletableFuture<>();
     synchronized (this) {
       if (position > Math.max(delivered, delivering)) {
         throw new IllegalArgumentException("position: " + position
@@ -583,15 +635,40 @@ public final class SessionCore implements Session {
         throw new IllegalArgumentException("position: " + position
             + " (expected: >= last checkpoint " + lastCheckpoint.position() + ")");
       }
+      commitsSettled = commitsSettled.isDone()
+          ? settled : CompletableFuture.allOf(commitsSettled, settled);
     }
-    return persistence.commit(cp).thenRun(() -> {
-      synchronized (this) {
-        if (cp.position() >= lastCheckpoint.position()) {
-          lastCheckpoint = cp;
-        }
+    CompletableFuture<Void> durable;
+    try {
+      durable = persistence.commit(cp);
+    } catch (RuntimeException | Error e) {
+      settled.complete(null);
+      throw e;
+    }
+    return durable.whenComplete((v, e) -> {
+      if (e == null) {
+        landed(cp);
       }
-      scheduleWrite();
-    });
+      settled.complete(null);
+    }).thenRun(this::scheduleWrite);
+  }
+
+  /**
+   * A checkpoint is durable. If it was asked for before an inbound rewind and landed after it, it
+   * is beyond the rewound stream: the stream now continues after it (the rewind is reported at
+   * it), and the messages up to it that the sender produces again are dropped as duplicates.
+   */
+  private synchronized void landed(Checkpoint cp) {
+    if (cp.position() < lastCheckpoint.position()) {
+      return;
+    }
+    lastCheckpoint = cp;
+    if (cp.position() > delivered) {
+      delivered = cp.position();
+      if (!handingOver) {
+        delivering = delivered;
+      }
+    }
   }
 
   @Override
