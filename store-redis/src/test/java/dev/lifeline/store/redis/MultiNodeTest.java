@@ -214,6 +214,16 @@ class MultiNodeTest {
       clock.advance(Duration.ofSeconds(1));
       // A ring read after this point is applied at the new time: the new key encrypts.
       awaitApplied(fresh, a.keys.reads(), b.keys.reads());
+      // Two moves while the upload holds still, whatever the random cuts do: the first fetches a
+      // ticket under the new key from one node, the second presents it to the other.
+      for (int move = 1; move <= 2; move++) {
+        long before = serverHandshakes();
+        String from = attachedFrom();
+        proxy.resetAll();
+        Awaitility.await("move " + move + " to the other node").atMost(Duration.ofSeconds(60))
+            .until(() -> serverHandshakes() > before
+                && !attachedFrom().isEmpty() && !attachedFrom().equals(from));
+      }
       rotated.countDown();
       TransferResult r = up.get(120, TimeUnit.SECONDS);
 
@@ -277,6 +287,23 @@ class MultiNodeTest {
       assertTrue(stillRunning, "the upload was still running when the client was moved: " + r);
       assertTrue(r.reconnects() >= 1, r.toString());
     }
+  }
+
+  /** TLS handshakes the nodes completed, full or resumed. */
+  long serverHandshakes() {
+    long n = 0;
+    for (Node node : new Node[] {a, b}) {
+      HandshakeStats.Snapshot s = node.handshakes.snapshot();
+      n += s.full(Side.SERVER) + s.resumed(Side.SERVER);
+    }
+    return n;
+  }
+
+  /** Where the connection the session is attached to comes from; empty while there is none. */
+  String attachedFrom() {
+    return java.util.stream.Stream.concat(a.server.sessions().stream(),
+            b.server.sessions().stream())
+        .filter(i -> i.connected()).map(i -> i.remoteAddress()).findFirst().orElse("");
   }
 
   /** Waits until each node applied a ring holding {@code key} read after the given reads. */
