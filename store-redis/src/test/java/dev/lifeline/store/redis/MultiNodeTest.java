@@ -12,8 +12,8 @@ import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.TicketKey;
 import dev.lifeline.TicketKeyStore;
-import dev.lifeline.store.MutableClock;
 import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.store.MutableClock;
 import dev.lifeline.store.redis.testing.AlternatingProxy;
 import dev.lifeline.store.redis.testing.RedisServer;
 import dev.lifeline.transfer.FileTransferClient;
@@ -119,7 +119,7 @@ class MultiNodeTest {
       this.delegate = delegate;
     }
 
-    /** Whether this node applied a ring holding {@code key}, read after its first {@code since} reads. */
+    /** Whether this node applied a ring holding {@code key} read after its first {@code since}. */
     boolean applied(TicketKey key, int since) {
       return loads.stream().skip(since).filter(ring -> ring.contains(key)).count() >= 2;
     }
@@ -196,8 +196,8 @@ class MultiNodeTest {
     CountDownLatch rotated = new CountDownLatch(1);
     try (LifelineClient client = client("cut=1M..3M,mode=rst,count=8")) {
       FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
-      // The upload holds still past 8 MiB until the new key encrypts on both nodes, so the rest
-      // of it (and its cuts) runs on tickets under the new key however fast the machine is.
+      // The upload holds still past 8 MiB while the keys rotate and the client moves under the
+      // new key, so all of that happens mid-transfer however fast the machine is.
       CompletableFuture<TransferResult> up = inBackground(t, src, "moved.bin", done -> {
         progress.set(done);
         if (done > 8 << 20) {
@@ -208,23 +208,26 @@ class MultiNodeTest {
       // Rotate the shared ticket keys mid-upload. The new key only decrypts until the clock
       // passes its activation (three refresh intervals); the clock moves only once both nodes
       // have read the key, as the ring assumes, and then both switch at their next re-read.
-      a.server.rotateTicketKeys();
-      TicketKey fresh = a.store.ticketKeyStore().load().get(0);
-      awaitApplied(fresh, 0, 0);
-      clock.advance(Duration.ofSeconds(1));
-      // A ring read after this point is applied at the new time: the new key encrypts.
-      awaitApplied(fresh, a.keys.reads(), b.keys.reads());
-      // Two moves while the upload holds still, whatever the random cuts do: the first fetches a
-      // ticket under the new key from one node, the second presents it to the other.
-      for (int move = 1; move <= 2; move++) {
-        long before = serverHandshakes();
-        String from = attachedFrom();
-        proxy.resetAll();
-        Awaitility.await("move " + move + " to the other node").atMost(Duration.ofSeconds(60))
-            .until(() -> serverHandshakes() > before
-                && !attachedFrom().isEmpty() && !attachedFrom().equals(from));
+      try {
+        a.server.rotateTicketKeys();
+        TicketKey fresh = a.store.ticketKeyStore().load().get(0);
+        awaitApplied(fresh, 0, 0);
+        clock.advance(Duration.ofSeconds(1));
+        // A ring read after this point is applied at the new time: the new key encrypts.
+        awaitApplied(fresh, a.keys.reads(), b.keys.reads());
+        // Two moves, whatever the random cuts do: the first fetches a ticket under the new key
+        // from one node, the second presents it to the other.
+        for (int move = 1; move <= 2; move++) {
+          long before = serverHandshakes();
+          String from = attachedFrom();
+          proxy.resetAll();
+          Awaitility.await("move " + move + " to the other node").atMost(Duration.ofSeconds(60))
+              .until(() -> serverHandshakes() > before
+                  && !attachedFrom().isEmpty() && !attachedFrom().equals(from));
+        }
+      } finally {
+        rotated.countDown();
       }
-      rotated.countDown();
       TransferResult r = up.get(120, TimeUnit.SECONDS);
 
       assertEquals(sha(src), r.sha256());
