@@ -73,7 +73,7 @@ public final class LifelineServer implements AutoCloseable {
         : b.handshakeListener.andThen(http.handshakeListener());
     ServerEventListener events = new SafeServerEvents(http == null ? List.of(b.events)
         : List.of(b.events, http.events()));
-    this.tls = ServerTls.create(b.tls, handshakes, http != null);
+    this.tls = ServerTls.create(b.tls, handshakes, http != null, b.clock);
     this.boss = Transports.newGroup(1, "lifeline-accept");
     this.workers = Transports.newGroup(b.ioThreads, "lifeline-io");
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads, daemon("lifeline-app"));
@@ -484,6 +484,11 @@ public final class LifelineServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The server's clock (default: the system's, UTC): session ages for expiry, and ticket key
+     * ages (rotation, and when a new key of a shared ring starts encrypting). For tests that
+     * decide when time passes.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;

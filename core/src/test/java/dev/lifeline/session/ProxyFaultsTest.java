@@ -105,8 +105,16 @@ class ProxyFaultsTest {
     }
   }
 
+  /**
+   * A black hole (nothing crosses the connection either way any more, as when the peer's host
+   * vanished) under a quiet session is noticed by the heartbeats and closed as half-open; the
+   * session resumes on a new connection and the message sent into the hole is replayed. How soon
+   * it is noticed (one idle timeout after the last frame read) is pinned on exact time in {@code
+   * ConnectionHandlerTest}; here a loaded machine may take longer, so only the outcome and its
+   * cause are asserted, and the time is printed.
+   */
   @Test
-  void blackHoledPeerIsDetectedWithinTwiceTheIdleTimeoutAndTheSessionResumes() throws Exception {
+  void blackHoledPeerIsDetectedByHeartbeatsAndTheSessionResumes() throws Exception {
     LinkedBlockingQueue<Throwable> disconnects = new LinkedBlockingQueue<>();
     LinkedBlockingQueue<Long> resumedAt = new LinkedBlockingQueue<>();
     Fixtures.CheckedStream atServer = new Fixtures.CheckedStream();
@@ -133,25 +141,31 @@ class ProxyFaultsTest {
       long sent = 0;
       for (int round = 1; round <= 3; round++) {
         session.send(Fixtures.message(++sent, 100)).get(5, TimeUnit.SECONDS);
-        Thread.sleep(IDLE.toMillis()); // a quiet session: only heartbeats keep it alive
+        // A quiet session: wait until a heartbeat crossed it both ways after the acknowledgement,
+        // so the hole opens where only heartbeats keep the connection alive.
+        long up = proxy.bytesForwarded(true);
+        long down = proxy.bytesForwarded(false);
+        Awaitility.await("round " + round + ": a heartbeat on the quiet session")
+            .atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+            .until(() -> proxy.bytesForwarded(true) > up && proxy.bytesForwarded(false) > down);
+        assertTrue(disconnects.isEmpty(), "round " + round + ": " + disconnects);
 
         long holed = System.nanoTime();
         proxy.blackholeAll();
         CompletableFuture<Void> inTheHole = session.send(Fixtures.message(++sent, 100));
-        Throwable cause = disconnects.poll(2 * IDLE.toMillis(), TimeUnit.MILLISECONDS);
+        Throwable cause = disconnects.poll(30, TimeUnit.SECONDS);
         long detectedMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - holed);
-        assertTrue(cause != null, "round " + round + ": not detected within " + 2 * IDLE.toMillis()
-            + " ms");
-        assertTrue(detectedMillis < 2 * IDLE.toMillis(), "round " + round + ": " + detectedMillis);
-        assertEquals(ErrorCode.TIMEOUT, assertInstanceOf(ProtocolException.class, cause).code());
+        assertTrue(cause != null, "round " + round + ": the black hole was never noticed");
+        assertEquals(ErrorCode.TIMEOUT, assertInstanceOf(ProtocolException.class, cause).code(),
+            "round " + round + ": noticed by the heartbeats");
 
-        Long resumed = resumedAt.poll(5, TimeUnit.SECONDS);
+        Long resumed = resumedAt.poll(30, TimeUnit.SECONDS);
         assertTrue(resumed != null, "round " + round + ": the session did not resume");
-        inTheHole.get(5, TimeUnit.SECONDS); // sent into the hole, replayed, acknowledged
+        inTheHole.get(30, TimeUnit.SECONDS); // sent into the hole, replayed, acknowledged
         System.out.printf("black hole round %d: detected after %d ms, resumed after %d ms%n",
             round, detectedMillis, TimeUnit.NANOSECONDS.toMillis(resumed - holed));
       }
-      session.send(Fixtures.message(++sent, 100)).get(5, TimeUnit.SECONDS);
+      session.send(Fixtures.message(++sent, 100)).get(30, TimeUnit.SECONDS);
       assertEquals(sent, atServer.received());
       assertTrue(atServer.ok(), atServer.errors::toString);
       assertEquals(3, session.stats().reconnects());
@@ -162,7 +176,9 @@ class ProxyFaultsTest {
    * The client notices a black hole long before the server does and resumes on a new connection
    * while the server still holds the old one: the server moves the session over and closes the
    * old connection, whose end must leave the session alone (it is no longer attached there). The
-   * session then carries on and, closed by the client, leaves nothing in the server's store.
+   * session then carries on and, closed by the client, leaves nothing in the server's store. (That
+   * the old connection's end does not detach the session is pinned without a race in {@code
+   * ConnectionHandlerTest}; here the session is checked once the old connection is gone.)
    */
   @Test
   void aConnectionReplacedByAResumeEndsWithoutTouchingItsSession() throws Exception {
@@ -192,8 +208,10 @@ class ProxyFaultsTest {
       inTheHole.get(5, TimeUnit.SECONDS);
       assertEquals(2, proxy.connectionsAccepted());
       // The server closed the black-holed connection when the resume took the session over;
-      // the session must still be attached once that close has run its course.
-      Thread.sleep(3 * IDLE.toMillis());
+      // the session must still be attached once that connection is gone at the server and at
+      // the proxy (the client had dropped its end on noticing the hole).
+      Awaitility.await("the replaced connection closed").atMost(Duration.ofSeconds(30))
+          .until(() -> server.connectionCount() == 1 && proxy.liveConnections() == 1);
       assertEquals(1, server.sessions().size());
       assertTrue(server.sessions().get(0).connected(), server.sessions().toString());
       for (long n = 3; n <= 100; n++) {

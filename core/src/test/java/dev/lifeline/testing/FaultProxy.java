@@ -74,6 +74,9 @@ public final class FaultProxy implements AutoCloseable {
   /** Cuts made, planned or not, indexed by {@link Mode#ordinal()}. */
   private final AtomicLongArray cuts = new AtomicLongArray(Mode.values().length);
 
+  /** Bytes forwarded client to target (index 0) and target to client (index 1). */
+  private final AtomicLongArray forwarded = new AtomicLongArray(2);
+
   private volatile InetSocketAddress target;
 
   /** Null when connections run clean. A new plan applies to connections accepted after it. */
@@ -177,6 +180,19 @@ public final class FaultProxy implements AutoCloseable {
   /** Cuts made so far in one mode. */
   public long cuts(Mode mode) {
     return cuts.get(mode.ordinal());
+  }
+
+  /**
+   * Bytes forwarded so far from clients to the target ({@code toTarget}) or back, over every
+   * connection; what a cut discards is not counted. A test waits on it for traffic it cannot see
+   * otherwise, e.g. a heartbeat crossing a quiet session.
+   */
+  public long bytesForwarded(boolean toTarget) {
+    return forwarded.get(toTarget ? 0 : 1);
+  }
+
+  void forwarded(boolean toTarget, int bytes) {
+    forwarded.addAndGet(toTarget ? 0 : 1, bytes);
   }
 
   /** Closes the listening socket and every connection, and waits for every proxy thread. */

@@ -117,6 +117,7 @@ final class ProxiedConnection {
         final Claim claim = claim(n);
         if (claim.bytes() > 0) {
           out.write(buf, 0, claim.bytes());
+          owner.forwarded(from == client, claim.bytes());
         }
         if (claim.cut()) {
           cutNow(plannedCut.mode(), true);

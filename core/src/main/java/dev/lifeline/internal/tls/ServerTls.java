@@ -89,6 +89,16 @@ public final class ServerTls implements AutoCloseable {
     return create(config, listener, Clock.systemUTC(), true, offerHttp);
   }
 
+  /**
+   * As {@link #create(ServerTlsConfig, HandshakeListener, boolean)}, with the ticket keys' ages
+   * (when one is due for rotation, when a new shared key starts encrypting) read from {@code
+   * clock}: the server's clock, so a test can decide when a rotated key takes over.
+   */
+  public static ServerTls create(ServerTlsConfig config, HandshakeListener listener,
+      boolean offerHttp, Clock clock) throws IOException {
+    return create(config, listener, clock, true, offerHttp);
+  }
+
   /** For tests: a given clock, and rotation only when {@link #rotateTicketKeys()} is called. */
   static ServerTls create(ServerTlsConfig config, HandshakeListener listener, Clock clock,
       boolean scheduleRotation) throws IOException {

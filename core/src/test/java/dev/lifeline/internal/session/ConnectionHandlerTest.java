@@ -84,6 +84,7 @@ class ConnectionHandlerTest {
   private final Queue<Runnable> appTasks = new ArrayDeque<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
   private final List<String> delivered = new ArrayList<>();
+  private final List<Throwable> disconnects = new ArrayList<>();
   private EmbeddedChannel ch;
 
   @AfterEach
@@ -96,7 +97,17 @@ class ConnectionHandlerTest {
 
   private SessionCore newSession(long inboundQueueBytes) {
     SessionConfig config = new SessionConfig(1024, 64 * 1024, inboundQueueBytes, appTasks::add, timer);
-    SessionHandler app = (session, seq, message) -> delivered.add(seq + ":" + UTF_8.decode(message));
+    SessionHandler app = new SessionHandler() {
+      @Override
+      public void onMessage(dev.lifeline.Session session, long seq, java.nio.ByteBuffer message) {
+        delivered.add(seq + ":" + UTF_8.decode(message));
+      }
+
+      @Override
+      public void onDisconnected(dev.lifeline.Session session, Throwable cause) {
+        disconnects.add(cause);
+      }
+    };
     SessionCore core = new SessionCore(config, app, new NoPersistence());
     core.assignId("test-session");
     return core;
@@ -321,6 +332,84 @@ class ConnectionHandlerTest {
         d.release();
       }
     });
+  }
+
+  /** What goes out while time moves on {@code millis} ms, one at a time as a real clock would. */
+  private List<Frame> millisecondByMillisecond(long millis) {
+    List<Frame> frames = new ArrayList<>();
+    for (long i = 0; i < millis; i++) {
+      frames.addAll(after(1));
+    }
+    return frames;
+  }
+
+  /**
+   * The promise {@code ProxyFaultsTest}'s black hole relies on, on exact time: a quiet session
+   * kept alive by PING and PONG whose peer falls silent (what this side writes is lost, nothing
+   * comes back) is closed as half-open one idle timeout after the last frame it read, not a
+   * millisecond earlier or later; so within the idle timeout of the hole, wherever in the
+   * heartbeat cycle it opens. A message sent into the hole does not put the close off.
+   */
+  @Test
+  void aBlackHoledPeerIsClosedOneIdleTimeoutAfterTheLastFrameItSent() throws Exception {
+    for (long holeAfterPong : new long[] {0, 1, 150, 299}) {
+      String when = "hole " + holeAfterPong + " ms after the last PONG: ";
+      TestHandler handler = withHeartbeat(900);
+      for (int i = 1; i <= 3; i++) { // a quiet session: only heartbeats cross it
+        assertEquals(List.of(new Frame.Ping(i)), after(300), when);
+        ch.writeInbound(new Frame.Pong(i));
+      }
+      // The last frame from the peer was read just now; the hole opens holeAfterPong later.
+      List<Frame> intoTheHole = new ArrayList<>(millisecondByMillisecond(holeAfterPong));
+      handler.session.trySend("lost in the hole".getBytes(UTF_8));
+      intoTheHole.addAll(outbound());
+      intoTheHole.addAll(millisecondByMillisecond(899 - holeAfterPong));
+      assertTrue(intoTheHole.stream().noneMatch(f -> f instanceof Frame.Close), when + intoTheHole);
+      assertTrue(ch.isActive(), when + "closed before the idle timeout");
+      assertEquals(2, intoTheHole.stream().filter(f -> f instanceof Frame.Ping).count(),
+          when + intoTheHole);
+      releaseAll(intoTheHole);
+
+      List<Frame> last = after(1);
+      assertEquals(ErrorCode.TIMEOUT, onlyClose(last).code(), when);
+      assertFalse(ch.isActive(), when);
+      assertEquals(ErrorCode.TIMEOUT,
+          assertInstanceOf(ProtocolException.class, handler.closeCause).code(), when);
+      runAppTasks();
+      assertEquals(1, disconnects.size(), when + "the application hears of it once");
+      assertEquals(ErrorCode.TIMEOUT,
+          assertInstanceOf(ProtocolException.class, disconnects.remove(0)).code(), when);
+      ch.finishAndReleaseAll();
+      ch = null;
+    }
+  }
+
+  /**
+   * A resume on a new connection takes the session over while the old connection is still open
+   * (the client noticed a black hole long before the server did): the old one is closed, and its
+   * end must leave the session alone, as it is no longer attached there.
+   */
+  @Test
+  void aConnectionReplacedByAResumeEndsWithoutDetachingItsSession() throws Exception {
+    TestHandler first = established(1024);
+    EmbeddedChannel old = ch;
+    TestHandler second = new TestHandler();
+    ch = new EmbeddedChannel(second);
+    second.session = first.session;
+    second.session.attach(ch, new Frame.StreamState(0, 0, new byte[0], 1), false, null);
+    old.runPendingTasks();
+    assertFalse(old.isActive(), "the takeover closed the old connection");
+    old.finishAndReleaseAll();
+
+    runAppTasks();
+    assertTrue(disconnects.isEmpty(), "the old connection's end was not the session's: "
+        + disconnects);
+    assertTrue(second.session.isConnected());
+    assertEquals(ch, second.session.channel());
+    outbound();
+    ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("after the takeover", UTF_8)));
+    runAppTasks();
+    assertEquals(List.of("1:after the takeover"), delivered);
   }
 
   /** Records what goes out between flushes, and whether the pipeline was asked to close. */

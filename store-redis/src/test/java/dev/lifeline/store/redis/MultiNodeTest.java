@@ -10,7 +10,10 @@ import dev.lifeline.HandshakeStats;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
+import dev.lifeline.TicketKey;
+import dev.lifeline.TicketKeyStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.store.MutableClock;
 import dev.lifeline.store.redis.testing.AlternatingProxy;
 import dev.lifeline.store.redis.testing.RedisServer;
 import dev.lifeline.transfer.FileTransferClient;
@@ -23,8 +26,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -50,9 +55,17 @@ class MultiNodeTest {
   Node b;
   AlternatingProxy proxy;
 
+  /**
+   * Both nodes' clock. It moves only when a test moves it, so a rotated ticket key starts
+   * encrypting when the test says so, after every node has read it, and not when a node that a
+   * loaded machine starved is late to re-read the shared ring.
+   */
+  final MutableClock clock = new MutableClock(System.currentTimeMillis());
+
   /** One server node: its own store connection, its own server, the shared files directory. */
   final class Node implements AutoCloseable {
     final RedisCheckpointStore store;
+    final RecordingKeyStore keys;
     final LifelineServer server;
     final HandshakeStats handshakes = new HandshakeStats();
 
@@ -64,13 +77,14 @@ class MultiNodeTest {
           .retryFor(Duration.ofSeconds(1))
           .ticketKeyRefresh(Duration.ofMillis(200))
           .build();
+      keys = new RecordingKeyStore(store.ticketKeyStore());
       FileTransferServer files = FileTransferServer.builder(dir.resolve("files"))
           .checkpointEvery(256 << 10, Duration.ofMillis(100))
           .build();
       server = LifelineServer.builder()
           .tls(ServerTlsConfig.builder()
               .developmentCertificates(dir.resolve("tls"))
-              .ticketKeyStore(store.ticketKeyStore())
+              .ticketKeyStore(keys)
               .build())
           .store(store)
           .handler(files.handler())
@@ -78,6 +92,7 @@ class MultiNodeTest {
           .handshakeListener(handshakes)
           .idleTimeout(Duration.ofSeconds(2))
           .sweepInterval(Duration.ofSeconds(1))
+          .clock(clock)
           .start();
       assertTrue(server.tlsProvider().startsWith("OpenSSL"),
           "tickets are shared through the ring only with the OpenSSL provider: "
@@ -88,6 +103,51 @@ class MultiNodeTest {
     public void close() {
       server.close();
       store.close();
+    }
+  }
+
+  /**
+   * A node's view of the shared ticket key ring: what each of its re-reads returned. A node runs
+   * one re-read at a time and applies it before the next, so once two of them returned a key,
+   * the node has applied a ring that holds it.
+   */
+  static final class RecordingKeyStore implements TicketKeyStore {
+    private final TicketKeyStore delegate;
+    private final List<List<TicketKey>> loads = new CopyOnWriteArrayList<>();
+
+    RecordingKeyStore(TicketKeyStore delegate) {
+      this.delegate = delegate;
+    }
+
+    /** Whether this node applied a ring holding {@code key} read after its first {@code since}. */
+    boolean applied(TicketKey key, int since) {
+      return loads.stream().skip(since).filter(ring -> ring.contains(key)).count() >= 2;
+    }
+
+    int reads() {
+      return loads.size();
+    }
+
+    @Override
+    public List<TicketKey> load() throws IOException {
+      List<TicketKey> ring = delegate.load();
+      loads.add(ring);
+      return ring;
+    }
+
+    @Override
+    public void save(List<TicketKey> ring) throws IOException {
+      delegate.save(ring);
+    }
+
+    @Override
+    public boolean replace(List<TicketKey> expected, List<TicketKey> ring) throws IOException {
+      return delegate.replace(expected, ring);
+    }
+
+    @Override
+    public Duration refreshInterval() {
+      return delegate.refreshInterval();
     }
   }
 
@@ -133,12 +193,41 @@ class MultiNodeTest {
   void uploadMovesBetweenNodesAcrossCutsWithTlsResumedAndKeysRotating() throws Exception {
     Path src = randomFile("src.bin", 24 << 20);
     AtomicLong progress = new AtomicLong();
+    CountDownLatch rotated = new CountDownLatch(1);
     try (LifelineClient client = client("cut=1M..3M,mode=rst,count=8")) {
       FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
-      CompletableFuture<TransferResult> up = inBackground(t, src, "moved.bin", progress::set);
-      // Rotate the shared ticket keys while the upload runs and keeps moving between the nodes.
+      // The upload holds still past 8 MiB while the keys rotate and the client moves under the
+      // new key, so all of that happens mid-transfer however fast the machine is.
+      CompletableFuture<TransferResult> up = inBackground(t, src, "moved.bin", done -> {
+        progress.set(done);
+        if (done > 8 << 20) {
+          awaitUninterruptibly(rotated);
+        }
+      });
       Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 8 << 20);
-      a.server.rotateTicketKeys();
+      // Rotate the shared ticket keys mid-upload. The new key only decrypts until the clock
+      // passes its activation (three refresh intervals); the clock moves only once both nodes
+      // have read the key, as the ring assumes, and then both switch at their next re-read.
+      try {
+        a.server.rotateTicketKeys();
+        TicketKey fresh = a.store.ticketKeyStore().load().get(0);
+        awaitApplied(fresh, 0, 0);
+        clock.advance(Duration.ofSeconds(1));
+        // A ring read after this point is applied at the new time: the new key encrypts.
+        awaitApplied(fresh, a.keys.reads(), b.keys.reads());
+        // Two moves, whatever the random cuts do: the first fetches a ticket under the new key
+        // from one node, the second presents it to the other.
+        for (int move = 1; move <= 2; move++) {
+          long before = serverHandshakes();
+          String from = attachedFrom();
+          proxy.resetAll();
+          Awaitility.await("move " + move + " to the other node").atMost(Duration.ofSeconds(60))
+              .until(() -> serverHandshakes() > before
+                  && !attachedFrom().isEmpty() && !attachedFrom().equals(from));
+        }
+      } finally {
+        rotated.countDown();
+      }
       TransferResult r = up.get(120, TimeUnit.SECONDS);
 
       assertEquals(sha(src), r.sha256());
@@ -201,6 +290,31 @@ class MultiNodeTest {
       assertTrue(stillRunning, "the upload was still running when the client was moved: " + r);
       assertTrue(r.reconnects() >= 1, r.toString());
     }
+  }
+
+  /** TLS handshakes the nodes completed, full or resumed. */
+  long serverHandshakes() {
+    long n = 0;
+    for (Node node : new Node[] {a, b}) {
+      HandshakeStats.Snapshot s = node.handshakes.snapshot();
+      n += s.full(Side.SERVER) + s.resumed(Side.SERVER);
+    }
+    return n;
+  }
+
+  /** Where the connection the session is attached to comes from; empty while there is none. */
+  String attachedFrom() {
+    return java.util.stream.Stream.concat(a.server.sessions().stream(),
+            b.server.sessions().stream())
+        .filter(i -> i.connected()).map(i -> i.remoteAddress()).findFirst().orElse("");
+  }
+
+  /** Waits until each node applied a ring holding {@code key} read after the given reads. */
+  void awaitApplied(TicketKey key, int sinceA, int sinceB) {
+    Awaitility.await("node-a applied the rotated ticket key").atMost(Duration.ofSeconds(30))
+        .until(() -> a.keys.applied(key, sinceA));
+    Awaitility.await("node-b applied the rotated ticket key").atMost(Duration.ofSeconds(30))
+        .until(() -> b.keys.applied(key, sinceB));
   }
 
   /** Uploads on another thread; {@code progress} runs on the uploading one, so it can hold it. */
