@@ -25,9 +25,31 @@ final class FakeSession implements Session {
   private Checkpoint lastCheckpoint = Checkpoint.NONE;
   private boolean storeCompletes = true;
   private long rewinds;
+  // Tasks given to runInOrder, when queued (see queueTasks); null runs them at once.
+  private volatile java.util.Queue<Runnable> tasks;
 
   FakeSession(String id) {
     this.id = id;
+  }
+
+  /**
+   * From now on, tasks given to {@link #runInOrder} wait for {@link #runQueued} on the test's
+   * thread, as the real session runs them on its one ordered thread. Run where they were handed
+   * over (a timer's checkpoint, a failed background sync's report) they would race the test's
+   * thread, and a sync's failure report would wait for that very sync to end (a hang seen in the
+   * fuzz test on a loaded machine).
+   */
+  FakeSession queueTasks() {
+    tasks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    return this;
+  }
+
+  /** Runs the tasks queued so far, on the caller's thread. */
+  void runQueued() {
+    Runnable task;
+    while ((task = tasks.poll()) != null) {
+      task.run();
+    }
   }
 
   /** The session is about to hand the handler message {@code seq}. */
@@ -138,7 +160,12 @@ final class FakeSession implements Session {
 
   @Override
   public void runInOrder(Runnable task) {
-    task.run();
+    java.util.Queue<Runnable> queue = tasks;
+    if (queue != null) {
+      queue.add(task);
+    } else {
+      task.run();
+    }
   }
 
   @Override

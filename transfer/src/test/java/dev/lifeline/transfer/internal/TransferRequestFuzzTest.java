@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.lifeline.Session;
-import dev.lifeline.SessionStats;
-import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -16,12 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.stream.Stream;
 
 /**
@@ -69,7 +63,7 @@ class TransferRequestFuzzTest {
     Path files = root.resolve("files");
     TransferService service = new TransferService(files, 1 << 20, 4096, Duration.ofMillis(50));
     Files.writeString(files.resolve("hello.txt"), "hello, world\n");
-    RecordingSession session = new RecordingSession("fuzz-session");
+    FakeSession session = new FakeSession("fuzz-session").queueTasks();
     ByteBuffer in = ByteBuffer.wrap(input);
     long seq = 0;
     try {
@@ -80,7 +74,8 @@ class TransferRequestFuzzTest {
         fillInHash(m, service, session);
         int sentBefore = session.sent().size();
         try {
-          service.onMessage(session, ++seq, ByteBuffer.wrap(m).asReadOnlyBuffer());
+          session.deliver(++seq);
+          service.onMessage(session, seq, ByteBuffer.wrap(m).asReadOnlyBuffer());
           session.runQueued();
         } catch (IllegalStateException e) {
           assertTrue(session.sent().size() > sentBefore
@@ -157,120 +152,6 @@ class TransferRequestFuzzTest {
       for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
       }
-    }
-  }
-
-  /**
-   * A session that records what the service sends and commits; always writable. Tasks given to
-   * {@link #runInOrder} wait for {@link #runQueued} on the test's thread, as the real session
-   * runs them on its one ordered thread: run where they were handed over (a timer's checkpoint,
-   * a failed background sync's report) they raced the test's thread, and a sync's failure report
-   * waited for that very sync to end (a hang seen on a loaded machine).
-   */
-  static final class RecordingSession implements Session {
-    private final String id;
-    private final java.util.Queue<Runnable> tasks =
-        new java.util.concurrent.ConcurrentLinkedQueue<>();
-    private final List<byte[]> sent = Collections.synchronizedList(new ArrayList<>());
-    private volatile Checkpoint checkpoint = Checkpoint.NONE;
-
-    RecordingSession(String id) {
-      this.id = id;
-    }
-
-    List<byte[]> sent() {
-      return sent;
-    }
-
-    @Override
-    public String id() {
-      return id;
-    }
-
-    @Override
-    public CompletableFuture<Void> send(byte[] message) {
-      sent.add(message);
-      return CompletableFuture.completedFuture(null);
-    }
-
-    @Override
-    public CompletableFuture<Void> trySend(byte[] message) {
-      return send(message);
-    }
-
-    @Override
-    public boolean isWritable() {
-      return true;
-    }
-
-    @Override
-    public void onWritable(Runnable task) {
-      task.run();
-    }
-
-    @Override
-    public int maxMessageSize() {
-      return 1 << 20;
-    }
-
-    @Override
-    public void setAutoAck(boolean autoAck) {}
-
-    @Override
-    public CompletableFuture<Void> checkpoint(long position, byte[] state) {
-      checkpoint = Checkpoint.of(position, state);
-      return CompletableFuture.completedFuture(null);
-    }
-
-    @Override
-    public Checkpoint lastCheckpoint() {
-      return checkpoint;
-    }
-
-    @Override
-    public byte[] attributes() {
-      return new byte[0];
-    }
-
-    @Override
-    public CompletableFuture<Void> setAttributes(byte[] attributes) {
-      return CompletableFuture.completedFuture(null);
-    }
-
-    @Override
-    public boolean isConnected() {
-      return true;
-    }
-
-    @Override
-    public void runInOrder(Runnable task) {
-      tasks.add(task);
-    }
-
-    /** Runs the tasks handed to {@link #runInOrder} so far, on the caller's thread. */
-    void runQueued() {
-      Runnable task;
-      while ((task = tasks.poll()) != null) {
-        task.run();
-      }
-    }
-
-    @Override
-    public SessionStats stats() {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public CompletableFuture<Void> close(Duration timeout) {
-      return CompletableFuture.completedFuture(null);
-    }
-
-    @Override
-    public void abort() {}
-
-    @Override
-    public CompletableFuture<Void> closeFuture() {
-      return new CompletableFuture<>();
     }
   }
 }
