@@ -112,6 +112,18 @@ class TransferTest {
     TransferResult run(TransferListener progress) throws Exception;
   }
 
+  /** Waits for a latch a test releases in a finally block; bounded so a lost release fails. */
+  static void awaitUninterruptibly(CountDownLatch latch) {
+    try {
+      if (!latch.await(2, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("never released");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
   static CompletableFuture<TransferResult> inBackground(Transfer transfer, AtomicLong progress) {
     TransferListener listener = new TransferListener() {
       @Override
@@ -596,15 +608,36 @@ class TransferTest {
     Path src = randomFile("src.bin", 48 << 20);
     Files.copy(src, dir.resolve("data/files/" + name));
     AtomicLong progress = new AtomicLong();
+    CountDownLatch restarted = new CountDownLatch(1);
+    // The download holds still past 16 MiB until the server is gone: on a fast machine the rest
+    // of the file could otherwise arrive before the close, and nothing would be asked again.
+    TransferListener holding = new TransferListener() {
+      @Override
+      public void progress(long done) {
+        progress.set(done);
+        if (done > 16 << 20) {
+          awaitUninterruptibly(restarted);
+        }
+      }
+    };
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, server()).withDownloadFsync(fsync);
       Path back = dir.resolve(name + ".back");
-      CompletableFuture<TransferResult> down =
-          inBackground(l -> t.download(name, back, l), progress);
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
-      server.close();
-      wrapHandler = this::recording;
-      startServer();
+      CompletableFuture<TransferResult> down = CompletableFuture.supplyAsync(() -> {
+        try {
+          return t.download(name, back, holding);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      try {
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
+        server.close();
+        wrapHandler = this::recording;
+        startServer();
+      } finally {
+        restarted.countDown();
+      }
       TransferResult r = down.get(60, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
