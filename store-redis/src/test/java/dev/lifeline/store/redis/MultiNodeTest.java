@@ -253,35 +253,51 @@ class MultiNodeTest {
     Path src = randomFile("src.bin", 16 << 20);
     AtomicLong progress = new AtomicLong();
     CountDownLatch redisKilled = new CountDownLatch(1);
+    CountDownLatch recoveryChecked = new CountDownLatch(1);
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, "localhost:" + proxy.port());
       // The upload holds still past 6 MiB until Redis is down: however fast the machine, the
       // crash lands mid-transfer (an upload left running could finish in the poll interval).
+      // It holds again past 14 MiB (6 MiB plus what the replay buffers can run ahead) until the
+      // other node has read the session back from the restarted Redis: an upload that finished
+      // first would have removed the record that check reads.
       CompletableFuture<TransferResult> up = inBackground(t, src, "redis.bin", done -> {
         progress.set(done);
         if (done > 6 << 20) {
           awaitUninterruptibly(redisKilled);
         }
+        if (done > 14 << 20) {
+          awaitUninterruptibly(recoveryChecked);
+        }
       });
-      // Past the client's 4 MiB replay buffer: some checkpoints were acknowledged, so durable.
-      Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
-      String id = a.store.ids().join().get(0);
-      long acked = a.store.load(id).join().orElseThrow().checkpoint().position();
-      assertTrue(acked > 0, "a checkpoint was stored before the crash");
-      redis.kill(); // a crash: only what Redis fsynced (and so acknowledged) survives
-      long stalled = progress.get();
-      redisKilled.countDown();
-      Thread.sleep(3000); // longer than the stores retry: checkpoints fail, nothing is acked
-      assertTrue(progress.get() - stalled <= 8 << 20,
-          "no more than the replay buffers can run ahead without acknowledgements");
-      redis.start();
-      // Move the client to the other node at once: once Redis is back the rest of a 16 MiB
-      // upload can finish within the wait below, before a later reset would land.
-      boolean stillRunning = !up.isDone();
-      proxy.resetAll();
-      long recovered = Awaitility.await("node b reconnected to Redis")
-          .atMost(Duration.ofSeconds(20)).ignoreExceptions()
-          .until(() -> b.store.load(id).join().orElseThrow().checkpoint().position(), p -> true);
+      String id;
+      long acked;
+      long recovered;
+      boolean stillRunning;
+      try {
+        // Past the client's 4 MiB replay buffer: some checkpoints were acknowledged, so durable.
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
+        id = a.store.ids().join().get(0);
+        acked = a.store.load(id).join().orElseThrow().checkpoint().position();
+        assertTrue(acked > 0, "a checkpoint was stored before the crash");
+        redis.kill(); // a crash: only what Redis fsynced (and so acknowledged) survives
+        long stalled = progress.get();
+        redisKilled.countDown();
+        Thread.sleep(3000); // longer than the stores retry: checkpoints fail, nothing is acked
+        assertTrue(progress.get() - stalled <= 8 << 20,
+            "no more than the replay buffers can run ahead without acknowledgements");
+        redis.start();
+        // Move the client to the other node at once: once Redis is back the rest of a 16 MiB
+        // upload can finish within the wait below, before a later reset would land.
+        stillRunning = !up.isDone();
+        proxy.resetAll();
+        recovered = Awaitility.await("node b reconnected to Redis")
+            .atMost(Duration.ofSeconds(20)).ignoreExceptions()
+            .until(() -> b.store.load(id).join().orElseThrow().checkpoint().position(), p -> true);
+      } finally {
+        redisKilled.countDown(); // a failed step must not leave the upload held
+        recoveryChecked.countDown();
+      }
       assertTrue(recovered >= acked, "the acknowledged checkpoint " + acked
           + " survived the SIGKILL of Redis (found " + recovered + ")");
       TransferResult r = up.get(120, TimeUnit.SECONDS);
