@@ -125,10 +125,24 @@ class TransferTest {
   }
 
   static CompletableFuture<TransferResult> inBackground(Transfer transfer, AtomicLong progress) {
+    return inBackground(transfer, progress, Long.MAX_VALUE, new CountDownLatch(0));
+  }
+
+  /**
+   * Runs a transfer that holds still once it has moved more than {@code holdPast} bytes, until
+   * {@code released}: a test that kills or restarts something mid-transfer holds it there, since
+   * on a fast machine the rest of the file can arrive between noticing the progress and the fault
+   * (a 48 MiB download did, in a fresh-clone run). Release it in a finally block.
+   */
+  static CompletableFuture<TransferResult> inBackground(Transfer transfer, AtomicLong progress,
+      long holdPast, CountDownLatch released) {
     TransferListener listener = new TransferListener() {
       @Override
       public void progress(long done) {
         progress.set(done);
+        if (done > holdPast) {
+          awaitUninterruptibly(released);
+        }
       }
     };
     return CompletableFuture.supplyAsync(() -> {
@@ -470,11 +484,17 @@ class TransferTest {
     Files.copy(src, dir.resolve("data/files/e.bin"));
     Path back = dir.resolve("e-back.bin");
     AtomicLong progress = new AtomicLong();
+    CountDownLatch killed = new CountDownLatch(1);
     LifelineClient first = client(null);
     CompletableFuture<TransferResult> down = inBackground(
-        l -> new FileTransferClient(first, server()).download("e.bin", back, l), progress);
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-    first.close();
+        l -> new FileTransferClient(first, server()).download("e.bin", back, l),
+        progress, 20 << 20, killed);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+      first.close();
+    } finally {
+      killed.countDown();
+    }
     assertThrows(Exception.class, () -> down.get(30, TimeUnit.SECONDS));
     assertEquals(1, requests.size(), "requests of the first run: " + requests);
     requests.clear();
@@ -496,11 +516,17 @@ class TransferTest {
     startServer();
     Path src = randomFile("src.bin", 48 << 20);
     AtomicLong progress = new AtomicLong();
+    CountDownLatch killed = new CountDownLatch(1);
     LifelineClient first = client(null);
     CompletableFuture<TransferResult> up = inBackground(
-        l -> new FileTransferClient(first, server()).upload(src, "c.bin", l), progress);
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-    first.close();
+        l -> new FileTransferClient(first, server()).upload(src, "c.bin", l),
+        progress, 20 << 20, killed);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+      first.close();
+    } finally {
+      killed.countDown();
+    }
     assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
     try (LifelineClient second = client(null)) {
       TransferResult r = new FileTransferClient(second, server()).upload(src, "c.bin",
@@ -517,11 +543,17 @@ class TransferTest {
   void uploadContinuesWhenBothSidesRestarted() throws Exception {
     Path src = randomFile("src.bin", 48 << 20);
     AtomicLong progress = new AtomicLong();
+    CountDownLatch killed = new CountDownLatch(1);
     LifelineClient first = client(null);
     CompletableFuture<TransferResult> up = inBackground(
-        l -> new FileTransferClient(first, server()).upload(src, "both.bin", l), progress);
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-    first.close();
+        l -> new FileTransferClient(first, server()).upload(src, "both.bin", l),
+        progress, 20 << 20, killed);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+      first.close();
+    } finally {
+      killed.countDown();
+    }
     assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
     server.close();
     wrapHandler = this::recording;
@@ -543,11 +575,17 @@ class TransferTest {
     Files.copy(src, dir.resolve("data/files/both.bin"));
     Path back = dir.resolve("both-back.bin");
     AtomicLong progress = new AtomicLong();
+    CountDownLatch killed = new CountDownLatch(1);
     LifelineClient first = client(null);
     CompletableFuture<TransferResult> down = inBackground(
-        l -> new FileTransferClient(first, server()).download("both.bin", back, l), progress);
-    Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-    first.close();
+        l -> new FileTransferClient(first, server()).download("both.bin", back, l),
+        progress, 20 << 20, killed);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+      first.close();
+    } finally {
+      killed.countDown();
+    }
     assertThrows(Exception.class, () -> down.get(30, TimeUnit.SECONDS));
     server.close();
     wrapHandler = this::recording;
@@ -609,27 +647,11 @@ class TransferTest {
     Files.copy(src, dir.resolve("data/files/" + name));
     AtomicLong progress = new AtomicLong();
     CountDownLatch restarted = new CountDownLatch(1);
-    // The download holds still past 16 MiB until the server is gone: on a fast machine the rest
-    // of the file could otherwise arrive before the close, and nothing would be asked again.
-    TransferListener holding = new TransferListener() {
-      @Override
-      public void progress(long done) {
-        progress.set(done);
-        if (done > 16 << 20) {
-          awaitUninterruptibly(restarted);
-        }
-      }
-    };
     try (LifelineClient client = client(null)) {
       FileTransferClient t = new FileTransferClient(client, server()).withDownloadFsync(fsync);
       Path back = dir.resolve(name + ".back");
-      CompletableFuture<TransferResult> down = CompletableFuture.supplyAsync(() -> {
-        try {
-          return t.download(name, back, holding);
-        } catch (Exception e) {
-          throw new RuntimeException(e);
-        }
-      });
+      CompletableFuture<TransferResult> down =
+          inBackground(l -> t.download(name, back, l), progress, 16 << 20, restarted);
       try {
         Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 16 << 20);
         server.close();
