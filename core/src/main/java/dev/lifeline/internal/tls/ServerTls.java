@@ -196,6 +196,11 @@ public final class ServerTls implements AutoCloseable {
     return slots.queued();
   }
 
+  /** Handshakes holding a slot now (tests wait on it to know which connection holds one). */
+  int handshakesInProgress() {
+    return slots.inUse();
+  }
+
   /**
    * Puts a fresh ticket key in front of the ring now and saves the ring. Tickets under the
    * retained older keys still resume; older ones get a full handshake. No effect with the JDK

@@ -93,13 +93,18 @@ class HandshakeTimeoutTest {
       throws Exception {
     RecordingListener events = new RecordingListener();
     try (ServerTls server = ServerTls.create(TlsTestSupport.server(dir, provider)
-            .handshakeTimeout(Duration.ofSeconds(2)).maxConcurrentHandshakes(1).build(),
+            .handshakeTimeout(Duration.ofSeconds(60)).maxConcurrentHandshakes(1).build(),
             events, Clock.systemUTC(), false);
         TlsTestServer listener = new TlsTestServer(server, group, 0, false);
         ClientTls client = ClientTls.create(TlsTestSupport.client(dir, provider, "TLSv1.3"),
             HandshakeListener.NONE)) {
       Socket silent = new Socket("127.0.0.1", listener.port()); // holds the only slot
       try {
+        // Accepted connections become active on different event loops, in no set order: the
+        // waiting client starts only once the silent one holds the slot (it once took it first).
+        // The handshake timeout is long so that a starved machine cannot free the slot early.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
+            .until(() -> server.handshakesInProgress() == 1);
         long start = System.nanoTime();
         java.util.concurrent.CompletableFuture<TlsTestClient.Result> waiting =
             java.util.concurrent.CompletableFuture.supplyAsync(() -> {
@@ -112,7 +117,7 @@ class HandshakeTimeoutTest {
             });
         org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(5))
             .until(() -> server.queuedConnections() == 1);
-        Thread.sleep(200);
+        Thread.sleep(200); // a window for a wrong grant to show: a slow machine only widens it
         assertFalse(waiting.isDone(), "waits while the slot is held");
         silent.close(); // frees the slot: the waiting connection gets it
         TlsTestClient.Result result = waiting.get(10, java.util.concurrent.TimeUnit.SECONDS);
