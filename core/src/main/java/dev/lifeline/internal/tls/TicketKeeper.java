@@ -43,6 +43,12 @@ final class TicketKeeper implements AutoCloseable {
   /** {@code host:port} to a native {@code SSL_SESSION*} this keeper holds a reference to. */
   private final Map<String, Long> kept = new HashMap<>(); // guarded by this
   private boolean closed; // guarded by this
+  /**
+   * Bumped by {@link #clear}: a watcher of an older generation gives its ticket back to nothing.
+   * A connection that fails after a clear (its close runs on its event loop, maybe after the
+   * caller saw the failure) would otherwise put back a ticket the clear meant to forget.
+   */
+  private long generation; // guarded by this
 
   /**
    * Sets the ticket kept for {@code host:port}, if any, on a new engine before its handshake.
@@ -67,14 +73,15 @@ final class TicketKeeper implements AutoCloseable {
   }
 
   /** A handler that watches one connection to {@code host:port}; goes right behind TLS. */
-  ChannelHandler newWatcher(String host, int port) {
-    return new Watcher(key(host, port));
+  synchronized ChannelHandler newWatcher(String host, int port) {
+    return new Watcher(key(host, port), generation);
   }
 
   /** Frees every kept ticket, so the next connections offer only what Netty's cache holds. */
   synchronized void clear() {
     kept.values().forEach(SSLSession::free);
     kept.clear();
+    generation++;
   }
 
   /** Frees every kept ticket; watchers still running free theirs when they end. */
@@ -85,8 +92,8 @@ final class TicketKeeper implements AutoCloseable {
   }
 
   /** Takes over the watcher's reference: the ticket it offered is kept for the next attempt. */
-  private synchronized void handshakeFailed(String key, long session) {
-    if (closed) {
+  private synchronized void handshakeFailed(String key, long session, long watcherGeneration) {
+    if (closed || watcherGeneration != generation) {
       SSLSession.free(session);
       return;
     }
@@ -115,11 +122,13 @@ final class TicketKeeper implements AutoCloseable {
    */
   private final class Watcher extends ChannelInboundHandlerAdapter {
     private final String key;
+    private final long generation;
     /** The offered session, with a reference owned by this watcher; 0 when none. */
     private long offered;
 
-    Watcher(String key) {
+    Watcher(String key, long generation) {
       this.key = key;
+      this.generation = generation;
     }
 
     @Override
@@ -153,7 +162,7 @@ final class TicketKeeper implements AutoCloseable {
 
     private void handOver() {
       if (offered != 0) {
-        handshakeFailed(key, offered);
+        handshakeFailed(key, offered, generation);
         offered = 0;
       }
     }
