@@ -124,6 +124,30 @@ class TransferTest {
     }
   }
 
+  /** What a test transfers with the client it then kills. */
+  interface ClientTransfer {
+    TransferResult run(FileTransferClient transfer, TransferListener progress) throws Exception;
+  }
+
+  /**
+   * Runs a transfer with a client of its own, holds it past 20 MiB, closes that client there
+   * (a killed client process, its store left as it was) and checks the transfer failed.
+   */
+  void killClientPast20MiB(ClientTransfer transfer) throws Exception {
+    AtomicLong progress = new AtomicLong();
+    CountDownLatch killed = new CountDownLatch(1);
+    LifelineClient first = client(null);
+    CompletableFuture<TransferResult> run = inBackground(
+        l -> transfer.run(new FileTransferClient(first, server()), l), progress, 20 << 20, killed);
+    try {
+      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
+      first.close();
+    } finally {
+      killed.countDown();
+    }
+    assertThrows(Exception.class, () -> run.get(30, TimeUnit.SECONDS));
+  }
+
   static CompletableFuture<TransferResult> inBackground(Transfer transfer, AtomicLong progress) {
     return inBackground(transfer, progress, Long.MAX_VALUE, new CountDownLatch(0));
   }
@@ -483,19 +507,7 @@ class TransferTest {
     Path src = randomFile("src.bin", 48 << 20);
     Files.copy(src, dir.resolve("data/files/e.bin"));
     Path back = dir.resolve("e-back.bin");
-    AtomicLong progress = new AtomicLong();
-    CountDownLatch killed = new CountDownLatch(1);
-    LifelineClient first = client(null);
-    CompletableFuture<TransferResult> down = inBackground(
-        l -> new FileTransferClient(first, server()).download("e.bin", back, l),
-        progress, 20 << 20, killed);
-    try {
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-      first.close();
-    } finally {
-      killed.countDown();
-    }
-    assertThrows(Exception.class, () -> down.get(30, TimeUnit.SECONDS));
+    killClientPast20MiB((t, l) -> t.download("e.bin", back, l));
     assertEquals(1, requests.size(), "requests of the first run: " + requests);
     requests.clear();
     try (LifelineClient second = client(null)) {
@@ -515,19 +527,7 @@ class TransferTest {
     wrapHandler = this::recording;
     startServer();
     Path src = randomFile("src.bin", 48 << 20);
-    AtomicLong progress = new AtomicLong();
-    CountDownLatch killed = new CountDownLatch(1);
-    LifelineClient first = client(null);
-    CompletableFuture<TransferResult> up = inBackground(
-        l -> new FileTransferClient(first, server()).upload(src, "c.bin", l),
-        progress, 20 << 20, killed);
-    try {
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-      first.close();
-    } finally {
-      killed.countDown();
-    }
-    assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
+    killClientPast20MiB((t, l) -> t.upload(src, "c.bin", l));
     try (LifelineClient second = client(null)) {
       TransferResult r = new FileTransferClient(second, server()).upload(src, "c.bin",
           TransferListener.NONE);
@@ -542,19 +542,7 @@ class TransferTest {
   @Test
   void uploadContinuesWhenBothSidesRestarted() throws Exception {
     Path src = randomFile("src.bin", 48 << 20);
-    AtomicLong progress = new AtomicLong();
-    CountDownLatch killed = new CountDownLatch(1);
-    LifelineClient first = client(null);
-    CompletableFuture<TransferResult> up = inBackground(
-        l -> new FileTransferClient(first, server()).upload(src, "both.bin", l),
-        progress, 20 << 20, killed);
-    try {
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-      first.close();
-    } finally {
-      killed.countDown();
-    }
-    assertThrows(Exception.class, () -> up.get(30, TimeUnit.SECONDS));
+    killClientPast20MiB((t, l) -> t.upload(src, "both.bin", l));
     server.close();
     wrapHandler = this::recording;
     startServer();
@@ -574,19 +562,7 @@ class TransferTest {
     Path src = randomFile("src.bin", 48 << 20);
     Files.copy(src, dir.resolve("data/files/both.bin"));
     Path back = dir.resolve("both-back.bin");
-    AtomicLong progress = new AtomicLong();
-    CountDownLatch killed = new CountDownLatch(1);
-    LifelineClient first = client(null);
-    CompletableFuture<TransferResult> down = inBackground(
-        l -> new FileTransferClient(first, server()).download("both.bin", back, l),
-        progress, 20 << 20, killed);
-    try {
-      Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> progress.get() > 20 << 20);
-      first.close();
-    } finally {
-      killed.countDown();
-    }
-    assertThrows(Exception.class, () -> down.get(30, TimeUnit.SECONDS));
+    killClientPast20MiB((t, l) -> t.download("both.bin", back, l));
     server.close();
     wrapHandler = this::recording;
     startServer();
