@@ -30,6 +30,19 @@ import java.util.concurrent.TimeUnit;
  * went through a new promise with a listener that read the clock.
  */
 final class Heartbeat extends ChannelInboundHandlerAdapter {
+  /**
+   * Fired (from the pipeline's head) by whoever resumes reading it had paused on purpose: the
+   * idle clock restarts, so the peer gets one whole idle timeout from now. Nothing could be read
+   * while reading was paused, so without it a check falling just after the resume would take the
+   * pause for a silent peer. Consumed here.
+   */
+  static final Object READING_RESUMED = new Object() {
+    @Override
+    public String toString() {
+      return "READING_RESUMED";
+    }
+  };
+
   /** Fired when this side has read nothing for a third of the idle timeout. */
   static final Object PING_DUE = new Object() {
     @Override
@@ -95,6 +108,17 @@ final class Heartbeat extends ChannelInboundHandlerAdapter {
       readAt(now());
     }
     ctx.fireChannelReadComplete();
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+    if (evt == READING_RESUMED) {
+      if (timer != null) {
+        readAt(now());
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   /** The peer sent PING (answered with PONG): no PING of this side's own for {@code T/2}. */

@@ -379,7 +379,10 @@ public final class SessionCore implements Session {
       readPaused = false;
       ch = channel;
     }
-    ch.eventLoop().execute(() -> ch.config().setAutoRead(true));
+    ch.eventLoop().execute(() -> {
+      ch.config().setAutoRead(true);
+      ch.pipeline().fireUserEventTriggered(Heartbeat.READING_RESUMED);
+    });
   }
 
   /** Whether reading is paused because the application is behind (idle checks must not fire). */

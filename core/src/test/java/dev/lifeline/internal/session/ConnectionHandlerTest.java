@@ -385,6 +385,39 @@ class ConnectionHandlerTest {
   }
 
   /**
+   * The race {@code BackpressureTest} lost once in a fresh-clone run: reading paused for a slow
+   * application past several idle timeouts, then resumed just before the heartbeat's next check.
+   * Nothing could be read while paused, so the connection was closed as half-open at that check,
+   * a moment after reading resumed. The idle clock restarts when reading resumes: the peer gets
+   * one whole idle timeout from then, wherever in the heartbeat cycle the application caught up.
+   */
+  @Test
+  void resumedReadingGetsAWholeIdleTimeoutBeforeTheConnectionCountsAsHalfOpen() throws Exception {
+    for (long resumeBeforeCheck : new long[] {1, 100, 899}) {
+      String when = "resumed " + resumeBeforeCheck + " ms before the idle check: ";
+      TestHandler handler = withHeartbeat(900);
+      ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("m1", UTF_8), 4096));
+      assertTrue(handler.session.isReadPaused(), when);
+      List<Frame> paused = new ArrayList<>(after(1800)); // two idle timeouts, application stuck
+      paused.addAll(after(900 - resumeBeforeCheck));
+      assertTrue(paused.stream().noneMatch(f -> f instanceof Frame.Close), when + paused);
+
+      runAppTasks(); // the application catches up: reading resumes
+      assertFalse(handler.session.isReadPaused(), when);
+      List<Frame> resumed = millisecondByMillisecond(899);
+      assertTrue(resumed.stream().noneMatch(f -> f instanceof Frame.Close), when + resumed);
+      assertTrue(ch.isActive(), when + "closed as half-open although reading had just resumed");
+
+      assertEquals(ErrorCode.TIMEOUT, onlyClose(after(1)).code(),
+          when + "nothing read for a whole idle timeout after the resume");
+      ch.finishAndReleaseAll();
+      ch = null;
+      delivered.clear();
+      disconnects.clear();
+    }
+  }
+
+  /**
    * A resume on a new connection takes the session over while the old connection is still open
    * (the client noticed a black hole long before the server did): the old one is closed, and its
    * end must leave the session alone, as it is no longer attached there.
