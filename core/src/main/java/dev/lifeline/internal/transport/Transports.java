@@ -34,8 +34,7 @@ public final class Transports {
    * {@value #MAX_READ_BYTES} instead of Netty's 64 KiB. Everything after the read — TLS's output
    * buffer, one pass through the pipeline, the frame decoder, a hand-off to the application — is
    * paid per read, so a bulk transfer read in 64 KiB steps paid it 16,384 times per GiB; the
-   * client's CPU for a 1 GiB download fell by about a sixth with 1 MiB reads (docs/benchmarks.md,
-   * "Fourth round"). An idle or chatty connection never grows its guess; a read's buffer is
+   * client's CPU for a 1 GiB download fell by about a sixth with 1 MiB reads. An idle or chatty connection never grows its guess; a read's buffer is
    * released when the read has been decrypted, so the size does not stay pinned per connection.
    * 1 MiB is also the largest buffer Netty's adaptive allocator pools.
    */
