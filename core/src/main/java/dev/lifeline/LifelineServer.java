@@ -1,6 +1,7 @@
 package dev.lifeline;
 
 import dev.lifeline.internal.http.HttpEndpoint;
+import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.session.ConnectionGate;
 import dev.lifeline.internal.session.RefusalLimiter;
@@ -59,6 +60,9 @@ public final class LifelineServer implements AutoCloseable {
   private final ConnectionGate gate;
   private final Channel listener;
   private final HttpEndpoint http; // null without an HTTP service
+  // A field, not a fresh object per call: the HTTP side's metrics gauges hold it weakly, so it
+  // must live as long as the server does.
+  private final ServerView httpView = new HttpView();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private LifelineServer(Builder b) throws IOException {
@@ -87,7 +91,7 @@ public final class LifelineServer implements AutoCloseable {
         b.serverName));
     if (http != null) {
       try {
-        http.serverStarted(this);
+        http.serverStarted(httpView);
       } catch (RuntimeException e) {
         listener.close().syncUninterruptibly();
         shutdown();
@@ -222,6 +226,24 @@ public final class LifelineServer implements AutoCloseable {
     timer.shutdownNow();
     appExecutor.shutdown();
     tls.close();
+  }
+
+  /** What the HTTP service may read of this server: its address, TLS provider and sessions. */
+  private final class HttpView implements ServerView {
+    @Override
+    public String address() {
+      return LifelineServer.this.address();
+    }
+
+    @Override
+    public String tlsProvider() {
+      return LifelineServer.this.tlsProvider();
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+      return LifelineServer.this.sessions();
+    }
   }
 
   static java.util.concurrent.ThreadFactory daemon(String name) {

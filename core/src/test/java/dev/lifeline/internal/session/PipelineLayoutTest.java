@@ -10,6 +10,7 @@ import dev.lifeline.ServerEventListener;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.TlsProvider;
 import dev.lifeline.internal.http.HttpEndpoint;
+import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.internal.tls.ClientTls;
 import dev.lifeline.internal.tls.ServerTls;
 import dev.lifeline.store.InMemoryCheckpointStore;
@@ -149,7 +150,7 @@ class PipelineLayoutTest {
   /** An HTTP service no connection of these tests reaches. */
   private static final class NoHttp implements HttpEndpoint {
     @Override
-    public void serverStarted(dev.lifeline.LifelineServer server) {
+    public void serverStarted(ServerView server) {
     }
 
     @Override
