@@ -24,7 +24,7 @@ import java.util.function.Supplier;
  */
 public final class ClientPipeline {
   /** The fault injection stage: in front of TLS, so a cut can land inside a TLS record. */
-  public static final String FAULTS = "chaos";
+  static final String FAULTS = "chaos";
 
   private final ClientTls tls;
   private final String host;
