@@ -39,8 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
 class PipelineLayoutTest {
   private static final Duration IDLE = Duration.ofSeconds(30);
 
+  // Shared by the tests: the development certificates are made once, on first use.
   @TempDir
-  Path tlsDir;
+  static Path tlsDir;
 
   private ScheduledExecutorService timer;
   private ServerTls serverTls;
