@@ -2,9 +2,9 @@ package dev.lifeline;
 
 import dev.lifeline.internal.chaos.ChaosInjector;
 import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.session.ClientPipeline;
 import dev.lifeline.internal.session.ClientSessions;
 import dev.lifeline.internal.session.SessionConfig;
-import dev.lifeline.internal.session.SessionPipeline;
 import dev.lifeline.internal.tls.ClientTls;
 import dev.lifeline.internal.transport.Transports;
 import dev.lifeline.store.CheckpointStore;
@@ -70,17 +70,11 @@ public final class LifelineClient implements AutoCloseable {
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
         b.inboundQueueBytes, appExecutor, timer);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
-    this.sessions = new ClientSessions(b.store, sc, base, pipeline -> {
-      SessionPipeline.addFraming(pipeline, b.idleTimeout);
-      tls.install(pipeline, b.host, b.port);
-      if (chaos != null) {
-        io.netty.channel.ChannelHandler cut = chaos.newHandlerOrNull();
-        if (cut != null) {
-          pipeline.addFirst("chaos", cut);
-        }
-      }
-    }, b.host, b.port, b.initialBackoff, b.maxBackoff, b.reconnectDeadline, b.credentials,
-        maxFrame, b.maxConcurrentConnects);
+    ClientPipeline pipeline = new ClientPipeline(tls, b.host, b.port, b.idleTimeout,
+        chaos == null ? () -> null : chaos::newHandlerOrNull);
+    this.sessions = new ClientSessions(b.store, sc, base, pipeline, b.host, b.port,
+        b.initialBackoff, b.maxBackoff, b.reconnectDeadline, b.credentials, maxFrame,
+        b.maxConcurrentConnects);
   }
 
   public static Builder builder() {

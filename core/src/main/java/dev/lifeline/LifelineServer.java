@@ -1,27 +1,23 @@
 package dev.lifeline;
 
 import dev.lifeline.internal.http.HttpEndpoint;
-import dev.lifeline.internal.http.ProtocolSelector;
+import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.session.ConnectionGate;
 import dev.lifeline.internal.session.RefusalLimiter;
 import dev.lifeline.internal.session.ResumeTokens;
 import dev.lifeline.internal.session.SafeServerEvents;
-import dev.lifeline.internal.session.ServerConnectionHandler;
+import dev.lifeline.internal.session.ServerPipeline;
 import dev.lifeline.internal.session.ServerSessions;
 import dev.lifeline.internal.session.SessionConfig;
-import dev.lifeline.internal.session.SessionPipeline;
 import dev.lifeline.internal.tls.ServerTls;
-import dev.lifeline.internal.tls.TlsConstants;
 import dev.lifeline.internal.transport.Transports;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.handler.ssl.SslHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
@@ -64,6 +60,9 @@ public final class LifelineServer implements AutoCloseable {
   private final ConnectionGate gate;
   private final Channel listener;
   private final HttpEndpoint http; // null without an HTTP service
+  // A field, not a fresh object per call: the HTTP side's metrics gauges hold it weakly, so it
+  // must live as long as the server does.
+  private final ServerView httpView = new HttpView();
   private final AtomicBoolean closed = new AtomicBoolean();
 
   private LifelineServer(Builder b) throws IOException {
@@ -88,44 +87,11 @@ public final class LifelineServer implements AutoCloseable {
         b.maxHandshakesPerSource, limiter);
     FileDescriptors.warnIfBelow(b.maxConnections);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
-    ServerBootstrap bootstrap = new ServerBootstrap()
-        .group(boss, workers)
-        .channel(Transports.serverChannel())
-        // The kernel's limit (net.core.somaxconn, 4096 on current Linux), not a smaller one: when
-        // every client of a failed link reconnects at once, an overflowing accept queue drops
-        // SYNs, and each drop costs that client a 1 s (then 3 s, 7 s) SYN retransmission.
-        .option(ChannelOption.SO_BACKLOG, Math.max(1024, io.netty.util.NetUtil.SOMAXCONN))
-        .childOption(ChannelOption.TCP_NODELAY, true)
-        .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transports.reads())
-        .childHandler(new ChannelInitializer<Channel>() {
-          @Override
-          protected void initChannel(Channel ch) {
-            if (!gate.admit(ch)) {
-              return;
-            }
-            SessionPipeline.addFraming(ch.pipeline(), b.idleTimeout)
-                .addLast("session", new ServerConnectionHandler(sessions, maxFrame, b.serverName));
-            tls.install(ch.pipeline());
-            gate.handshakeStarted(ch, ch.pipeline().get(SslHandler.class).handshakeFuture());
-            if (http != null) {
-              // Right behind TLS: an HTTP connection drops the Lifeline stages before the
-              // session handler could greet it.
-              ch.pipeline().addAfter(TlsConstants.CLASSIFIER_HANDLER, "lifeline-protocol",
-                  new ProtocolSelector(http, "idle", "decoder", "encoder", "session"));
-            }
-          }
-        });
-    io.netty.channel.ChannelFuture bound = bootstrap.bind(b.host, b.port).awaitUninterruptibly();
-    if (!bound.isSuccess()) {
-      shutdown();
-      Throwable cause = bound.cause();
-      throw new IOException("cannot listen on " + b.host + ":" + b.port + ": "
-          + (cause == null ? "bind failed" : cause.getMessage()), cause);
-    }
-    this.listener = bound.channel();
+    this.listener = bind(b, new ServerPipeline(gate, tls, http, sessions, b.idleTimeout, maxFrame,
+        b.serverName));
     if (http != null) {
       try {
-        http.serverStarted(this);
+        http.serverStarted(httpView);
       } catch (RuntimeException e) {
         listener.close().syncUninterruptibly();
         shutdown();
@@ -136,6 +102,28 @@ public final class LifelineServer implements AutoCloseable {
     timer.scheduleWithFixedDelay(this::sweep, sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     log.info("Lifeline server on {} (TLS provider {}, transport {})", address(),
         tls.providerName(), Transports.name());
+  }
+
+  /** Binds the listening socket; on failure shuts down what the constructor started. */
+  private Channel bind(Builder b, ServerPipeline pipeline) throws IOException {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(boss, workers)
+        .channel(Transports.serverChannel())
+        // The kernel's limit (net.core.somaxconn, 4096 on current Linux), not a smaller one: when
+        // every client of a failed link reconnects at once, an overflowing accept queue drops
+        // SYNs, and each drop costs that client a 1 s (then 3 s, 7 s) SYN retransmission.
+        .option(ChannelOption.SO_BACKLOG, Math.max(1024, io.netty.util.NetUtil.SOMAXCONN))
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transports.reads())
+        .childHandler(pipeline);
+    io.netty.channel.ChannelFuture bound = bootstrap.bind(b.host, b.port).awaitUninterruptibly();
+    if (!bound.isSuccess()) {
+      shutdown();
+      Throwable cause = bound.cause();
+      throw new IOException("cannot listen on " + b.host + ":" + b.port + ": "
+          + (cause == null ? "bind failed" : cause.getMessage()), cause);
+    }
+    return bound.channel();
   }
 
   public static Builder builder() {
@@ -238,6 +226,24 @@ public final class LifelineServer implements AutoCloseable {
     timer.shutdownNow();
     appExecutor.shutdown();
     tls.close();
+  }
+
+  /** What the HTTP service may read of this server: its address, TLS provider and sessions. */
+  private final class HttpView implements ServerView {
+    @Override
+    public String address() {
+      return LifelineServer.this.address();
+    }
+
+    @Override
+    public String tlsProvider() {
+      return LifelineServer.this.tlsProvider();
+    }
+
+    @Override
+    public List<SessionInfo> sessions() {
+      return LifelineServer.this.sessions();
+    }
   }
 
   static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -2,7 +2,6 @@ package dev.lifeline.internal.http;
 
 import dev.lifeline.HandshakeListener;
 import dev.lifeline.HttpService;
-import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerEventListener;
 import io.netty.channel.ChannelPipeline;
 
@@ -13,8 +12,11 @@ import io.netty.channel.ChannelPipeline;
  */
 public interface HttpEndpoint extends HttpService {
 
-  /** The server listens; called once, before any connection is handed over. */
-  void serverStarted(LifelineServer server);
+  /**
+   * The server listens; called once, before any connection is handed over, with what the HTTP
+   * side may read of the server from then on.
+   */
+  void serverStarted(ServerView server);
 
   /**
    * Appends the HTTP stages to {@code pipeline}, whose TLS stages have finished the handshake

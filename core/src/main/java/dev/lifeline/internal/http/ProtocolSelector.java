@@ -6,6 +6,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
+import java.util.List;
 
 /**
  * Chooses the protocol of one server connection from the ALPN outcome, right after the TLS
@@ -16,12 +17,13 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
  */
 public final class ProtocolSelector extends ChannelInboundHandlerAdapter {
   /** The Lifeline stages an HTTP connection does not use, front to back. */
-  private final String[] lifelineStages;
+  private final List<String> lifelineStages;
   private final HttpEndpoint http;
 
-  public ProtocolSelector(HttpEndpoint http, String... lifelineStages) {
+  /** @param lifelineStages the names of the stages to remove for HTTP, front to back */
+  public ProtocolSelector(HttpEndpoint http, List<String> lifelineStages) {
     this.http = http;
-    this.lifelineStages = lifelineStages.clone();
+    this.lifelineStages = List.copyOf(lifelineStages);
   }
 
   @Override

@@ -53,7 +53,7 @@ public final class ClientConnector {
   private Throwable lastError;
 
   ClientConnector(SessionCore core, ClientPersistence persistence, Bootstrap base,
-      java.util.function.Consumer<io.netty.channel.ChannelPipeline> transport,
+      ClientPipeline pipeline,
       String host, int port, Backoff backoff, byte[] credentials, int maxFrameSize,
       RandomGenerator random, LongSupplier nanoTime, ConnectGate gate,
       ConnectionLog connectionLog) {
@@ -64,8 +64,7 @@ public final class ClientConnector {
     this.bootstrap = base.clone().handler(new io.netty.channel.ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
-        transport.accept(ch.pipeline());
-        ch.pipeline().addLast("session", new ClientConnectionHandler(ClientConnector.this));
+        pipeline.init(ch.pipeline(), new ClientConnectionHandler(ClientConnector.this));
       }
     });
     this.host = host;

@@ -4,13 +4,11 @@ import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.store.CheckpointStore;
 import io.netty.bootstrap.Bootstrap;
-import io.netty.channel.ChannelPipeline;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Consumer;
 import java.util.random.RandomGenerator;
 
 /** The sessions of one client: opens or restores each by resume key and keeps it connected. */
@@ -18,7 +16,7 @@ public final class ClientSessions {
   private final CheckpointStore store;
   private final SessionConfig config;
   private final Bootstrap base;
-  private final Consumer<ChannelPipeline> transport;
+  private final ClientPipeline pipeline;
   private final String host;
   private final int port;
   private final ClientConnector.Backoff backoff;
@@ -29,7 +27,7 @@ public final class ClientSessions {
   private final ConnectionLog connectionLog;
 
   public ClientSessions(CheckpointStore store, SessionConfig config, Bootstrap base,
-      Consumer<ChannelPipeline> transport, String host, int port, Duration initialBackoff,
+      ClientPipeline pipeline, String host, int port, Duration initialBackoff,
       Duration maxBackoff, Duration deadline, byte[] credentials, int maxFrameSize,
       int maxConcurrentConnects) {
     this.gate = new ConnectGate(maxConcurrentConnects, base.config().group());
@@ -38,7 +36,7 @@ public final class ClientSessions {
     this.store = store;
     this.config = config;
     this.base = base;
-    this.transport = transport;
+    this.pipeline = pipeline;
     this.host = host;
     this.port = port;
     this.backoff = new ClientConnector.Backoff(initialBackoff, maxBackoff, deadline);
@@ -54,7 +52,7 @@ public final class ClientSessions {
           "resumeKey: " + resumeKey + " is already open in this client"));
     }
     core.closeFuture().whenComplete((v, e) -> open.remove(resumeKey, core));
-    ClientConnector connector = new ClientConnector(core, persistence, base, transport, host,
+    ClientConnector connector = new ClientConnector(core, persistence, base, pipeline, host,
         port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime,
         gate, connectionLog);
     return store.load(resumeKey).thenCompose(record -> {

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The server side of Lifeline's TLS: one long-lived {@link SslContext}, the session ticket key ring
  * and its rotation, the handshake limiter and classifier. Create one per server and call
- * {@link #install} from the child channel initializer.
+ * {@link #install} from the child channel initializer (the server's is {@code
+ * internal/session/ServerPipeline}, which lists every stage of a connection in order).
  *
  * <p>With the OpenSSL provider, tickets (TLS 1.2 and 1.3) are encrypted under the first key of the
  * ring and decrypted under any of them; the ring rotates on the configured interval and is saved

@@ -11,6 +11,7 @@ import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.TlsProvider;
 import dev.lifeline.internal.http.HttpEndpoint;
+import dev.lifeline.internal.http.ServerView;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -136,7 +137,7 @@ class TicketWithoutFirstWriteTest {
    */
   private static final class SilentHttp implements HttpEndpoint {
     @Override
-    public void serverStarted(LifelineServer server) {
+    public void serverStarted(ServerView server) {
     }
 
     @Override

@@ -2,10 +2,10 @@ package dev.lifeline.http.internal;
 
 import dev.lifeline.Authenticator;
 import dev.lifeline.HandshakeListener;
-import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerEventListener;
 import dev.lifeline.http.Access;
 import dev.lifeline.internal.http.HttpEndpoint;
+import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.internal.session.SafeServerEvents;
 import dev.lifeline.transfer.FileTransferServer;
 import io.netty.channel.ChannelPipeline;
@@ -45,7 +45,7 @@ public final class Frontend implements HttpEndpoint {
   }
 
   @Override
-  public synchronized void serverStarted(LifelineServer server) {
+  public synchronized void serverStarted(ServerView server) {
     if (sampler != null) {
       throw new IllegalStateException("this HttpService already serves a server");
     }

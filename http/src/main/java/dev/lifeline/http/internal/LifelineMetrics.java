@@ -3,9 +3,9 @@ package dev.lifeline.http.internal;
 import dev.lifeline.ErrorCode;
 import dev.lifeline.HandshakeEvent;
 import dev.lifeline.HandshakeListener;
-import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerEventListener;
 import dev.lifeline.SessionInfo;
+import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.transfer.FileTransferServer;
 import dev.lifeline.transfer.TransferProgress;
 import io.micrometer.core.instrument.Counter;
@@ -63,7 +63,7 @@ final class LifelineMetrics implements ServerEventListener, HandshakeListener {
   }
 
   /** Registers the gauges that read {@code server} and {@code files}. */
-  void bind(LifelineServer server, FileTransferServer files) {
+  void bind(ServerView server, FileTransferServer files) {
     sessionGauge("lifeline.sessions.active", "Sessions held (connected or awaiting resume)",
         server, s -> 1);
     sessionGauge("lifeline.sessions.connected", "Sessions with a connection attached", server,
@@ -82,14 +82,14 @@ final class LifelineMetrics implements ServerEventListener, HandshakeListener {
     }
   }
 
-  private void sessionGauge(String name, String description, LifelineServer server,
+  private void sessionGauge(String name, String description, ServerView server,
       ToDoubleFunction<SessionInfo> each) {
     Gauge.builder(name, server, sv -> sv.sessions().stream().mapToDouble(each).sum())
         .description(description)
         .register(registry);
   }
 
-  private static double sum(LifelineServer server,
+  private static double sum(ServerView server,
       java.util.function.ToLongFunction<SessionInfo> f) {
     return server.sessions().stream().mapToLong(f).sum();
   }

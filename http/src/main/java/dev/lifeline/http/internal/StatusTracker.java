@@ -3,10 +3,10 @@ package dev.lifeline.http.internal;
 import dev.lifeline.ErrorCode;
 import dev.lifeline.HandshakeEvent;
 import dev.lifeline.HandshakeListener;
-import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerEventListener;
 import dev.lifeline.SessionInfo;
 import dev.lifeline.SessionStats;
+import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.transfer.FileTransferServer;
 import dev.lifeline.transfer.TransferProgress;
 import java.time.Clock;
@@ -42,7 +42,7 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
   private final Map<String, Long> disconnectedAt = new HashMap<>();
   private final Map<String, Long> resumesBySession = new HashMap<>();
 
-  private volatile LifelineServer server;
+  private volatile ServerView server;
   private volatile FileTransferServer files;
 
   private record Event(long atMillis, String kind, String session, String detail) {}
@@ -51,14 +51,14 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
     this.clock = clock;
   }
 
-  void bind(LifelineServer server, FileTransferServer files) {
+  void bind(ServerView server, FileTransferServer files) {
     this.files = files;
     this.server = server;
   }
 
   /** Takes one throughput sample: bytes moved by every live session since the last one. */
   void sample() {
-    LifelineServer s = server;
+    ServerView s = server;
     if (s == null) {
       return;
     }
@@ -151,7 +151,7 @@ final class StatusTracker implements ServerEventListener, HandshakeListener {
 
   /** The status document. */
   String json() {
-    LifelineServer s = server;
+    ServerView s = server;
     List<SessionInfo> sessions = s == null ? List.of() : s.sessions();
     List<TransferProgress> transfers = files == null ? List.of() : files.activeTransfers();
     Map<String, SessionInfo> byId = new HashMap<>();
