@@ -11,20 +11,24 @@ import io.netty.channel.ChannelPromise;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Turns {@link Frame}s into bytes. A DATA frame is written as a 14-byte header followed by the
- * payload buffer itself, so message bytes are never copied here (TLS encryption is the one copy).
+ * Turns {@link Frame}s into bytes, laid out as {@link FrameDescriptor} says. A DATA frame is
+ * written as its {@link FrameDescriptor#DATA_HEADER_BYTES}-byte header followed by the payload
+ * buffer itself, so message bytes are never copied here (TLS encryption is the one copy).
  */
 @ChannelHandler.Sharable
 public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
 
   public static final FrameEncoder INSTANCE = new FrameEncoder();
 
+  /** First capacity of a control frame's buffer: most fit, the rest grow once or twice. */
+  private static final int CONTROL_FRAME_INITIAL_BYTES = 64;
+
   private FrameEncoder() {}
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof Frame.Data data) {
-      ByteBuf header = ctx.alloc().buffer(HEADER_BYTES + DATA_SEQ_BYTES);
+      ByteBuf header = ctx.alloc().buffer(DATA_HEADER_BYTES);
       header.writeInt(dataFrameLength(data.payload().readableBytes()))
           .writeByte(VERSION).writeByte(DATA).writeLong(data.seq());
       ByteBuf payload = data.payload().retainedDuplicate();
@@ -40,8 +44,8 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
 
   /** Encodes a control frame into a new buffer (public for tests and the fuzzers). */
   public static ByteBuf encode(ByteBufAllocator alloc, Frame frame) {
-    ByteBuf b = alloc.buffer(64);
-    b.writeInt(0).writeByte(VERSION);
+    ByteBuf b = alloc.buffer(CONTROL_FRAME_INITIAL_BYTES);
+    b.writeInt(0).writeByte(VERSION); // the length is set once the body is written
     if (frame instanceof Frame.Hello h) {
       b.writeByte(HELLO).writeShort(h.protocolVersion()).writeInt(h.maxFrameSize());
       bytes16(b, h.serverName().getBytes(StandardCharsets.UTF_8));
@@ -79,7 +83,7 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
       b.release();
       throw new IllegalArgumentException("DATA frames are streamed, not encoded: " + frame);
     }
-    b.setInt(0, b.writerIndex() - LENGTH_FIELD_BYTES);
+    b.setInt(LENGTH_OFFSET, b.writerIndex() - LENGTH_FIELD_BYTES);
     return b;
   }
 
