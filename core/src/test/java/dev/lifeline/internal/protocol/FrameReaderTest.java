@@ -139,6 +139,43 @@ class FrameReaderTest {
   }
 
   @Test
+  void eachFramesTypeIsTheByteTheReaderFoundAtTheTypeOffset() throws ProtocolException {
+    List<ByteBuf> all = List.of(
+        wire(new Frame.Hello(1, 4096, "s")),
+        wire(new Frame.Open(4096, new byte[0])),
+        wire(new Frame.Resume("id", TOKEN, new byte[0], state(1, 1, 1))),
+        wire(new Frame.Opened("id", TOKEN)),
+        wire(new Frame.Resumed(TOKEN, state(1, 1, 1))),
+        wire(new Frame.Confirm()),
+        frame(DATA, Unpooled.buffer().writeLong(1).writeByte(0)),
+        wire(new Frame.Ack(1)),
+        wire(new Frame.Ping(1)),
+        wire(new Frame.Pong(1)),
+        wire(new Frame.Close(ErrorCode.NORMAL, "")));
+    List<String> types = new ArrayList<>();
+    for (ByteBuf in : all) {
+      byte onTheWire = in.getByte(TYPE_OFFSET);
+      Frame frame = read(in);
+      assertEquals(onTheWire, frame.type(), frame.toString());
+      types.add(typeName(frame.type()));
+      frame.release();
+    }
+    assertEquals(List.of("HELLO", "OPEN", "RESUME", "OPENED", "RESUMED", "CONFIRM", "DATA", "ACK",
+        "PING", "PONG", "CLOSE"), types);
+  }
+
+  @Test
+  void releasingAFrameReleasesADataPayloadAndIsHarmlessForOthers() throws ProtocolException {
+    Frame ack = read(wire(new Frame.Ack(1)));
+    assertEquals(false, ack.release(), "an ACK holds no buffer");
+    ByteBuf in = frame(DATA, Unpooled.buffer().writeLong(1).writeByte(0));
+    Frame data = read(in);
+    assertEquals(2, in.refCnt());
+    assertTrue(data.release(), "the frame's reference to its payload was the last");
+    assertEquals(1, in.refCnt(), "and the input is back to the caller's one reference");
+  }
+
+  @Test
   void dataPayloadIsARetainedSliceOfTheInputChargedTheGivenMemory() throws ProtocolException {
     // Two bytes of something else first: the reader starts at the reader index, not at 0.
     ByteBuf in = input(Unpooled.buffer().writeShort(0xBEEF)
