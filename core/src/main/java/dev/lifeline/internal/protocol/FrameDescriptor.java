@@ -17,7 +17,7 @@ import dev.lifeline.store.Checkpoint;
  *   | length (u32)  |version| type  | body (length - 2 bytes) ... |
  *   |               |  (u8) |  (u8) |                             |
  *   +---------------+-------+-------+-----------------------------+
- *                   |&lt;------------- length bytes ---------------&gt;|
+ *                   '--------------- length bytes ----------------'
  * </pre>
  *
  * {@code length} counts the bytes after itself (version + type + body), so it is at least
@@ -29,7 +29,7 @@ import dev.lifeline.store.Checkpoint;
  *   +---------------+-------+-------+-------------------------------+---------------+
  *   | length (u32)  |   1   | 0x10  | seq (u64)                     | payload ...   |
  *   +---------------+-------+-------+-------------------------------+---------------+
- *   |&lt;------------------- DATA_HEADER_BYTES -------------------------&gt;|
+ *   '---------------------- DATA_HEADER_BYTES ----------------------'
  * </pre>
  *
  * Bodies by type ({@code bytes16} is a u16 length then that many bytes, {@code bytes32} a u32
