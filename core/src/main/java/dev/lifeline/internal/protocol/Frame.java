@@ -5,36 +5,108 @@ import io.netty.buffer.ByteBuf;
 import io.netty.util.AbstractReferenceCounted;
 import io.netty.util.ReferenceCounted;
 
-/** A decoded frame; layouts in {@link FrameDescriptor}. Only {@link Data} holds a buffer. */
+/**
+ * A decoded frame; layouts in {@link FrameDescriptor}. Only {@link Data} holds a buffer.
+ *
+ * <p>A handler that refuses a frame it did not expect drops it and names it in the CLOSE reason:
+ *
+ * <pre>{@code
+ * frame.release(); // a DATA frame's payload goes back to its pool
+ * String reason = "unexpected " + FrameDescriptor.typeName(frame.type());
+ * }</pre>
+ */
 public sealed interface Frame {
 
+  /** This frame's type code, the byte at {@link FrameDescriptor#TYPE_OFFSET} on the wire. */
+  byte type();
+
+  /**
+   * Lets go of what this frame holds, for a frame dropped unread: a {@link Data} releases its
+   * reference to the payload, any other frame holds nothing.
+   *
+   * @return whether the payload's last reference went ({@code false} for frames without one)
+   */
+  default boolean release() {
+    return false;
+  }
+
   /** Server greeting, the first frame after the TLS handshake. */
-  record Hello(int protocolVersion, int maxFrameSize, String serverName) implements Frame {}
+  record Hello(int protocolVersion, int maxFrameSize, String serverName) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.HELLO;
+    }
+  }
 
   /** A client asks for a new session. */
-  record Open(int maxFrameSize, byte[] credentials) implements Frame {}
+  record Open(int maxFrameSize, byte[] credentials) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.OPEN;
+    }
+  }
 
   /** A client continues a session. */
   record Resume(String sessionId, byte[] token, byte[] credentials, StreamState state)
-      implements Frame {}
+      implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.RESUME;
+    }
+  }
 
   /** The server created a session. */
-  record Opened(String sessionId, byte[] token) implements Frame {}
+  record Opened(String sessionId, byte[] token) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.OPENED;
+    }
+  }
 
   /** The server continued a session and replaced its token. */
-  record Resumed(byte[] newToken, StreamState state) implements Frame {}
+  record Resumed(byte[] newToken, StreamState state) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.RESUMED;
+    }
+  }
 
   /** The client stored the new token durably; the old one may now be forgotten. */
-  record Confirm() implements Frame {}
+  record Confirm() implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.CONFIRM;
+    }
+  }
 
   /** A cumulative acknowledgement: everything up to and including {@code seq}. */
-  record Ack(long seq) implements Frame {}
+  record Ack(long seq) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.ACK;
+    }
+  }
 
-  record Ping(long opaque) implements Frame {}
+  record Ping(long opaque) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.PING;
+    }
+  }
 
-  record Pong(long opaque) implements Frame {}
+  record Pong(long opaque) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.PONG;
+    }
+  }
 
-  record Close(ErrorCode code, String reason) implements Frame {}
+  record Close(ErrorCode code, String reason) implements Frame {
+    @Override
+    public byte type() {
+      return FrameDescriptor.CLOSE;
+    }
+  }
 
   /**
    * One side's view of a session's two streams, exchanged on resume.
@@ -66,6 +138,11 @@ public sealed interface Frame {
       this.seq = seq;
       this.payload = payload;
       this.memory = memory;
+    }
+
+    @Override
+    public byte type() {
+      return FrameDescriptor.DATA;
     }
 
     public long seq() {

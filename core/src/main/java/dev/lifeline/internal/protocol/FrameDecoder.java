@@ -8,13 +8,16 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
-import java.nio.charset.StandardCharsets;
 
 /**
- * Turns bytes into {@link Frame}s. The length is checked against the current limit before the
- * frame is accumulated, so a peer cannot make this side buffer more than {@code maxFrameSize}
- * bytes. Until the session is established only control frames up to {@link
- * FrameDescriptor#MAX_CONTROL_FRAME_SIZE} are accepted.
+ * Turns bytes into {@link Frame}s: finds where each frame begins and ends in the incoming pieces,
+ * holds what is needed until a frame is complete, and hands the complete frame to {@link
+ * FrameReader}, which parses it; this class only accumulates, limits and passes frames along.
+ *
+ * <p>The length is checked against the current limit before the frame is accumulated, so a peer
+ * cannot make this side buffer more than {@code maxFrameSize} bytes. Until the session is
+ * established only control frames up to {@link FrameDescriptor#MAX_CONTROL_FRAME_SIZE} are
+ * accepted.
  *
  * <p>Any malformed input raises a {@link ProtocolException} (wrapped in Netty's {@link
  * DecoderException}) carrying the error code for the CLOSE frame; after that the decoder releases
@@ -60,6 +63,9 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
   /** Parts of a piece shorter than this are copied into a large frame, not kept as slices. */
   static final int MIN_KEPT_BYTES = 4 * 1024;
+
+  /** First capacity of the buffer for copied parts of a large frame: one part is usually small. */
+  private static final int COPIED_INITIAL_BYTES = 1024;
 
   private final int largeFrameBytes;
   private final int minKeptBytes;
@@ -147,13 +153,11 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
       long length = checkedLength(in);
       if (readable >= LENGTH_FIELD_BYTES + length) {
         // The whole frame is in this piece: parsed in place, a DATA payload is a slice of it.
-        long memory = in.getByte(in.readerIndex() + 5) == DATA ? chargePiece(in) : 0;
-        in.skipBytes(LENGTH_FIELD_BYTES);
-        Frame frame = parse(in.readSlice((int) length), memory);
-        emit(ctx, frame);
+        long memory = typeAt(in) == DATA ? chargePiece(in) : 0;
+        emit(ctx, read(in.readSlice(LENGTH_FIELD_BYTES + (int) length), memory));
         return;
       }
-      if (readable >= HEADER_BYTES && isLargeData(length, in.getByte(in.readerIndex() + 5))) {
+      if (readable >= HEADER_BYTES && isLargeData(length, typeAt(in))) {
         startLarge(ctx, length);
         return;
       }
@@ -185,7 +189,7 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
       ByteBuf frame = partial;
       partial = null;
       emitOwned(ctx, frame, frame.capacity());
-    } else if (isLargeData(length, partial.getByte(partial.readerIndex() + 5))) {
+    } else if (isLargeData(length, typeAt(partial))) {
       ByteBuf header = partial;
       partial = null;
       startLarge(ctx, length);
@@ -223,7 +227,8 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
     }
     if (copied == null) {
       // Grows as needed (never beyond what the frame still lacks); small parts are rare.
-      copied = ctx.alloc().directBuffer(Math.min(missing, Math.max(take, 1024)), missing);
+      int initial = Math.min(missing, Math.max(take, COPIED_INITIAL_BYTES));
+      copied = ctx.alloc().directBuffer(initial, missing);
     }
     copied.writeBytes(in, take);
   }
@@ -248,15 +253,21 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
 
   /** The validated length field at {@code b}'s reader index (4 bytes there at least). */
   private long checkedLength(ByteBuf b) throws ProtocolException {
-    long length = b.getUnsignedInt(b.readerIndex());
-    if (length < HEADER_BODY_BYTES) {
-      throw fail(ErrorCode.PROTOCOL_ERROR, "frame length " + length + " (expected: >= 2)");
+    long length = b.getUnsignedInt(b.readerIndex() + LENGTH_OFFSET);
+    if (length < MIN_FRAME_LENGTH) {
+      throw fail(ErrorCode.PROTOCOL_ERROR,
+          "frame length " + length + " (expected: >= " + MIN_FRAME_LENGTH + ")");
     }
     if (length > maxFrameSize) {
       throw fail(ErrorCode.FRAME_TOO_LARGE,
           "frame length " + length + " (expected: <= " + maxFrameSize + ")");
     }
     return length;
+  }
+
+  /** The type byte of the frame at {@code b}'s reader index (its header is there). */
+  private static byte typeAt(ByteBuf b) {
+    return b.getByte(b.readerIndex() + TYPE_OFFSET);
   }
 
   private boolean isLargeData(long length, byte type) {
@@ -271,12 +282,20 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
       throws ProtocolException {
     Frame f;
     try {
-      frame.skipBytes(LENGTH_FIELD_BYTES);
-      f = parse(frame, memory);
+      f = read(frame, memory);
     } finally {
       frame.release();
     }
     emit(ctx, f);
+  }
+
+  /** {@link FrameReader#read}; a frame it refuses ends decoding like any other failure. */
+  private Frame read(ByteBuf frame, long memory) throws ProtocolException {
+    try {
+      return FrameReader.read(frame, memory);
+    } catch (ProtocolException e) {
+      throw fail(e);
+    }
   }
 
   private void emit(ChannelHandlerContext ctx, Frame frame) {
@@ -334,103 +353,13 @@ public final class FrameDecoder extends ChannelInboundHandlerAdapter {
   }
 
   private ProtocolException fail(ErrorCode code, String message) {
+    return fail(new ProtocolException(code, message));
+  }
+
+  /** Marks decoding failed (the connection is closing) and lets go of what was held. */
+  private ProtocolException fail(ProtocolException e) {
     failed = true;
     releaseHeld();
-    return new ProtocolException(code, message);
-  }
-
-  /**
-   * Parses one frame's body (after the length field); a DATA payload is a retained slice, charged
-   * {@code memory}.
-   */
-  private Frame parse(ByteBuf f, long memory) throws ProtocolException {
-    int start = f.readerIndex();
-    try {
-      return parseBody(f, memory);
-    } catch (IndexOutOfBoundsException e) {
-      throw fail(ErrorCode.PROTOCOL_ERROR,
-          "truncated " + typeName(f.getByte(start + 1)) + " frame");
-    }
-  }
-
-  private Frame parseBody(ByteBuf f, long memory) throws ProtocolException {
-    int version = f.readUnsignedByte();
-    if (version != VERSION) {
-      throw fail(ErrorCode.UNSUPPORTED_VERSION,
-          "protocol version " + version + " (expected: " + VERSION + ")");
-    }
-    byte type = f.readByte();
-    Frame frame = switch (type) {
-      case DATA -> new Frame.Data(f.readLong(), f.readRetainedSlice(f.readableBytes()), memory);
-      case ACK -> new Frame.Ack(f.readLong());
-      case PING -> new Frame.Ping(f.readLong());
-      case PONG -> new Frame.Pong(f.readLong());
-      case HELLO -> new Frame.Hello(f.readUnsignedShort(), f.readInt(), string(f, 256));
-      case OPEN -> new Frame.Open(f.readInt(), bytes16(f, MAX_CREDENTIALS_BYTES));
-      case RESUME -> new Frame.Resume(
-          ascii(f, 128), token(f), bytes16(f, MAX_CREDENTIALS_BYTES), streamState(f));
-      case OPENED -> new Frame.Opened(ascii(f, 128), token(f));
-      case RESUMED -> new Frame.Resumed(token(f), streamState(f));
-      case CONFIRM -> new Frame.Confirm();
-      case CLOSE -> new Frame.Close(ErrorCode.of(f.readUnsignedShort()),
-          string(f, MAX_REASON_BYTES));
-      default -> throw fail(ErrorCode.UNKNOWN_FRAME_TYPE, "unknown frame type " + typeName(type));
-    };
-    if (f.isReadable() && !(frame instanceof Frame.Data)) {
-      throw fail(ErrorCode.PROTOCOL_ERROR,
-          f.readableBytes() + " trailing bytes in " + typeName(type) + " frame");
-    }
-    return frame;
-  }
-
-  private byte[] bytes16(ByteBuf f, int max) throws ProtocolException {
-    int n = f.readUnsignedShort();
-    if (n > max) {
-      throw fail(ErrorCode.PROTOCOL_ERROR, "field of " + n + " bytes (expected: <= " + max + ")");
-    }
-    byte[] b = new byte[n];
-    f.readBytes(b);
-    return b;
-  }
-
-  private byte[] token(ByteBuf f) throws ProtocolException {
-    byte[] t = bytes16(f, TOKEN_BYTES);
-    if (t.length != TOKEN_BYTES) {
-      throw fail(ErrorCode.PROTOCOL_ERROR,
-          "token of " + t.length + " bytes (expected: " + TOKEN_BYTES + ")");
-    }
-    return t;
-  }
-
-  private String string(ByteBuf f, int max) throws ProtocolException {
-    return new String(bytes16(f, max), StandardCharsets.UTF_8);
-  }
-
-  private String ascii(ByteBuf f, int max) throws ProtocolException {
-    byte[] b = bytes16(f, max);
-    for (byte c : b) {
-      if (c < 0x21 || c > 0x7e) {
-        throw fail(ErrorCode.PROTOCOL_ERROR, "session id is not printable ASCII");
-      }
-    }
-    return new String(b, StandardCharsets.US_ASCII);
-  }
-
-  private Frame.StreamState streamState(ByteBuf f) throws ProtocolException {
-    long received = f.readLong();
-    long checkpointSeq = f.readLong();
-    long n = f.readUnsignedInt();
-    if (n > dev.lifeline.store.Checkpoint.MAX_STATE_BYTES) {
-      throw fail(ErrorCode.PROTOCOL_ERROR, "checkpoint state of " + n + " bytes (expected: <= "
-          + dev.lifeline.store.Checkpoint.MAX_STATE_BYTES + ")");
-    }
-    byte[] state = new byte[(int) n];
-    f.readBytes(state);
-    long replayFrom = f.readLong();
-    if (received < 0 || checkpointSeq < 0 || checkpointSeq > received || replayFrom < 1) {
-      throw fail(ErrorCode.PROTOCOL_ERROR, "inconsistent stream state received=" + received
-          + " checkpoint=" + checkpointSeq + " replayFrom=" + replayFrom);
-    }
-    return new Frame.StreamState(received, checkpointSeq, state, replayFrom);
+    return e;
   }
 }

@@ -9,22 +9,27 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
- * Turns {@link Frame}s into bytes. A DATA frame is written as a 14-byte header followed by the
- * payload buffer itself, so message bytes are never copied here (TLS encryption is the one copy).
+ * Turns {@link Frame}s into bytes, laid out as {@link FrameDescriptor} says. A DATA frame is
+ * written as its {@link FrameDescriptor#DATA_HEADER_BYTES}-byte header followed by the payload
+ * buffer itself, so message bytes are never copied here (TLS encryption is the one copy).
  */
 @ChannelHandler.Sharable
 public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
 
   public static final FrameEncoder INSTANCE = new FrameEncoder();
 
+  /** First capacity of a control frame's buffer: most fit, the rest grow once or twice. */
+  private static final int CONTROL_FRAME_INITIAL_BYTES = 64;
+
   private FrameEncoder() {}
 
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (msg instanceof Frame.Data data) {
-      ByteBuf header = ctx.alloc().buffer(HEADER_BYTES + DATA_SEQ_BYTES);
+      ByteBuf header = ctx.alloc().buffer(DATA_HEADER_BYTES);
       header.writeInt(dataFrameLength(data.payload().readableBytes()))
           .writeByte(VERSION).writeByte(DATA).writeLong(data.seq());
       ByteBuf payload = data.payload().retainedDuplicate();
@@ -40,47 +45,47 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
 
   /** Encodes a control frame into a new buffer (public for tests and the fuzzers). */
   public static ByteBuf encode(ByteBufAllocator alloc, Frame frame) {
-    ByteBuf b = alloc.buffer(64);
-    b.writeInt(0).writeByte(VERSION);
+    if (frame instanceof Frame.Data) {
+      throw new IllegalArgumentException("DATA frames are streamed, not encoded: " + frame);
+    }
+    ByteBuf b = alloc.buffer(CONTROL_FRAME_INITIAL_BYTES);
+    b.writeInt(0).writeByte(VERSION).writeByte(frame.type()); // length set once the body is in
+    writeBody(b, frame);
+    b.setInt(LENGTH_OFFSET, b.writerIndex() - LENGTH_FIELD_BYTES);
+    return b;
+  }
+
+  /** A control frame's body; CONFIRM has none. */
+  private static void writeBody(ByteBuf b, Frame frame) {
     if (frame instanceof Frame.Hello h) {
-      b.writeByte(HELLO).writeShort(h.protocolVersion()).writeInt(h.maxFrameSize());
+      b.writeShort(h.protocolVersion()).writeInt(h.maxFrameSize());
       bytes16(b, h.serverName().getBytes(StandardCharsets.UTF_8));
     } else if (frame instanceof Frame.Open o) {
-      b.writeByte(OPEN).writeInt(o.maxFrameSize());
+      b.writeInt(o.maxFrameSize());
       bytes16(b, o.credentials());
     } else if (frame instanceof Frame.Resume r) {
-      b.writeByte(RESUME);
       bytes16(b, r.sessionId().getBytes(StandardCharsets.US_ASCII));
       bytes16(b, r.token());
       bytes16(b, r.credentials());
       streamState(b, r.state());
     } else if (frame instanceof Frame.Opened o) {
-      b.writeByte(OPENED);
       bytes16(b, o.sessionId().getBytes(StandardCharsets.US_ASCII));
       bytes16(b, o.token());
     } else if (frame instanceof Frame.Resumed r) {
-      b.writeByte(RESUMED);
       bytes16(b, r.newToken());
       streamState(b, r.state());
-    } else if (frame instanceof Frame.Confirm) {
-      b.writeByte(CONFIRM);
     } else if (frame instanceof Frame.Ack a) {
-      b.writeByte(ACK).writeLong(a.seq());
+      b.writeLong(a.seq());
     } else if (frame instanceof Frame.Ping p) {
-      b.writeByte(PING).writeLong(p.opaque());
+      b.writeLong(p.opaque());
     } else if (frame instanceof Frame.Pong p) {
-      b.writeByte(PONG).writeLong(p.opaque());
+      b.writeLong(p.opaque());
     } else if (frame instanceof Frame.Close c) {
-      b.writeByte(CLOSE).writeShort(c.code().code());
+      b.writeShort(c.code().code());
       byte[] reason = c.reason().getBytes(StandardCharsets.UTF_8);
       bytes16(b, reason.length > MAX_REASON_BYTES
-          ? java.util.Arrays.copyOf(reason, MAX_REASON_BYTES) : reason);
-    } else {
-      b.release();
-      throw new IllegalArgumentException("DATA frames are streamed, not encoded: " + frame);
+          ? Arrays.copyOf(reason, MAX_REASON_BYTES) : reason);
     }
-    b.setInt(0, b.writerIndex() - LENGTH_FIELD_BYTES);
-    return b;
   }
 
   private static void bytes16(ByteBuf b, byte[] bytes) {

@@ -52,9 +52,9 @@ final class ClientConnectionHandler extends ConnectionHandler {
           : new SessionRefusedException(close.code(), close.reason());
       ctx.close();
     } else {
-      ServerConnectionHandler.release(frame);
+      frame.release();
       closeWith(ctx, ErrorCode.PROTOCOL_ERROR, "unexpected "
-          + FrameDescriptor.typeName(ServerConnectionHandler.typeOf(frame)));
+          + FrameDescriptor.typeName(frame.type()));
     }
   }
 

@@ -62,8 +62,8 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       return;
     }
     if (admitting || session != null) {
-      release(frame);
-      closeWith(ctx, ErrorCode.PROTOCOL_ERROR, FrameDescriptor.typeName(typeOf(frame))
+      frame.release();
+      closeWith(ctx, ErrorCode.PROTOCOL_ERROR, FrameDescriptor.typeName(frame.type())
           + " before the session was established");
       return;
     }
@@ -71,7 +71,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
     Authenticator.Peer peer = new Authenticator.Peer(
         address(ch), TlsChannelInfo.peerCertificateSubject(ch));
     if (!sessions.admits(ServerSessions.host(peer))) {
-      release(frame);
+      frame.release();
       if (frame instanceof Frame.Resume resume) {
         sessions.events().resumeRefused(resume.sessionId(), ErrorCode.RATE_LIMITED, 0);
       }
@@ -86,9 +86,9 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       admissionStartNanos = System.nanoTime();
       admission = sessions.resume(peer, resume);
     } else {
-      release(frame);
+      frame.release();
       closeWith(ctx, ErrorCode.PROTOCOL_ERROR,
-          "expected OPEN or RESUME, got " + FrameDescriptor.typeName(typeOf(frame)));
+          "expected OPEN or RESUME, got " + FrameDescriptor.typeName(frame.type()));
       return;
     }
     admitting = true;
@@ -164,36 +164,5 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       return inet.getAddress().getHostAddress() + ":" + inet.getPort();
     }
     return String.valueOf(ch.remoteAddress());
-  }
-
-  static int typeOf(Frame frame) {
-    if (frame instanceof Frame.Hello) {
-      return FrameDescriptor.HELLO;
-    } else if (frame instanceof Frame.Open) {
-      return FrameDescriptor.OPEN;
-    } else if (frame instanceof Frame.Resume) {
-      return FrameDescriptor.RESUME;
-    } else if (frame instanceof Frame.Opened) {
-      return FrameDescriptor.OPENED;
-    } else if (frame instanceof Frame.Resumed) {
-      return FrameDescriptor.RESUMED;
-    } else if (frame instanceof Frame.Confirm) {
-      return FrameDescriptor.CONFIRM;
-    } else if (frame instanceof Frame.Data) {
-      return FrameDescriptor.DATA;
-    } else if (frame instanceof Frame.Ack) {
-      return FrameDescriptor.ACK;
-    } else if (frame instanceof Frame.Ping) {
-      return FrameDescriptor.PING;
-    } else if (frame instanceof Frame.Pong) {
-      return FrameDescriptor.PONG;
-    }
-    return FrameDescriptor.CLOSE;
-  }
-
-  static void release(Frame frame) {
-    if (frame instanceof Frame.Data d) {
-      d.release();
-    }
   }
 }

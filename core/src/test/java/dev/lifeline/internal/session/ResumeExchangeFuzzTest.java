@@ -162,7 +162,7 @@ class ResumeExchangeFuzzTest {
     } finally {
       ch.finishAndReleaseAll();
       server.previousA.finishAndReleaseAll();
-      out.forEach(ServerConnectionHandler::release);
+      out.forEach(Frame::release);
     }
     for (ByteBuf b : given) {
       assertEquals(0, b.refCnt(), "input buffer not released");
