@@ -1,6 +1,6 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
