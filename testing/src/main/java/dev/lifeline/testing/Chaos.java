@@ -14,7 +14,8 @@ import java.util.Random;
  * use it in production.
  *
  * <pre>{@code
- * Chaos chaos = Chaos.of(ChaosSpec.parse("cut=8M..64M,mode=mix,count=3"), 42); // seeded: same cuts every run
+ * // seeded: the same cuts on every run
+ * Chaos chaos = Chaos.of(ChaosSpec.parse("cut=8M..64M,mode=mix,count=3"), 42);
  * try (LifelineClient client = chaos.install(LifelineClient.builder())
  *     .server("localhost", 7443)
  *     .tls(tls)
@@ -65,12 +66,12 @@ public final class Chaos {
     return injector.cuts();
   }
 
-  /** Connections cut so far in one mode ({@link Mode#RST}, {@link Mode#FIN} or {@link Mode#BLACKHOLE}). */
+  /** Connections cut so far in one mode: RST, FIN or BLACKHOLE ({@link Mode#MIX} is always 0). */
   public long cuts(Mode mode) {
     return injector.cuts(mode);
   }
 
-  /** Cuts still to come, counting pending ones as used; {@link ChaosSpec#UNLIMITED} if unlimited. */
+  /** Cuts still to come, pending ones counted as made; {@link ChaosSpec#UNLIMITED} if no count. */
   public long remaining() {
     return injector.remaining();
   }

@@ -20,8 +20,13 @@ public final class FaultHook {
   private FaultHook() {}
 
   /** Called by LifelineClient alone, when its class loads. */
-  public static void register(BiConsumer<LifelineClient.Builder, FaultStage> builderSetter) {
-    setter = Objects.requireNonNull(builderSetter, "builderSetter");
+  public static synchronized void register(
+      BiConsumer<LifelineClient.Builder, FaultStage> builderSetter) {
+    Objects.requireNonNull(builderSetter, "builderSetter");
+    if (setter != null) {
+      throw new IllegalStateException("builderSetter: already registered (expected: once)");
+    }
+    setter = builderSetter;
   }
 
   /**
