@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not sharable: the budget belongs to one connection. All state is touched on the event loop
  * only.
  */
-public final class ChaosHandler extends ChannelDuplexHandler {
+final class ChaosHandler extends ChannelDuplexHandler {
 
   /** Hears how one connection's cut went. Called on the event loop; must not block. */
   public interface Listener {
