@@ -1,7 +1,7 @@
 package dev.lifeline.docs;
 
-import dev.lifeline.ChaosSpec;
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import dev.lifeline.testing.FaultProxy;
 import java.io.IOException;
 

@@ -1,6 +1,7 @@
 package dev.lifeline;
 
-import dev.lifeline.internal.chaos.ChaosInjector;
+import dev.lifeline.internal.faults.FaultHook;
+import dev.lifeline.internal.faults.FaultStage;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.session.ClientPipeline;
 import dev.lifeline.internal.session.ClientSessions;
@@ -49,11 +50,15 @@ public final class LifelineClient implements AutoCloseable {
   private final ExecutorService appExecutor;
   private final ScheduledExecutorService timer;
   private final ClientSessions sessions;
-  private final ChaosInjector chaos;
+  /** Fault injection installed by lifeline-testing (see {@link FaultHook}); null in production. */
+  private final FaultStage chaos;
+
+  static {
+    FaultHook.register((builder, stage) -> builder.chaos = stage);
+  }
 
   private LifelineClient(Builder b) throws IOException {
-    this.chaos = b.chaos == null ? null : new ChaosInjector(b.chaos,
-        b.chaosSeed == null ? new java.util.Random() : new java.util.Random(b.chaosSeed));
+    this.chaos = b.chaos;
     this.tls = ClientTls.create(b.tls, b.handshakeListener);
     this.group = Transports.newGroup(b.ioThreads, "lifeline-client-io");
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads,
@@ -115,11 +120,6 @@ public final class LifelineClient implements AutoCloseable {
     tls.close();
   }
 
-  /** Connections this client's built-in fault injection has cut so far (see {@link Builder#chaos}). */
-  public long faultsInjected() {
-    return chaos == null ? 0 : chaos.cuts();
-  }
-
   /** Configures a {@link LifelineClient}. Only {@link #server} and {@link #tls} are required. */
   public static final class Builder {
     private String host;
@@ -139,8 +139,7 @@ public final class LifelineClient implements AutoCloseable {
     private int ioThreads = 1;
     private int appThreads = 4;
     private int maxConcurrentConnects = 64;
-    private ChaosSpec chaos;
-    private Long chaosSeed;
+    private FaultStage chaos;
 
     private Builder() {}
 
@@ -237,23 +236,6 @@ public final class LifelineClient implements AutoCloseable {
 
     public Builder appThreads(int appThreads) {
       this.appThreads = Math.max(1, appThreads);
-      return this;
-    }
-
-    /**
-     * Built-in fault injection for demos and tests: cuts this client's connections as {@code spec}
-     * says. Applied below TLS, so a cut can land anywhere, also in the middle of a TLS record or a
-     * frame. Never use it in production.
-     */
-    public Builder chaos(ChaosSpec spec) {
-      this.chaos = Objects.requireNonNull(spec, "spec");
-      return this;
-    }
-
-    /** As {@link #chaos(ChaosSpec)}, with a seed so the same cuts happen on every run. */
-    public Builder chaos(ChaosSpec spec, long seed) {
-      this.chaos = Objects.requireNonNull(spec, "spec");
-      this.chaosSeed = seed;
       return this;
     }
 

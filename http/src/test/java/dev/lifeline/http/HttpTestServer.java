@@ -87,7 +87,7 @@ final class HttpTestServer implements AutoCloseable {
         .idleTimeout(Duration.ofSeconds(2))
         .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60));
     if (chaos != null) {
-      b.chaos(dev.lifeline.ChaosSpec.parse(chaos), seed);
+      dev.lifeline.testing.Chaos.of(dev.lifeline.testing.ChaosSpec.parse(chaos), seed).install(b);
     }
     return b.build();
   }

@@ -3,7 +3,6 @@ package dev.lifeline.transfer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec;
 import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
@@ -14,6 +13,7 @@ import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.FileCheckpointStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.testing.ChaosSpec;
 import dev.lifeline.testing.FaultProxy;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

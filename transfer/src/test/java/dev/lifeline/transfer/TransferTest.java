@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec;
 import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
@@ -16,6 +15,8 @@ import dev.lifeline.SessionHandler;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
+import dev.lifeline.testing.Chaos;
+import dev.lifeline.testing.ChaosSpec;
 import dev.lifeline.testing.FaultProxy;
 import java.nio.ByteBuffer;
 import java.io.IOException;
@@ -85,7 +86,7 @@ class TransferTest {
         .replayBufferBytes(8 << 20)
         .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60));
     if (chaos != null) {
-      b.chaos(ChaosSpec.parse(chaos), 7);
+      Chaos.of(ChaosSpec.parse(chaos), 7).install(b);
     }
     return b.build();
   }

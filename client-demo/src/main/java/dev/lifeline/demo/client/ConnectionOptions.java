@@ -1,7 +1,7 @@
 package dev.lifeline.demo.client;
 
-import dev.lifeline.ChaosSpec;
 import dev.lifeline.demo.common.Cli;
+import dev.lifeline.testing.ChaosSpec;
 import java.nio.file.Path;
 import java.time.Duration;
 import picocli.CommandLine;

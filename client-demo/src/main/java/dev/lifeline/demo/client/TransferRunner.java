@@ -8,6 +8,7 @@ import dev.lifeline.demo.common.Units;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.StoreException;
 import dev.lifeline.store.StoreLockedException;
+import dev.lifeline.testing.Chaos;
 import dev.lifeline.transfer.FileTransferClient;
 import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.TransferListener;
@@ -76,17 +77,18 @@ final class TransferRunner {
       return fail(ExitCodes.LOCAL_SETUP, "--state: " + e.getMessage());
     }
     try (store) {
+      Chaos chaos = o.chaos == null ? null : Chaos.of(o.chaos);
       LifelineClient client;
       try {
-        client = newClient(o, store);
+        client = newClient(o, store, chaos);
       } catch (IOException e) {
         return fail(ExitCodes.LOCAL_SETUP, "--ca: " + e.getMessage());
       }
       try (client) {
         return transfer(o, verb, transfer, client);
       } finally {
-        if (o.chaos != null) {
-          err.println("client-demo: chaos cut the connection " + client.faultsInjected()
+        if (chaos != null) {
+          err.println("client-demo: chaos cut the connection " + chaos.cuts()
               + " time(s)");
         }
       }
@@ -113,7 +115,7 @@ final class TransferRunner {
     return (o.tlsGroups == null ? b : b.keyExchangeGroups(o.tlsGroups.split(","))).build();
   }
 
-  private static LifelineClient newClient(ConnectionOptions o, CheckpointStore store)
+  private static LifelineClient newClient(ConnectionOptions o, CheckpointStore store, Chaos chaos)
       throws IOException {
     LifelineClient.Builder b = LifelineClient.builder()
         .server(o.server.host(), o.server.port())
@@ -122,8 +124,8 @@ final class TransferRunner {
         .idleTimeout(o.idleTimeout)
         .replayBufferBytes(REPLAY_BUFFER_BYTES)
         .reconnect(INITIAL_BACKOFF, MAX_BACKOFF, RECONNECT_DEADLINE);
-    if (o.chaos != null) {
-      b.chaos(o.chaos);
+    if (chaos != null) {
+      chaos.install(b);
     }
     return b.build();
   }

@@ -1,5 +1,6 @@
 package dev.lifeline.internal.session;
 
+import dev.lifeline.internal.faults.FaultStage;
 import dev.lifeline.internal.tls.ClientTls;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
@@ -24,7 +25,7 @@ import java.util.function.Supplier;
  */
 public final class ClientPipeline {
   /** The fault injection stage: in front of TLS, so a cut can land inside a TLS record. */
-  static final String FAULTS = "chaos";
+  static final String FAULTS = FaultStage.NAME;
 
   private final ClientTls tls;
   private final String host;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec;
 import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.demo.testing.ChildJvm;
@@ -12,6 +11,8 @@ import dev.lifeline.demo.testing.ServerProcess;
 import dev.lifeline.store.InMemoryCheckpointStore;
 import dev.lifeline.store.redis.testing.AlternatingProxy;
 import dev.lifeline.store.redis.testing.RedisServer;
+import dev.lifeline.testing.Chaos;
+import dev.lifeline.testing.ChaosSpec;
 import dev.lifeline.transfer.FileTransferClient;
 import dev.lifeline.transfer.TransferListener;
 import dev.lifeline.transfer.TransferResult;
@@ -49,14 +50,14 @@ class ServerClusterTest {
       byte[] bytes = new byte[6 << 20];
       new Random(7).nextBytes(bytes);
       Path src = Files.write(dir.resolve("src.bin"), bytes);
-      try (LifelineClient client = LifelineClient.builder()
+      Chaos chaos = Chaos.of(ChaosSpec.parse("cut=512K..1536K,mode=rst,count=3"), 3);
+      try (LifelineClient client = chaos.install(LifelineClient.builder())
           .server("localhost", proxy.port())
           .tls(ClientTlsConfig.builder().trustedCa(data.resolve("tls/ca.pem")).build())
           .store(InMemoryCheckpointStore.builder().build())
           .idleTimeout(Duration.ofSeconds(2))
           // The default 32 MiB: more than the server's 16 MiB between checkpoints.
           .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
-          .chaos(ChaosSpec.parse("cut=512K..1536K,mode=rst,count=3"), 3)
           .build()) {
         TransferResult r = new FileTransferClient(client, "localhost:" + proxy.port())
             .upload(src, "cluster.bin", TransferListener.NONE);

@@ -3,7 +3,6 @@ package dev.lifeline.store.redis;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec;
 import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.HandshakeEvent.Side;
 import dev.lifeline.HandshakeStats;
@@ -16,6 +15,8 @@ import dev.lifeline.store.InMemoryCheckpointStore;
 import dev.lifeline.store.MutableClock;
 import dev.lifeline.store.redis.testing.AlternatingProxy;
 import dev.lifeline.store.redis.testing.RedisServer;
+import dev.lifeline.testing.Chaos;
+import dev.lifeline.testing.ChaosSpec;
 import dev.lifeline.transfer.FileTransferClient;
 import dev.lifeline.transfer.FileTransferServer;
 import dev.lifeline.transfer.TransferListener;
@@ -183,7 +184,7 @@ class MultiNodeTest {
         .replayBufferBytes(4 << 20)
         .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60));
     if (chaos != null) {
-      builder.chaos(ChaosSpec.parse(chaos), 11);
+      Chaos.of(ChaosSpec.parse(chaos), 11).install(builder);
     }
     return builder.build();
   }

@@ -1,4 +1,4 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec;
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.embedded.EmbeddedChannel;

@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec.Mode;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.Session;
@@ -13,6 +12,7 @@ import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.InMemoryCheckpointStore;
 import dev.lifeline.store.SessionRecord;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import dev.lifeline.testing.FaultProxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

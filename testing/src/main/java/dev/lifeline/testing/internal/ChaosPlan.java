@@ -1,7 +1,7 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
-import dev.lifeline.ChaosSpec;
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import java.util.Objects;
 import java.util.random.RandomGenerator;
 

@@ -1,6 +1,6 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 

@@ -1,8 +1,7 @@
 package dev.lifeline.testing;
 
-import dev.lifeline.ChaosSpec;
-import dev.lifeline.ChaosSpec.Mode;
-import dev.lifeline.internal.chaos.ChaosPlan;
+import dev.lifeline.testing.ChaosSpec.Mode;
+import dev.lifeline.testing.internal.ChaosPlan;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,8 +10,8 @@ import java.net.Socket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.Queue;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;

@@ -1,4 +1,4 @@
-package dev.lifeline;
+package dev.lifeline.testing;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -4,12 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec.Mode;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import dev.lifeline.testing.FaultProxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;

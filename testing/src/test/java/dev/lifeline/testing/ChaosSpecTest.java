@@ -1,4 +1,4 @@
-package dev.lifeline;
+package dev.lifeline.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec.Cut;
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec.Cut;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.SplittableRandom;

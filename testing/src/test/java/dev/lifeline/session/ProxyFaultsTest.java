@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec.Mode;
 import dev.lifeline.ErrorCode;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
@@ -12,6 +11,7 @@ import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionStats;
 import dev.lifeline.internal.protocol.ProtocolException;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import dev.lifeline.testing.FaultProxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;

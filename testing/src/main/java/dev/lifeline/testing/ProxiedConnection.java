@@ -1,8 +1,7 @@
 package dev.lifeline.testing;
 
-import dev.lifeline.ChaosSpec;
-import dev.lifeline.ChaosSpec.Mode;
-import dev.lifeline.internal.chaos.ChaosPlan;
+import dev.lifeline.testing.ChaosSpec.Mode;
+import dev.lifeline.testing.internal.ChaosPlan;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

@@ -3,16 +3,17 @@ package dev.lifeline.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec;
 import dev.lifeline.ClientTlsConfig;
-import dev.lifeline.HandshakeStats;
 import dev.lifeline.HandshakeEvent;
+import dev.lifeline.HandshakeStats;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionStats;
+import dev.lifeline.testing.Chaos;
+import dev.lifeline.testing.ChaosSpec;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,6 +93,7 @@ class ResumeUnderFaultsTest {
       }
     };
     HandshakeStats tlsStats = new HandshakeStats();
+    Chaos chaos = Chaos.of(ChaosSpec.parse("cut=20K..400K,mode=mix,count=36"), 42);
     try (LifelineServer server = LifelineServer.builder()
             .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls")).build())
             .handler(serverSide)
@@ -99,14 +101,13 @@ class ResumeUnderFaultsTest {
             .replayBufferBytes(256 * 1024)
             .maxMessageSize(64 * 1024)
             .start();
-        LifelineClient client = LifelineClient.builder()
+        LifelineClient client = chaos.install(LifelineClient.builder())
             .server("localhost", server.port())
             .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
             .idleTimeout(Duration.ofMillis(600))
             .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30))
             .replayBufferBytes(256 * 1024)
             .maxMessageSize(64 * 1024)
-            .chaos(ChaosSpec.parse("cut=20K..400K,mode=mix,count=36"), 42)
             .handshakeListener(tlsStats)
             .build()) {
       Session session = client.open("faults", atClient).get(30, TimeUnit.SECONDS);
@@ -122,8 +123,8 @@ class ResumeUnderFaultsTest {
       clientSends.get(10, TimeUnit.SECONDS);
       serverSends.peek().get(10, TimeUnit.SECONDS);
       SessionStats stats = session.stats();
-      assertTrue(client.faultsInjected() >= 30, "cuts: " + client.faultsInjected());
-      assertEquals(client.faultsInjected(), stats.reconnects(), stats.toString());
+      assertTrue(chaos.cuts() >= 30, "cuts: " + chaos.cuts());
+      assertEquals(chaos.cuts(), stats.reconnects(), stats.toString());
       assertTrue(stats.tlsResumed() >= stats.reconnects() / 2,
           "most reconnects resume TLS: " + stats);
       assertEquals(tlsStats.snapshot().resumed(HandshakeEvent.Side.CLIENT), stats.tlsResumed());

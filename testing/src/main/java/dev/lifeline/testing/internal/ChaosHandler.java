@@ -1,6 +1,6 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * <p>Not sharable: the budget belongs to one connection. All state is touched on the event loop
  * only.
  */
-public final class ChaosHandler extends ChannelDuplexHandler {
+final class ChaosHandler extends ChannelDuplexHandler {
 
   /** Hears how one connection's cut went. Called on the event loop; must not block. */
   public interface Listener {

@@ -1,12 +1,14 @@
-package dev.lifeline.internal.chaos;
+package dev.lifeline.testing.internal;
 
-import dev.lifeline.ChaosSpec;
-import dev.lifeline.ChaosSpec.Mode;
+import dev.lifeline.internal.faults.FaultStage;
+import dev.lifeline.testing.ChaosSpec;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import io.netty.channel.ChannelHandler;
 import java.util.random.RandomGenerator;
 
 /**
- * Hands each new client connection its {@link ChaosHandler}, following one {@link ChaosSpec}.
+ * Hands each new client connection its {@link ChaosHandler}, following one {@link ChaosSpec}: the
+ * {@link FaultStage} that {@link dev.lifeline.testing.Chaos} installs in a client's builder.
  *
  * <p>Each connection gets a freshly drawn cut point and mode until the spec's count is used up;
  * after that {@link #newHandlerOrNull()} returns null and connections run clean. A connection
@@ -16,16 +18,16 @@ import java.util.random.RandomGenerator;
  * <pre>{@code
  * ChaosInjector chaos = new ChaosInjector(ChaosSpec.parse("cut=8M..64M,mode=mix,count=3"),
  *     new SplittableRandom(seed));
- * // in the client's ChannelInitializer, before TLS:
+ * // what the client does for each new connection, before TLS:
  * ChannelHandler handler = chaos.newHandlerOrNull();
  * if (handler != null) {
- *   pipeline.addFirst("chaos", handler);
+ *   pipeline.addFirst(FaultStage.NAME, handler);
  * }
  * }</pre>
  *
  * <p>Thread-safe.
  */
-public final class ChaosInjector {
+public final class ChaosInjector implements FaultStage {
 
   private final ChaosPlan plan;
   private final ChaosHandler.Listener listener =
@@ -53,6 +55,7 @@ public final class ChaosInjector {
    * A handler for the next connection, to be placed at the head of its pipeline, or null when
    * the spec's count is used up. The handler belongs to that one connection.
    */
+  @Override
   public ChannelHandler newHandlerOrNull() {
     final ChaosSpec.Cut cut = plan.armOrNull();
     return cut == null ? null : new ChaosHandler(cut.afterBytes(), cut.mode(), listener);

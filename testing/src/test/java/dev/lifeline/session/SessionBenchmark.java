@@ -3,13 +3,13 @@ package dev.lifeline.session;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.ChaosSpec.Mode;
 import dev.lifeline.HandshakeEvent;
 import dev.lifeline.HandshakeListener;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.testing.ChaosSpec.Mode;
 import dev.lifeline.testing.FaultProxy;
 import io.netty.util.ResourceLeakDetector;
 import io.netty.util.internal.PlatformDependent;
