@@ -58,8 +58,8 @@ class ApiBaselineTest {
   }
 
   private static String diff(String baseline, String current) {
-    Set<String> before = new LinkedHashSet<>(baseline.lines().toList());
-    Set<String> after = new LinkedHashSet<>(current.lines().toList());
+    Set<String> before = qualified(baseline);
+    Set<String> after = qualified(current);
     List<String> lines = new ArrayList<>();
     before.stream().filter(l -> !after.contains(l)).forEach(l -> lines.add("- " + l));
     after.stream().filter(l -> !before.contains(l)).forEach(l -> lines.add("+ " + l));
@@ -67,5 +67,20 @@ class ApiBaselineTest {
       lines.add("(same lines, different order or a duplicate)");
     }
     return String.join("\n", lines) + "\n";
+  }
+
+  /** Each member line prefixed with its type's line, so a diff line says whose member it is. */
+  private static Set<String> qualified(String dump) {
+    Set<String> lines = new LinkedHashSet<>();
+    String type = "";
+    for (String line : dump.lines().toList()) {
+      if (line.startsWith("  ")) {
+        lines.add(type + " :: " + line.strip());
+      } else {
+        type = line;
+        lines.add(line);
+      }
+    }
+    return lines;
   }
 }

@@ -19,7 +19,8 @@ enum LibraryModule {
       "dev.lifeline.store.redis.internal"),
   TRANSFER("transfer", "lifeline-transfer", "dev.lifeline.transfer",
       "dev.lifeline.transfer.internal"),
-  HTTP("http", "lifeline-http", "dev.lifeline.http", "dev.lifeline.http.internal");
+  HTTP("http", "lifeline-http", "dev.lifeline.http", "dev.lifeline.http.internal"),
+  TESTING("testing", "lifeline-testing", "dev.lifeline.testing", "dev.lifeline.testing.internal");
 
   final String directory;
   final String artifactId;
