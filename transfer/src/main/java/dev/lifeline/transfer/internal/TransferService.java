@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,7 +87,7 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
       String what = "malformed transfer message 0x" + Integer.toHexString(type & 0xff) + " of "
           + length + " bytes";
       log.info("session {}: {}; ending it", session.id(), what);
-      UploadReceiver.trySendAfterRewind(session,
+      trySendAfterRewind(session,
           TransferDescriptor.error(TransferException.Reason.IO_ERROR, what));
       throw new IllegalStateException(what);
     }
@@ -108,7 +109,7 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     } else {
       log.info("session {}: unexpected transfer message 0x{}; ending it", session.id(),
           Integer.toHexString(type & 0xff));
-      UploadReceiver.trySendAfterRewind(session, TransferDescriptor.error(
+      trySendAfterRewind(session, TransferDescriptor.error(
           TransferException.Reason.IO_ERROR, "unexpected message"));
       throw new IllegalStateException("unexpected transfer message type " + type);
     }
@@ -232,6 +233,19 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
   void retryLater(Session session, Runnable task, long millis) {
     retries.schedule(() -> session.runInOrder(task), millis,
         java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Sends an answer. A rewind of the outbound stream only means the peer lost earlier answers,
+   * which it asks for again; this answer is still due, so it is sent after the rewind.
+   */
+  static CompletableFuture<Void> trySendAfterRewind(Session session, byte[] message)
+      throws dev.lifeline.LifelineException {
+    try {
+      return session.trySend(message);
+    } catch (dev.lifeline.StreamRewoundException e) {
+      return session.trySend(message);
+    }
   }
 
   ChunkBuffers chunkBuffers() {
