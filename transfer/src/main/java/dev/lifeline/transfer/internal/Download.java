@@ -4,7 +4,6 @@ import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
-import dev.lifeline.StreamRewoundException;
 import dev.lifeline.internal.session.PiecewiseHandler;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
@@ -13,11 +12,8 @@ import dev.lifeline.transfer.TransferListener;
 import dev.lifeline.transfer.TransferResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -61,6 +57,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private final String key;
   private final CompletableFuture<byte[]> finished = new CompletableFuture<>();
   private final ReceivingFile part;
+  private final DownloadRequests requests;
 
   /** Where the download stands. */
   private enum Phase {
@@ -86,10 +83,6 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private long mtime;
   private byte[] expectedSha;
   private volatile long resumedFrom;
-  // The outbound rewinds (SessionStats.rewinds) the last DOWNLOAD request is known to follow;
-  // guarded by requestLock, which also keeps requests from being sent concurrently.
-  private final Object requestLock = new Object();
-  private long requestedAfterRewinds = -1;
 
   Download(LifelineClient client, String server, String name, Path target,
       TransferListener listener, boolean fsync) {
@@ -99,6 +92,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     this.partPath = this.target.resolveSibling(this.target.getFileName() + ".part");
     this.part = new ReceivingFile(CHECKPOINT_BYTES, CHECKPOINT_NANOS, fsync);
     this.listener = listener;
+    this.requests = new DownloadRequests(name, part::written, () -> phase == Phase.DONE);
     this.key = ClientSide.resumeKey("down", server, name, this.target.toString());
   }
 
@@ -154,44 +148,9 @@ public final class Download implements SessionHandler, PiecewiseHandler {
 
   private void request(Session session) throws TransferException, InterruptedException {
     try {
-      requestOnce(session, true);
+      requests.sendOnce(session, true);
     } catch (LifelineException e) {
       throw ClientSide.failure(e);
-    }
-  }
-
-  /**
-   * Sends DOWNLOAD from the current offset, unless a request already follows every outbound
-   * rewind so far. The first request ({@link #run}) and {@link #onOutboundRewind} both answer the
-   * rewind of a session a re-run restored, and whichever comes first takes the rewind's
-   * exception and sends: without this check both sent one and the server sent the rest of the
-   * file twice. A request sent after reading the rewind count follows that rewind (a later one
-   * makes the send throw: requests are sent one at a time, here, or in {@link #meta} for a file
-   * that changed), and a rewind after it runs {@code onOutboundRewind} again, which asks anew.
-   *
-   * @param block wait for room in the replay buffer (false: give up if there is none)
-   */
-  private void requestOnce(Session session, boolean block)
-      throws LifelineException, InterruptedException {
-    synchronized (requestLock) {
-      while (phase != Phase.DONE) {
-        long rewinds = session.stats().rewinds();
-        if (requestedAfterRewinds >= rewinds) {
-          return;
-        }
-        try {
-          byte[] request = TransferDescriptor.download(part.written(), name);
-          if (block) {
-            session.send(request);
-          } else if (session.trySend(request) == null) {
-            return;
-          }
-          requestedAfterRewinds = rewinds;
-          return;
-        } catch (StreamRewoundException e) {
-          // rewound since the count was read: ask again, after it
-        }
-      }
     }
   }
 
@@ -199,7 +158,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private void startFrom(Checkpoint cp) throws IOException {
     TransferState st = TransferState.decode(cp.state());
     if (st != null && st.done()) {
-      if (targetHolds(st)) {
+      if (Hashing.isFile(target, st.size(), st.fileSha())) {
         // A re-run of a download that finished (renamed and checkpointed) but whose process
         // died before the session was closed: nothing to fetch, nothing to reopen.
         size = st.size();
@@ -380,14 +339,12 @@ public final class Download implements SessionHandler, PiecewiseHandler {
 
   /** Commits a checkpoint whose bytes are durable; any thread. */
   private void commitCheckpoint(Session session, long seq, byte[] state) {
-    try {
-      session.checkpoint(seq, state).exceptionally(e -> {
+    CompletableFuture<Void> stored = ReceivingFile.commit(session, seq, state);
+    if (stored != null) {
+      stored.exceptionally(e -> {
         log.warn("download checkpoint not stored: {}", e.toString());
         return null;
       });
-    } catch (IllegalArgumentException e) {
-      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
-      log.debug("download checkpoint at {} dropped: {}", seq, e.getMessage());
     }
   }
 
@@ -427,7 +384,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       return; // the file is complete: nothing to ask for
     }
     try {
-      requestOnce(session, false);
+      requests.sendOnce(session, false);
     } catch (LifelineException e) {
       finished.completeExceptionally(ClientSide.failure(e));
     } catch (InterruptedException e) {
@@ -438,15 +395,5 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   @Override
   public void onResumed(Session session) {
     listener.reconnected(session.stats().reconnects());
-  }
-
-  /** Whether the target is the complete file a "done" checkpoint describes (its SHA-256). */
-  private boolean targetHolds(TransferState st) throws IOException {
-    if (!Files.isRegularFile(target) || Files.size(target) != st.size()) {
-      return false;
-    }
-    try (FileChannel f = FileChannel.open(target, StandardOpenOption.READ)) {
-      return MessageDigest.isEqual(Hashing.peek(Hashing.prefix(f, st.size())), st.fileSha());
-    }
   }
 }

@@ -1,5 +1,6 @@
 package dev.lifeline.transfer.internal;
 
+import dev.lifeline.Session;
 import dev.lifeline.transfer.TransferException.Reason;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -9,7 +10,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The file a receiver writes, and the cycle both receivers run on it: the client's {@link
@@ -38,6 +42,7 @@ import java.util.function.Consumer;
  * thread.
  */
 final class ReceivingFile {
+  private static final Logger log = LoggerFactory.getLogger(ReceivingFile.class);
   private final long checkpointBytes;
   private final long checkpointNanos;
   private final boolean fsync;
@@ -249,6 +254,23 @@ final class ReceivingFile {
     } catch (IOException ignored) {
       file = null;
       generation++;
+    }
+  }
+
+  /**
+   * Commits a checkpoint whose bytes are durable; any thread. A stream rewound meanwhile (while
+   * the file was synced or renamed) makes the session refuse the position: the checkpoint is then
+   * obsolete, and the rewind's callback, which follows, decides what to commit.
+   *
+   * @return the store's write, or null if the session refused the position
+   */
+  static CompletableFuture<Void> commit(Session session, long seq, byte[] state) {
+    try {
+      return session.checkpoint(seq, state);
+    } catch (IllegalArgumentException e) {
+      log.debug("session {}: checkpoint at {} dropped, the stream was rewound: {}", session.id(),
+          seq, e.getMessage());
+      return null;
     }
   }
 

@@ -181,6 +181,24 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     }
   }
 
+  /**
+   * Whether this server accepts an upload of {@code size} bytes named {@code name}.
+   *
+   * @throws TransferException saying why not: INVALID_NAME, TOO_LARGE, or EXISTS (a complete
+   *     file is never overwritten)
+   */
+  void checkUpload(String name, long size) throws TransferException {
+    FileNames.resolve(filesDir, name);
+    if (size < 0 || size > maxFileSize) {
+      throw new TransferException(TransferException.Reason.TOO_LARGE, "file of " + size
+          + " bytes is larger than this server accepts (" + maxFileSize + " bytes)");
+    }
+    if (Files.exists(FileNames.resolve(filesDir, name))) {
+      throw new TransferException(TransferException.Reason.EXISTS, "a complete file named "
+          + FileNames.printable(name) + " exists; it is never overwritten");
+    }
+  }
+
   /** Makes writes fail as on a full disk while {@code full} says so (tests only). */
   void simulateDiskFull(java.util.function.LongPredicate full) {
     this.diskFull = full;
@@ -211,10 +229,6 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
 
   Path partialFile(String sessionId) {
     return partialDir.resolve(sessionId);
-  }
-
-  long maxFileSize() {
-    return maxFileSize;
   }
 
   long checkpointBytes() {

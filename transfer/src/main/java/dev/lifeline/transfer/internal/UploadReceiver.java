@@ -3,6 +3,7 @@ package dev.lifeline.transfer.internal;
 import dev.lifeline.Session;
 import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.TransferException.Reason;
+import dev.lifeline.transfer.TransferProgress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
@@ -10,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,19 +59,20 @@ final class UploadReceiver {
   private final Session session;
   private final TransferService service;
   private final ReceivingFile file;
+  private final UploadCheckpoints checkpoints;
   // Written on the session thread; volatile only so that progress() may read them from any thread.
   private volatile Phase phase = Phase.NEW;
   private volatile String name;
   private volatile long size;
   private long mtime;
   private byte[] doneSha; // the stored file's SHA-256 once done, for answering again
-  private long checkpoints; // generation of the last checkpoint started
   private boolean idleCheckScheduled;
 
   UploadReceiver(Session session, TransferService service) {
     this.session = session;
     this.service = service;
     this.file = new ReceivingFile(service.checkpointBytes(), service.checkpointNanos(), true);
+    this.checkpoints = new UploadCheckpoints(session, service, this::takesChunks);
   }
 
   void request(long seq, ByteBuffer m) throws IOException {
@@ -83,15 +84,7 @@ final class UploadReceiver {
     String name;
     try {
       name = TransferDescriptor.str16(m, FileNames.MAX_BYTES * 4);
-      FileNames.resolve(service.filesDir(), name);
-      if (size < 0 || size > service.maxFileSize()) {
-        throw new TransferException(Reason.TOO_LARGE, "file of " + size
-            + " bytes is larger than this server accepts (" + service.maxFileSize() + " bytes)");
-      }
-      if (Files.exists(FileNames.resolve(service.filesDir(), name))) {
-        throw new TransferException(Reason.EXISTS, "a complete file named "
-            + FileNames.printable(name) + " exists; it is never overwritten");
-      }
+      service.checkUpload(name, size);
     } catch (TransferException e) {
       refuse(e);
       return;
@@ -112,11 +105,10 @@ final class UploadReceiver {
   }
 
   /** Where the upload stands, or null before its request was accepted. */
-  dev.lifeline.transfer.TransferProgress progress() {
+  TransferProgress progress() {
     String n = name;
-    return n == null || phase == Phase.DONE ? null : new dev.lifeline.transfer.TransferProgress(
-        session.id(), dev.lifeline.transfer.TransferProgress.Direction.UPLOAD, n, size,
-        file.written());
+    return n == null || phase == Phase.DONE ? null : new TransferProgress(session.id(),
+        TransferProgress.Direction.UPLOAD, n, size, file.written());
   }
 
   /**
@@ -236,23 +228,8 @@ final class UploadReceiver {
         FileNames.printable(name), size, Hashing.hex(actual));
   }
 
-  /**
-   * Commits the "done" checkpoint. A rewind that reset the stream meanwhile (the client came back
-   * from a restart while the file was renamed) makes the session refuse this position; the
-   * rewind's callback, which follows, commits it again at its own position. Thrown out of END,
-   * that refusal ended the session after the file was stored, without DONE.
-   */
   private void commitDone(long seq) {
-    byte[] state = new TransferState(name, size, mtime, size, doneSha, doneSha, true).encode();
-    try {
-      session.checkpoint(seq, state).exceptionally(e -> {
-        log.warn("session {}: done checkpoint not stored: {}", session.id(), e.toString());
-        return null;
-      });
-    } catch (IllegalArgumentException e) {
-      log.debug("session {}: done checkpoint at {} deferred to the rewind: {}", session.id(), seq,
-          e.getMessage());
-    }
+    checkpoints.commitDone(seq, name, size, mtime, doneSha);
   }
 
   /**
@@ -374,9 +351,9 @@ final class UploadReceiver {
    */
   private void syncAndCheckpoint(long seq) {
     byte[] state = checkpointState();
-    long generation = checkpoints;
+    long generation = checkpoints.start();
     long opened = file.generation();
-    file.syncThen(() -> commit(seq, state, generation), e -> session.runInOrder(() -> {
+    file.syncThen(() -> checkpoints.commit(seq, state, generation), e -> session.runInOrder(() -> {
       if (file.generation() == opened && phase != Phase.FAILED) {
         failWrite(e);
       }
@@ -385,48 +362,11 @@ final class UploadReceiver {
 
   private void checkpoint(long seq) {
     byte[] state = checkpointState();
-    commit(seq, state, checkpoints);
+    checkpoints.commit(seq, state, checkpoints.start());
   }
 
   private byte[] checkpointState() {
-    byte[] state = file.checkpointState(name, size, mtime, NO_SHA, false);
-    checkpoints++;
-    return state;
-  }
-
-  /**
-   * Commits a checkpoint whose bytes are durable (any thread); if the store could not take it,
-   * tries again every second until it does or a later checkpoint replaces it. Without that, a
-   * client whose replay buffer is full of unacknowledged data would wait for an acknowledgement
-   * that nothing triggers any more.
-   */
-  private void commit(long seq, byte[] state, long generation) {
-    CompletableFuture<Void> stored;
-    try {
-      stored = session.checkpoint(seq, state);
-    } catch (IllegalArgumentException e) {
-      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
-      log.debug("session {}: checkpoint at {} dropped: {}", session.id(), seq, e.getMessage());
-      return;
-    }
-    stored.exceptionally(e -> {
-      Throwable cause = e instanceof java.util.concurrent.CompletionException
-          && e.getCause() != null ? e.getCause() : e;
-      boolean retry = cause instanceof dev.lifeline.store.StoreException
-          && !(cause instanceof dev.lifeline.store.SessionTakenException)
-          && !(cause instanceof dev.lifeline.store.UnknownSessionException)
-          && !session.closeFuture().isDone();
-      log.warn("session {}: checkpoint not stored{}: {}", session.id(),
-          retry ? " (retrying in 1 s)" : "", cause.toString());
-      if (retry) {
-        service.retryLater(session, () -> {
-          if (generation == checkpoints && takesChunks() && !session.closeFuture().isDone()) {
-            commit(seq, state, generation);
-          }
-        }, 1000);
-      }
-      return null;
-    });
+    return file.checkpointState(name, size, mtime, NO_SHA, false);
   }
 
   private void failWrite(IOException e) {
