@@ -174,6 +174,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
           + " (changed or removed since)");
     }
     phase = Phase.NO_FILE;
+    part.close();
     part.open(partPath);
     phase = Phase.RECEIVING;
     MessageDigest prefix = st == null || st.offset() == 0 ? null : durablePrefix(st);

@@ -56,9 +56,9 @@ final class DownloadSender {
           TransferDescriptor.error(e.reason(), e.getMessage()));
       return;
     } catch (NoSuchFileException e) {
-      TransferService.trySendAfterRewind(session, TransferDescriptor.error(Reason.NOT_FOUND, "no complete file named "
-          + FileNames.printable(e.getFile() == null ? "" : Path.of(e.getFile()).getFileName()
-              .toString())));
+      TransferService.trySendAfterRewind(session, TransferDescriptor.error(Reason.NOT_FOUND,
+          "no complete file named " + FileNames.printable(e.getFile() == null ? ""
+              : Path.of(e.getFile()).getFileName().toString())));
       return;
     }
     if (offset < 0 || offset > size) {

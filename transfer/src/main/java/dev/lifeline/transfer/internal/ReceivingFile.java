@@ -69,9 +69,12 @@ final class ReceivingFile {
     this.fsync = fsync;
   }
 
-  /** Opens (creating it if needed) the file to write at {@code path}, closing the one before. */
+  /**
+   * Opens (creating it if needed) the file to write at {@code path}, closing the one before
+   * (quietly: nothing more is done with it).
+   */
   void open(Path path) throws IOException {
-    close();
+    closeQuietly();
     file = FileChannel.open(path, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
         StandardOpenOption.READ);
     this.path = path;
@@ -83,7 +86,7 @@ final class ReceivingFile {
    * arrives is hashed against it, never written.
    */
   void openToVerify(Path path) throws IOException {
-    close();
+    closeQuietly();
     file = FileChannel.open(path, StandardOpenOption.READ);
     this.path = path;
     generation++;

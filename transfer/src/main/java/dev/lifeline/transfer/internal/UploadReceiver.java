@@ -222,14 +222,10 @@ final class UploadReceiver {
   private void finish(long seq, byte[] actual) {
     phase = Phase.DONE;
     doneSha = actual;
-    commitDone(seq);
+    checkpoints.commitDone(seq, name, size, mtime, doneSha);
     reply(TransferDescriptor.done(actual));
     log.info("session {}: stored {} ({} bytes, sha256 {})", session.id(),
         FileNames.printable(name), size, Hashing.hex(actual));
-  }
-
-  private void commitDone(long seq) {
-    checkpoints.commitDone(seq, name, size, mtime, doneSha);
   }
 
   /**
@@ -241,7 +237,7 @@ final class UploadReceiver {
   void rewind(long seq, TransferState state) {
     if (phase == Phase.DONE) {
       if (state == null || !state.done()) {
-        commitDone(seq);
+        checkpoints.commitDone(seq, name, size, mtime, doneSha);
       }
       return;
     }
@@ -291,7 +287,6 @@ final class UploadReceiver {
         || Files.size(target) != state.size()) {
       return false;
     }
-    file.closeQuietly();
     file.openToVerify(target);
     MessageDigest prefix = file.hashPrefix(state.offset());
     if (!MessageDigest.isEqual(Hashing.peek(prefix), state.prefixSha())) {
@@ -353,11 +348,12 @@ final class UploadReceiver {
     byte[] state = checkpointState();
     long generation = checkpoints.start();
     long opened = file.generation();
-    file.syncThen(() -> checkpoints.commit(seq, state, generation), e -> session.runInOrder(() -> {
-      if (file.generation() == opened && phase != Phase.FAILED) {
-        failWrite(e);
-      }
-    }));
+    file.syncThen(() -> checkpoints.commit(seq, state, generation),
+        e -> session.runInOrder(() -> {
+          if (file.generation() == opened && phase != Phase.FAILED) {
+            failWrite(e); // unless the file was closed or replaced since, or failed already
+          }
+        }));
   }
 
   private void checkpoint(long seq) {
