@@ -322,6 +322,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
               + Hashing.hex(expectedSha)));
       return;
     }
+    phase = Phase.NO_FILE; // a failed rename leaves no part file to write
     part.moveTo(target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     // From here on TARGET.part is gone for good: a rewind must not create it again.
     phase = Phase.DONE;
