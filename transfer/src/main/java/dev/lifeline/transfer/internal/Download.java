@@ -4,7 +4,6 @@ import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
-import dev.lifeline.StreamRewoundException;
 import dev.lifeline.internal.session.PiecewiseHandler;
 import dev.lifeline.store.Checkpoint;
 import dev.lifeline.transfer.TransferException;
@@ -13,11 +12,8 @@ import dev.lifeline.transfer.TransferListener;
 import dev.lifeline.transfer.TransferResult;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -43,7 +39,10 @@ import org.slf4j.LoggerFactory;
  * reopens {@code TARGET.part}, never asks for the file again and never moves the checkpoint back
  * from "done" (see {@link #onInboundRewind}).
  *
- * <p>All file work happens in session callbacks, on the session's ordered application thread.
+ * <p>The file cycle (write at the offset, hash, background fsync, checkpoint, rename) is {@link
+ * ReceivingFile}'s; this class adds the download's protocol: the request, META, the server's
+ * answers, and where a re-run continues. All file work happens in session callbacks, on the
+ * session's ordered application thread.
  */
 public final class Download implements SessionHandler, PiecewiseHandler {
   private static final Logger log = LoggerFactory.getLogger(Download.class);
@@ -53,51 +52,47 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private final LifelineClient client;
   private final String name;
   private final Path target;
-  private final Path part;
+  private final Path partPath;
   private final TransferListener listener;
   private final String key;
-  private final boolean fsync;
   private final CompletableFuture<byte[]> finished = new CompletableFuture<>();
-  private final BackgroundSync sync = new BackgroundSync();
+  private final ReceivingFile part;
+  private final DownloadRequests requests;
 
-  /** Where the download stands; it only moves forward. */
+  /** Where the download stands. */
   private enum Phase {
+    /**
+     * No part file is open: a new session before {@link #run} opens it at its checkpoint, or
+     * after opening or renaming it failed. Messages are ignored; the request that follows an
+     * open brings everything again.
+     */
+    NO_FILE,
     /** Writing {@code TARGET.part}. */
     RECEIVING,
-    /** The verified file is in place under its name; nothing is written any more. */
+    /** The verified file is in place under its name; nothing is written any more. Final. */
     DONE
   }
 
   // Written on the application thread; read by the request path on the caller's thread too.
-  private volatile Phase phase = Phase.RECEIVING;
+  private volatile Phase phase = Phase.NO_FILE;
   // The "done" checkpoint's state once DONE, committed again at a rewind's position.
   private byte[] doneState;
 
   // Confined to the session's application thread.
-  private FileChannel file;
-  private MessageDigest digest;
-  private long written;
   private long size = -1;
   private long mtime;
   private byte[] expectedSha;
-  private long sinceCheckpoint;
-  private long lastCheckpointNanos;
-  // The sequence of the last chunk written; app thread only.
-  private long lastChunkSeq;
   private volatile long resumedFrom;
-  // The outbound rewinds (SessionStats.rewinds) the last DOWNLOAD request is known to follow;
-  // guarded by requestLock, which also keeps requests from being sent concurrently.
-  private final Object requestLock = new Object();
-  private long requestedAfterRewinds = -1;
 
   Download(LifelineClient client, String server, String name, Path target,
       TransferListener listener, boolean fsync) {
     this.client = client;
     this.name = name;
     this.target = target.toAbsolutePath().normalize();
-    this.part = this.target.resolveSibling(this.target.getFileName() + ".part");
+    this.partPath = this.target.resolveSibling(this.target.getFileName() + ".part");
+    this.part = new ReceivingFile(CHECKPOINT_BYTES, CHECKPOINT_NANOS, fsync);
     this.listener = listener;
-    this.fsync = fsync;
+    this.requests = new DownloadRequests(name, part::written, () -> phase == Phase.DONE);
     this.key = ClientSide.resumeKey("down", server, name, this.target.toString());
   }
 
@@ -123,7 +118,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     CompletableFuture<Void> ready = new CompletableFuture<>();
     session.runInOrder(() -> {
       try {
-        if (file == null && phase == Phase.RECEIVING) {
+        if (phase == Phase.NO_FILE) {
           // A session restored from the store has already reopened the part file in
           // onInboundRewind (hashing its durable prefix), or found the download done there;
           // only a new session starts here.
@@ -153,64 +148,22 @@ public final class Download implements SessionHandler, PiecewiseHandler {
 
   private void request(Session session) throws TransferException, InterruptedException {
     try {
-      requestOnce(session, true);
+      requests.sendOnce(session, true);
     } catch (LifelineException e) {
       throw ClientSide.failure(e);
     }
-  }
-
-  /**
-   * Sends DOWNLOAD from the current offset, unless a request already follows every outbound
-   * rewind so far. The first request ({@link #run}) and {@link #onOutboundRewind} both answer the
-   * rewind of a session a re-run restored, and whichever comes first takes the rewind's
-   * exception and sends: without this check both sent one and the server sent the rest of the
-   * file twice. A request sent after reading the rewind count follows that rewind (a later one
-   * makes the send throw: requests are sent one at a time, here, or in {@link #meta} for a file
-   * that changed), and a rewind after it runs {@code onOutboundRewind} again, which asks anew.
-   *
-   * @param block wait for room in the replay buffer (false: give up if there is none)
-   */
-  private void requestOnce(Session session, boolean block)
-      throws LifelineException, InterruptedException {
-    synchronized (requestLock) {
-      while (phase == Phase.RECEIVING) {
-        long rewinds = session.stats().rewinds();
-        if (requestedAfterRewinds >= rewinds) {
-          return;
-        }
-        try {
-          byte[] request = TransferDescriptor.download(currentOffset(), name);
-          if (block) {
-            session.send(request);
-          } else if (session.trySend(request) == null) {
-            return;
-          }
-          requestedAfterRewinds = rewinds;
-          return;
-        } catch (StreamRewoundException e) {
-          // rewound since the count was read: ask again, after it
-        }
-      }
-    }
-  }
-
-  private synchronized long currentOffset() {
-    return written;
   }
 
   /** Opens the part file at the durable prefix a checkpoint describes (zero for none). */
   private void startFrom(Checkpoint cp) throws IOException {
     TransferState st = TransferState.decode(cp.state());
     if (st != null && st.done()) {
-      if (targetHolds(st)) {
+      if (Hashing.isFile(target, st.size(), st.fileSha())) {
         // A re-run of a download that finished (renamed and checkpointed) but whose process
         // died before the session was closed: nothing to fetch, nothing to reopen.
         size = st.size();
         mtime = st.mtime();
         expectedSha = st.fileSha();
-        synchronized (this) {
-          written = st.size();
-        }
         doneState = cp.state();
         resumedFrom = st.size();
         phase = Phase.DONE;
@@ -220,37 +173,38 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       listener.restarted(target.getFileName() + " is no longer the file this download stored"
           + " (changed or removed since)");
     }
-    closeFile();
-    file = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.READ);
-    long offset = 0;
-    if (st != null && st.offset() > 0) {
-      MessageDigest d = file.size() >= st.offset() ? Hashing.prefix(file, st.offset()) : null;
-      if (d != null && MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
-        offset = st.offset();
-        digest = d;
-        size = st.size();
-        mtime = st.mtime();
-        expectedSha = st.fileSha();
-      } else if (!st.done()) {
-        // Never silently: the part file lost bytes its checkpoint describes (a machine crash
-        // without fsync, or someone changed or truncated it).
-        listener.restarted(part.getFileName() + " no longer holds the " + st.offset()
-            + " bytes its checkpoint describes (changed, or lost in a crash)");
-      }
-    }
-    if (offset == 0) {
-      digest = Hashing.sha256();
-    }
-    file.truncate(offset);
-    sinceCheckpoint = 0;
-    lastChunkSeq = cp.position();
-    synchronized (this) {
-      written = offset;
-    }
+    phase = Phase.NO_FILE;
+    part.close();
+    part.open(partPath);
+    phase = Phase.RECEIVING;
+    MessageDigest prefix = st == null || st.offset() == 0 ? null : durablePrefix(st);
+    long offset = prefix == null ? 0 : st.offset();
+    part.cutTo(offset);
+    part.resumeAt(offset, prefix == null ? Hashing.sha256() : prefix, cp.position());
     if (offset > 0 && resumedFrom == 0) {
       resumedFrom = offset;
     }
+  }
+
+  /**
+   * The digest of the part file's first {@code st.offset()} bytes if they are the ones the
+   * checkpoint describes (then the download continues after them), else null.
+   */
+  private MessageDigest durablePrefix(TransferState st) throws IOException {
+    MessageDigest d = part.length() >= st.offset() ? part.hashPrefix(st.offset()) : null;
+    if (d != null && MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
+      size = st.size();
+      mtime = st.mtime();
+      expectedSha = st.fileSha();
+      return d;
+    }
+    if (!st.done()) {
+      // Never silently: the part file lost bytes its checkpoint describes (a machine crash
+      // without fsync, or someone changed or truncated it).
+      listener.restarted(partPath.getFileName() + " no longer holds the " + st.offset()
+          + " bytes its checkpoint describes (changed, or lost in a crash)");
+    }
+    return null;
   }
 
   @Override
@@ -265,7 +219,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   }
 
   private void receive(Session session, long seq, Pieces m) throws Exception {
-    if (file == null || phase == Phase.DONE) {
+    if (phase != Phase.RECEIVING) {
       // Before startFrom(): the request that follows brings everything again. After the
       // rename: a late META or a replayed CHUNK must not touch the finished file.
       return;
@@ -284,16 +238,11 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     long newSize = m.getLong();
     long newTime = m.getLong();
     byte[] sha = TransferDescriptor.sha(m);
-    if (expectedSha != null && written > 0
+    if (expectedSha != null && part.written() > 0
         && (newSize != size || !MessageDigest.isEqual(sha, expectedSha))) {
       listener.restarted(FileNames.printable(name)
           + " changed on the server since the download began; starting over");
-      sync.await();
-      file.truncate(0);
-      digest = Hashing.sha256();
-      synchronized (this) {
-        written = 0;
-      }
+      part.startOver();
       resumedFrom = 0;
       session.trySend(TransferDescriptor.download(0, name));
     }
@@ -301,10 +250,10 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     size = newSize;
     mtime = newTime;
     expectedSha = sha;
-    if (first || written == 0) {
-      listener.started(name, size, written);
+    if (first || part.written() == 0) {
+      listener.started(name, size, part.written());
     }
-    if (written == size) {
+    if (part.written() == size) {
       complete(session, seq);
     }
   }
@@ -326,15 +275,13 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   }
 
   private void checkpointIfPending(Session session) {
-    if (file == null || sinceCheckpoint == 0 || finished.isDone() || !sync.idle()
-        || System.nanoTime() - lastCheckpointNanos < CHECKPOINT_NANOS) {
+    if (phase != Phase.RECEIVING || !part.holdsUncheckpointed() || finished.isDone()
+        || !part.intervalOver()) {
       return;
     }
     try {
-      if (fsync) {
-        file.force(false);
-      }
-      commitCheckpoint(session, lastChunkSeq, checkpointState(false));
+      part.syncNow();
+      commitCheckpoint(session, part.lastChunkSeq(), checkpointState(false));
     } catch (IOException e) {
       log.warn("download checkpoint not made durable: {}", e.toString());
     }
@@ -343,64 +290,43 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   private void chunk(Session session, long seq, Pieces m) throws IOException {
     long offset = m.getLong();
     long length = m.remaining();
+    long written = part.written();
     if (expectedSha == null || offset > written || offset + length <= written
         || written == size) {
       return;
     }
-    m.skip(written - offset);
     try {
-      m.writeAt(file, written);
+      part.append(seq, m, offset, length, true);
     } catch (IOException e) {
-      finished.completeExceptionally(new TransferException(
-          UploadReceiver.isDiskFull(e) ? Reason.DISK_FULL : Reason.IO_ERROR,
-          "cannot write " + part + ": " + e.getMessage(), e));
+      finished.completeExceptionally(new TransferException(ReceivingFile.reasonOf(e),
+          "cannot write " + partPath + ": " + e.getMessage(), e));
       return;
     }
-    m.hash(digest);
-    sinceCheckpoint += offset + length - written;
-    lastChunkSeq = seq;
-    synchronized (this) {
-      written = offset + length;
-    }
-    listener.progress(written);
-    if (written == size) {
+    listener.progress(part.written());
+    if (part.written() == size) {
       complete(session, seq);
-    } else if ((sinceCheckpoint >= CHECKPOINT_BYTES
-        || System.nanoTime() - lastCheckpointNanos >= CHECKPOINT_NANOS) && sync.idle()) {
+    } else if (part.checkpointDue()) {
       byte[] state = checkpointState(false);
-      if (!fsync) {
-        commitCheckpoint(session, seq, state);
-        return;
-      }
-      // fsync on another thread while the next chunks are written; the checkpoint claiming
-      // these bytes is committed only once that fsync returned.
-      sync.start(file, () -> commitCheckpoint(session, seq, state), e ->
-          finished.completeExceptionally(new TransferException(
-              UploadReceiver.isDiskFull(e) ? Reason.DISK_FULL : Reason.IO_ERROR,
-              "cannot sync " + part + ": " + e.getMessage(), e)));
+      part.syncThen(() -> commitCheckpoint(session, seq, state), e ->
+          finished.completeExceptionally(new TransferException(ReceivingFile.reasonOf(e),
+              "cannot sync " + partPath + ": " + e.getMessage(), e)));
     }
   }
 
   private void complete(Session session, long seq) throws IOException {
-    sync.await();
-    byte[] actual = Hashing.peek(digest);
+    part.awaitSync();
+    byte[] actual = part.sha();
     if (!MessageDigest.isEqual(actual, expectedSha)) {
       finished.completeExceptionally(new TransferException(Reason.HASH_MISMATCH,
           "downloaded file has SHA-256 " + Hashing.hex(actual) + " but the server's is "
               + Hashing.hex(expectedSha)));
       return;
     }
-    if (fsync) {
-      file.force(true);
-    }
-    closeFile();
-    Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    phase = Phase.NO_FILE; // a failed rename leaves no part file to write
+    part.moveTo(target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     // From here on TARGET.part is gone for good: a rewind must not create it again.
     phase = Phase.DONE;
-    Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
-    if (fsync) {
-      UploadReceiver.syncDirectory(target.getParent());
-    }
+    part.settle(target, mtime);
     doneState = checkpointState(true);
     // Dropped if a rewind (a server restart) reset the stream meanwhile; onInboundRewind then
     // commits it again at the rewind's position.
@@ -410,22 +336,17 @@ public final class Download implements SessionHandler, PiecewiseHandler {
 
   /** The state of a checkpoint at what has been written so far; restarts the interval. */
   private byte[] checkpointState(boolean done) {
-    sinceCheckpoint = 0;
-    lastCheckpointNanos = System.nanoTime();
-    return new TransferState(name, size, mtime, written, Hashing.peek(digest), expectedSha, done)
-        .encode();
+    return part.checkpointState(name, size, mtime, expectedSha, done);
   }
 
   /** Commits a checkpoint whose bytes are durable; any thread. */
   private void commitCheckpoint(Session session, long seq, byte[] state) {
-    try {
-      session.checkpoint(seq, state).exceptionally(e -> {
+    CompletableFuture<Void> stored = ReceivingFile.commit(session, seq, state);
+    if (stored != null) {
+      stored.exceptionally(e -> {
         log.warn("download checkpoint not stored: {}", e.toString());
         return null;
       });
-    } catch (IllegalArgumentException e) {
-      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
-      log.debug("download checkpoint at {} dropped: {}", seq, e.getMessage());
     }
   }
 
@@ -455,7 +376,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       startFrom(checkpoint);
     } catch (IOException e) {
       finished.completeExceptionally(new TransferException(Reason.IO_ERROR,
-          "cannot reopen " + part + ": " + e.getMessage(), e));
+          "cannot reopen " + partPath + ": " + e.getMessage(), e));
     }
   }
 
@@ -465,7 +386,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
       return; // the file is complete: nothing to ask for
     }
     try {
-      requestOnce(session, false);
+      requests.sendOnce(session, false);
     } catch (LifelineException e) {
       finished.completeExceptionally(ClientSide.failure(e));
     } catch (InterruptedException e) {
@@ -476,23 +397,5 @@ public final class Download implements SessionHandler, PiecewiseHandler {
   @Override
   public void onResumed(Session session) {
     listener.reconnected(session.stats().reconnects());
-  }
-
-  /** Whether the target is the complete file a "done" checkpoint describes (its SHA-256). */
-  private boolean targetHolds(TransferState st) throws IOException {
-    if (!Files.isRegularFile(target) || Files.size(target) != st.size()) {
-      return false;
-    }
-    try (FileChannel f = FileChannel.open(target, StandardOpenOption.READ)) {
-      return MessageDigest.isEqual(Hashing.peek(Hashing.prefix(f, st.size())), st.fileSha());
-    }
-  }
-
-  private void closeFile() throws IOException {
-    sync.await();
-    if (file != null) {
-      file.close();
-      file = null;
-    }
   }
 }

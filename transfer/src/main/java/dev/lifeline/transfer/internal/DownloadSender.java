@@ -52,13 +52,13 @@ final class DownloadSender {
       mtime = Files.getLastModifiedTime(path).toMillis();
       sha = service.checksums().of(path);
     } catch (TransferException e) {
-      UploadReceiver.trySendAfterRewind(session,
+      TransferService.trySendAfterRewind(session,
           TransferDescriptor.error(e.reason(), e.getMessage()));
       return;
     } catch (NoSuchFileException e) {
-      UploadReceiver.trySendAfterRewind(session, TransferDescriptor.error(Reason.NOT_FOUND, "no complete file named "
-          + FileNames.printable(e.getFile() == null ? "" : Path.of(e.getFile()).getFileName()
-              .toString())));
+      TransferService.trySendAfterRewind(session, TransferDescriptor.error(Reason.NOT_FOUND,
+          "no complete file named " + FileNames.printable(e.getFile() == null ? ""
+              : Path.of(e.getFile()).getFileName().toString())));
       return;
     }
     if (offset < 0 || offset > size) {
@@ -114,7 +114,7 @@ final class DownloadSender {
       log.warn("session {}: download of {} failed: {}", session.id(), FileNames.printable(name),
           e.toString());
       try {
-        UploadReceiver.trySendAfterRewind(session,
+        TransferService.trySendAfterRewind(session,
             TransferDescriptor.error(Reason.IO_ERROR, e.getMessage()));
       } catch (LifelineException ignored) {
         // the session is gone

@@ -3,6 +3,9 @@ package dev.lifeline.transfer.internal;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -35,6 +38,19 @@ final class Hashing {
       pos += n;
     }
     return d;
+  }
+
+  /**
+   * Whether {@code file} is a regular file of exactly {@code size} bytes whose SHA-256 is {@code
+   * sha}: the complete file a "done" checkpoint describes.
+   */
+  static boolean isFile(Path file, long size, byte[] sha) throws IOException {
+    if (!Files.isRegularFile(file) || Files.size(file) != size) {
+      return false;
+    }
+    try (FileChannel f = FileChannel.open(file, StandardOpenOption.READ)) {
+      return MessageDigest.isEqual(peek(prefix(f, size)), sha);
+    }
   }
 
   /** The digest so far, without disturbing it. */

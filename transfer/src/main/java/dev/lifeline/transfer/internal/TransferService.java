@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -86,7 +87,7 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
       String what = "malformed transfer message 0x" + Integer.toHexString(type & 0xff) + " of "
           + length + " bytes";
       log.info("session {}: {}; ending it", session.id(), what);
-      UploadReceiver.trySendAfterRewind(session,
+      trySendAfterRewind(session,
           TransferDescriptor.error(TransferException.Reason.IO_ERROR, what));
       throw new IllegalStateException(what);
     }
@@ -108,7 +109,7 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     } else {
       log.info("session {}: unexpected transfer message 0x{}; ending it", session.id(),
           Integer.toHexString(type & 0xff));
-      UploadReceiver.trySendAfterRewind(session, TransferDescriptor.error(
+      trySendAfterRewind(session, TransferDescriptor.error(
           TransferException.Reason.IO_ERROR, "unexpected message"));
       throw new IllegalStateException("unexpected transfer message type " + type);
     }
@@ -180,6 +181,24 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     }
   }
 
+  /**
+   * Whether this server accepts an upload of {@code size} bytes named {@code name}.
+   *
+   * @throws TransferException saying why not: INVALID_NAME, TOO_LARGE, or EXISTS (a complete
+   *     file is never overwritten)
+   */
+  void checkUpload(String name, long size) throws TransferException {
+    FileNames.resolve(filesDir, name);
+    if (size < 0 || size > maxFileSize) {
+      throw new TransferException(TransferException.Reason.TOO_LARGE, "file of " + size
+          + " bytes is larger than this server accepts (" + maxFileSize + " bytes)");
+    }
+    if (Files.exists(FileNames.resolve(filesDir, name))) {
+      throw new TransferException(TransferException.Reason.EXISTS, "a complete file named "
+          + FileNames.printable(name) + " exists; it is never overwritten");
+    }
+  }
+
   /** Makes writes fail as on a full disk while {@code full} says so (tests only). */
   void simulateDiskFull(java.util.function.LongPredicate full) {
     this.diskFull = full;
@@ -212,10 +231,6 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     return partialDir.resolve(sessionId);
   }
 
-  long maxFileSize() {
-    return maxFileSize;
-  }
-
   long checkpointBytes() {
     return checkpointBytes;
   }
@@ -232,6 +247,19 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
   void retryLater(Session session, Runnable task, long millis) {
     retries.schedule(() -> session.runInOrder(task), millis,
         java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Sends an answer. A rewind of the outbound stream only means the peer lost earlier answers,
+   * which it asks for again; this answer is still due, so it is sent after the rewind.
+   */
+  static CompletableFuture<Void> trySendAfterRewind(Session session, byte[] message)
+      throws dev.lifeline.LifelineException {
+    try {
+      return session.trySend(message);
+    } catch (dev.lifeline.StreamRewoundException e) {
+      return session.trySend(message);
+    }
   }
 
   ChunkBuffers chunkBuffers() {

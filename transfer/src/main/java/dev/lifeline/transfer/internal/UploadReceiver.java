@@ -3,16 +3,14 @@ package dev.lifeline.transfer.internal;
 import dev.lifeline.Session;
 import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.TransferException.Reason;
+import dev.lifeline.transfer.TransferProgress;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
-import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,47 +19,64 @@ import org.slf4j.LoggerFactory;
  * second makes the file durable (fsync) and only then commits a checkpoint, which is what the
  * client's replay buffer waits for. Runs on the session's ordered application thread.
  *
+ * <p>The file cycle (write at the offset, hash, background fsync, checkpoint, rename) is {@link
+ * ReceivingFile}'s; this class adds the upload's protocol: the request and its checks, END, the
+ * answers, and what a rewind finds on disk. Where it stands is one {@link Phase}.
+ *
  * <p>After a failure (a full disk) it refuses further chunks until the stream is rewound to the
  * last checkpoint, which happens when the client comes back; so the upload stays resumable once
  * space returns.
  *
- * <p>Once the file is stored ({@code done}) the upload is final: a rewind that arrives later (the
- * client came back from a restart, possibly while the file was being renamed) or a replayed
- * message reopens nothing and never moves the checkpoint back from "done" (see {@link #rewind}).
+ * <p>Once the file is stored ({@link Phase#DONE}) the upload is final: a rewind that arrives
+ * later (the client came back from a restart, possibly while the file was being renamed) or a
+ * replayed message reopens nothing and never moves the checkpoint back from "done" (see {@link
+ * #rewind}).
  */
 final class UploadReceiver {
   private static final Logger log = LoggerFactory.getLogger(UploadReceiver.class);
   private static final byte[] NO_SHA = new byte[TransferDescriptor.SHA_BYTES];
 
+  /** Where the upload stands. */
+  private enum Phase {
+    /** No request accepted yet: no file is open. */
+    NEW,
+    /** Writing the partial file. */
+    RECEIVING,
+    /**
+     * Stored before its checkpoint could say so (see {@link #storedBeforeItsCheckpoint}): chunks
+     * are hashed against {@code files/NAME}, not written, and END is checked against it.
+     */
+    VERIFYING,
+    /**
+     * Refused, or a write failed (a full disk): takes nothing until the stream is rewound to the
+     * last checkpoint, which the client's return brings.
+     */
+    FAILED,
+    /** Stored and verified; final. */
+    DONE
+  }
+
   private final Session session;
   private final TransferService service;
-  private final BackgroundSync sync = new BackgroundSync();
-  // name, size and written are volatile only so that progress() may read them from any thread.
+  private final ReceivingFile file;
+  private final UploadCheckpoints checkpoints;
+  // Written on the session thread; volatile only so that progress() may read them from any thread.
+  private volatile Phase phase = Phase.NEW;
   private volatile String name;
   private volatile long size;
   private long mtime;
-  private FileChannel file;
-  private MessageDigest digest;
-  private volatile long written;
-  private long sinceCheckpoint;
-  private long lastCheckpointNanos;
-  private boolean failed;
-  private volatile boolean done;
   private byte[] doneSha; // the stored file's SHA-256 once done, for answering again
-  // Set when the upload turned out to be stored already (see rewind): chunks are hashed, not
-  // written, and END is checked against the stored file.
-  private Path storedAs;
-  private long checkpoints; // generation of the last checkpoint started
-  private long lastChunkSeq; // sequence of the last chunk written
   private boolean idleCheckScheduled;
 
   UploadReceiver(Session session, TransferService service) {
     this.session = session;
     this.service = service;
+    this.file = new ReceivingFile(service.checkpointBytes(), service.checkpointNanos(), true);
+    this.checkpoints = new UploadCheckpoints(session, service, this::takesChunks);
   }
 
   void request(long seq, ByteBuffer m) throws IOException {
-    if (done) {
+    if (phase == Phase.DONE) {
       return; // replayed after a rewind: this upload is stored, the request is answered
     }
     long size = m.getLong();
@@ -69,15 +84,7 @@ final class UploadReceiver {
     String name;
     try {
       name = TransferDescriptor.str16(m, FileNames.MAX_BYTES * 4);
-      FileNames.resolve(service.filesDir(), name);
-      if (size < 0 || size > service.maxFileSize()) {
-        throw new TransferException(Reason.TOO_LARGE, "file of " + size
-            + " bytes is larger than this server accepts (" + service.maxFileSize() + " bytes)");
-      }
-      if (Files.exists(FileNames.resolve(service.filesDir(), name))) {
-        throw new TransferException(Reason.EXISTS, "a complete file named "
-            + FileNames.printable(name) + " exists; it is never overwritten");
-      }
+      service.checkUpload(name, size);
     } catch (TransferException e) {
       refuse(e);
       return;
@@ -86,25 +93,39 @@ final class UploadReceiver {
     this.name = name;
     this.size = size;
     this.mtime = mtime;
-    open(0);
-    digest = Hashing.sha256();
+    openPartial(0);
+    file.resumeAt(0, Hashing.sha256(), seq);
+    // A second request in the same stream (the client's mistake) reopens the partial file but
+    // changes no phase: a refused or failed upload stays so until a rewind.
+    if (phase == Phase.NEW) {
+      phase = Phase.RECEIVING;
+    }
     checkpoint(seq);
     log.info("session {}: receiving {} ({} bytes)", session.id(), FileNames.printable(name), size);
   }
 
   /** Where the upload stands, or null before its request was accepted. */
-  dev.lifeline.transfer.TransferProgress progress() {
+  TransferProgress progress() {
     String n = name;
-    return n == null || done ? null : new dev.lifeline.transfer.TransferProgress(session.id(),
-        dev.lifeline.transfer.TransferProgress.Direction.UPLOAD, n, size, written);
+    return n == null || phase == Phase.DONE ? null : new TransferProgress(session.id(),
+        TransferProgress.Direction.UPLOAD, n, size, file.written());
+  }
+
+  /**
+   * Whether chunks and END are taken: the upload is receiving or verifying, and its file open
+   * (an END that failed while storing, or a discard, closed it).
+   */
+  private boolean takesChunks() {
+    return (phase == Phase.RECEIVING || phase == Phase.VERIFYING) && file.isOpen();
   }
 
   void chunk(long seq, Pieces m) throws IOException {
-    if (failed || done || file == null) {
+    if (!takesChunks()) {
       return;
     }
     long offset = m.getLong();
     long length = m.remaining();
+    long written = file.written();
     if (offset > written || offset + length > size) {
       refuse(new TransferException(Reason.IO_ERROR, "chunk at " + offset + "+" + length
           + " does not follow the " + written + " bytes received of " + size));
@@ -113,68 +134,66 @@ final class UploadReceiver {
     if (offset + length <= written) {
       return;
     }
-    m.skip(written - offset);
+    boolean write = phase == Phase.RECEIVING;
     try {
-      if (storedAs == null) {
+      if (write) {
         service.checkSpace(offset + length);
-        m.writeAt(file, written);
       }
+      file.append(seq, m, offset, length, write);
     } catch (IOException e) {
       failWrite(e);
       return;
     }
-    m.hash(digest);
-    sinceCheckpoint += offset + length - written;
-    written = offset + length;
-    lastChunkSeq = seq;
-    if ((sinceCheckpoint >= service.checkpointBytes()
-        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos()) && sync.idle()) {
+    if (file.checkpointDue()) {
       syncAndCheckpoint(seq);
     } else if (!idleCheckScheduled) {
       // A sender whose replay buffer is smaller than a checkpoint interval stops sending until
       // acknowledged: no chunk would arrive to trigger the next checkpoint. Check on a timer too.
-      idleCheckScheduled = true;
-      service.retryLater(session, this::checkpointIfIdle,
-          Math.max(1, service.checkpointNanos() / 1_000_000));
+      scheduleIdleCheck();
     }
+  }
+
+  private void scheduleIdleCheck() {
+    idleCheckScheduled = true;
+    service.retryLater(session, this::checkpointIfIdle,
+        Math.max(1, service.checkpointNanos() / 1_000_000));
   }
 
   /** Session thread: checkpoints what arrived if no chunk came to do it within the interval. */
   private void checkpointIfIdle() {
     idleCheckScheduled = false;
-    if (failed || done || file == null || sinceCheckpoint == 0 || session.closeFuture().isDone()) {
+    if (!takesChunks() || !file.holdsUncheckpointed() || session.closeFuture().isDone()) {
       return;
     }
-    if (System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos() && sync.idle()) {
-      syncAndCheckpoint(lastChunkSeq);
+    if (file.intervalOver()) {
+      syncAndCheckpoint(file.lastChunkSeq());
     } else {
-      idleCheckScheduled = true;
-      service.retryLater(session, this::checkpointIfIdle,
-          Math.max(1, service.checkpointNanos() / 1_000_000));
+      scheduleIdleCheck();
     }
   }
 
   void end(long seq, ByteBuffer m) throws IOException {
-    if (failed || done || file == null) {
+    if (!takesChunks()) {
       return;
     }
     byte[] expected = TransferDescriptor.sha(m);
-    if (written != size) {
+    if (file.written() != size) {
       refuse(new TransferException(Reason.IO_ERROR,
-          "END after " + written + " of " + size + " bytes"));
+          "END after " + file.written() + " of " + size + " bytes"));
       return;
     }
-    sync.await();
-    byte[] actual = digest.digest();
+    file.awaitSync();
+    byte[] actual = file.sha();
     if (!MessageDigest.isEqual(expected, actual)) {
       refuse(new TransferException(Reason.HASH_MISMATCH, "received file has SHA-256 "
           + Hashing.hex(actual) + " but the client sent " + Hashing.hex(expected)));
       discard();
       return;
     }
-    if (storedAs != null) {
-      closeQuietly();
-      if (!MessageDigest.isEqual(actual, service.checksums().of(storedAs))) {
+    if (phase == Phase.VERIFYING) {
+      file.closeQuietly();
+      Path stored = FileNames.resolve(service.filesDir(), name); // resolved once already
+      if (!MessageDigest.isEqual(actual, service.checksums().of(stored))) {
         refuse(new TransferException(Reason.EXISTS, "a complete file named "
             + FileNames.printable(name) + " exists with other content; it is never overwritten"));
         return;
@@ -183,12 +202,9 @@ final class UploadReceiver {
       return;
     }
     try {
-      file.force(true);
-      file.close();
       Path target = FileNames.resolve(service.filesDir(), name);
-      Files.move(service.partialFile(session.id()), target, StandardCopyOption.ATOMIC_MOVE);
-      Files.setLastModifiedTime(target, java.nio.file.attribute.FileTime.fromMillis(mtime));
-      syncDirectory(service.filesDir());
+      file.moveTo(target, StandardCopyOption.ATOMIC_MOVE);
+      file.settle(target, mtime);
       service.checksums().record(target, actual);
     } catch (FileAlreadyExistsException e) {
       refuse(new TransferException(Reason.EXISTS, "a complete file named "
@@ -204,33 +220,12 @@ final class UploadReceiver {
 
   /** The file is in place and verified: checkpoint that, and tell the client. */
   private void finish(long seq, byte[] actual) {
-    done = true;
+    phase = Phase.DONE;
     doneSha = actual;
-    file = null;
-    storedAs = null;
-    commitDone(seq);
+    checkpoints.commitDone(seq, name, size, mtime, doneSha);
     reply(TransferDescriptor.done(actual));
     log.info("session {}: stored {} ({} bytes, sha256 {})", session.id(),
         FileNames.printable(name), size, Hashing.hex(actual));
-  }
-
-  /**
-   * Commits the "done" checkpoint. A rewind that reset the stream meanwhile (the client came back
-   * from a restart while the file was renamed) makes the session refuse this position; the
-   * rewind's callback, which follows, commits it again at its own position. Thrown out of END,
-   * that refusal ended the session after the file was stored, without DONE.
-   */
-  private void commitDone(long seq) {
-    byte[] state = new TransferState(name, size, mtime, size, doneSha, doneSha, true).encode();
-    try {
-      session.checkpoint(seq, state).exceptionally(e -> {
-        log.warn("session {}: done checkpoint not stored: {}", session.id(), e.toString());
-        return null;
-      });
-    } catch (IllegalArgumentException e) {
-      log.debug("session {}: done checkpoint at {} deferred to the rewind: {}", session.id(), seq,
-          e.getMessage());
-    }
   }
 
   /**
@@ -240,41 +235,40 @@ final class UploadReceiver {
    * at this position instead of reopening a file.
    */
   void rewind(long seq, TransferState state) {
-    if (done) {
+    if (phase == Phase.DONE) {
       if (state == null || !state.done()) {
-        commitDone(seq);
+        checkpoints.commitDone(seq, name, size, mtime, doneSha);
       }
       return;
     }
-    failed = false;
     name = state.name();
     size = state.size();
     mtime = state.mtime();
     if (state.done()) {
-      done = true;
+      phase = Phase.DONE;
       doneSha = state.fileSha();
-      closeQuietly();
+      file.closeQuietly();
       return;
     }
     try {
-      storedAs = null;
-      if (storedBeforeItsCheckpoint(state)) {
+      if (storedBeforeItsCheckpoint(seq, state)) {
         return;
       }
-      open(state.offset());
-      digest = Hashing.prefix(file, state.offset());
-      if (!MessageDigest.isEqual(Hashing.peek(digest), state.prefixSha())) {
+      openPartial(state.offset());
+      MessageDigest prefix = file.hashPrefix(state.offset());
+      file.resumeAt(state.offset(), prefix, seq);
+      if (!MessageDigest.isEqual(Hashing.peek(prefix), state.prefixSha())) {
         throw new IOException("the partial upload of " + FileNames.printable(name)
             + " does not match its checkpoint");
       }
-      written = state.offset();
+      phase = Phase.RECEIVING;
       session.setAutoAck(false);
       log.info("session {}: continuing {} from byte {}", session.id(), FileNames.printable(name),
-          written);
+          file.written());
       tellContinuing();
     } catch (IOException e) {
       log.warn("session {}: cannot continue upload: {}", session.id(), e.toString());
-      failed = true;
+      phase = Phase.FAILED;
       reply(TransferDescriptor.error(Reason.IO_ERROR, e.getMessage()));
     }
   }
@@ -286,29 +280,24 @@ final class UploadReceiver {
    * with exactly the checkpoint's prefix. The client replays from the checkpoint; its chunks are
    * hashed without writing, and its END is answered from the stored file.
    */
-  private boolean storedBeforeItsCheckpoint(TransferState state) throws IOException {
+  private boolean storedBeforeItsCheckpoint(long seq, TransferState state) throws IOException {
     Path target = FileNames.resolve(service.filesDir(), name);
     Path partial = service.partialFile(session.id());
     if (!Files.exists(target) || Files.exists(partial) && Files.size(partial) >= state.offset()
         || Files.size(target) != state.size()) {
       return false;
     }
-    closeQuietly();
-    FileChannel stored = FileChannel.open(target, StandardOpenOption.READ);
-    MessageDigest prefix = Hashing.prefix(stored, state.offset());
+    file.openToVerify(target);
+    MessageDigest prefix = file.hashPrefix(state.offset());
     if (!MessageDigest.isEqual(Hashing.peek(prefix), state.prefixSha())) {
-      stored.close();
+      file.close();
       return false; // another file of that name: the usual path reports the missing partial
     }
-    file = stored;
-    storedAs = target;
-    digest = prefix;
-    written = state.offset();
-    sinceCheckpoint = 0;
-    done = false;
+    file.resumeAt(state.offset(), prefix, seq);
+    phase = Phase.VERIFYING;
     session.setAutoAck(false);
     log.info("session {}: {} was stored before its checkpoint said so; checking the rest from"
-        + " byte {}", session.id(), FileNames.printable(name), written);
+        + " byte {}", session.id(), FileNames.printable(name), file.written());
     tellContinuing();
     return true;
   }
@@ -320,7 +309,7 @@ final class UploadReceiver {
    * continued from 0.
    */
   private void tellContinuing() {
-    reply(TransferDescriptor.continuing(written));
+    reply(TransferDescriptor.continuing(file.written()));
   }
 
   /**
@@ -333,27 +322,22 @@ final class UploadReceiver {
   void outboundRewound(dev.lifeline.store.Checkpoint clientCheckpoint) {
     byte[] seen = clientCheckpoint.state();
     boolean doneArrived = seen.length == 1 && seen[0] == TransferDescriptor.DONE;
-    if (done && doneSha != null && !doneArrived) {
+    if (phase == Phase.DONE && doneSha != null && !doneArrived) {
       log.info("session {}: {} was stored before the connection was lost; answering again",
           session.id(), FileNames.printable(name));
       reply(TransferDescriptor.done(doneSha));
     }
   }
 
-  private void open(long length) throws IOException {
-    closeQuietly();
-    Path partial = service.partialFile(session.id());
-    file = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-        StandardOpenOption.READ);
-    if (file.size() < length) {
+  /** Opens the partial file at {@code length} bytes, which it must hold at least. */
+  private void openPartial(long length) throws IOException {
+    file.open(service.partialFile(session.id()));
+    if (file.length() < length) {
       // No server path in the message: it goes to the client.
       throw new IOException("the partial upload of " + FileNames.printable(name) + " has "
-          + file.size() + " bytes but its checkpoint says " + length);
+          + file.length() + " bytes but its checkpoint says " + length);
     }
-    file.truncate(length);
-    written = length;
-    sinceCheckpoint = 0;
-    done = false;
+    file.cutTo(length);
   }
 
   /**
@@ -362,80 +346,40 @@ final class UploadReceiver {
    */
   private void syncAndCheckpoint(long seq) {
     byte[] state = checkpointState();
-    long generation = checkpoints;
-    FileChannel f = file;
-    sync.start(f, () -> commit(seq, state, generation), e -> session.runInOrder(() -> {
-      if (file == f && !failed) {
-        failWrite(e);
-      }
-    }));
+    long generation = checkpoints.start();
+    long opened = file.generation();
+    file.syncThen(() -> checkpoints.commit(seq, state, generation),
+        e -> session.runInOrder(() -> {
+          if (file.generation() == opened && phase != Phase.FAILED) {
+            failWrite(e); // unless the file was closed or replaced since, or failed already
+          }
+        }));
   }
 
   private void checkpoint(long seq) {
     byte[] state = checkpointState();
-    commit(seq, state, checkpoints);
+    checkpoints.commit(seq, state, checkpoints.start());
   }
 
   private byte[] checkpointState() {
-    sinceCheckpoint = 0;
-    lastCheckpointNanos = System.nanoTime();
-    checkpoints++;
-    return state(Hashing.peek(digest), NO_SHA).encode();
-  }
-
-  /**
-   * Commits a checkpoint whose bytes are durable (any thread); if the store could not take it,
-   * tries again every second until it does or a later checkpoint replaces it. Without that, a
-   * client whose replay buffer is full of unacknowledged data would wait for an acknowledgement
-   * that nothing triggers any more.
-   */
-  private void commit(long seq, byte[] state, long generation) {
-    CompletableFuture<Void> stored;
-    try {
-      stored = session.checkpoint(seq, state);
-    } catch (IllegalArgumentException e) {
-      // The stream was rewound while the file was being synced: this checkpoint is obsolete.
-      log.debug("session {}: checkpoint at {} dropped: {}", session.id(), seq, e.getMessage());
-      return;
-    }
-    stored.exceptionally(e -> {
-      Throwable cause = e instanceof java.util.concurrent.CompletionException
-          && e.getCause() != null ? e.getCause() : e;
-      boolean retry = cause instanceof dev.lifeline.store.StoreException
-          && !(cause instanceof dev.lifeline.store.SessionTakenException)
-          && !(cause instanceof dev.lifeline.store.UnknownSessionException)
-          && !session.closeFuture().isDone();
-      log.warn("session {}: checkpoint not stored{}: {}", session.id(),
-          retry ? " (retrying in 1 s)" : "", cause.toString());
-      if (retry) {
-        service.retryLater(session, () -> {
-          if (generation == checkpoints && !failed && file != null
-              && !session.closeFuture().isDone()) {
-            commit(seq, state, generation);
-          }
-        }, 1000);
-      }
-      return null;
-    });
-  }
-
-  private TransferState state(byte[] prefixSha, byte[] fileSha) {
-    return new TransferState(name, size, mtime, written, prefixSha, fileSha, done);
+    return file.checkpointState(name, size, mtime, NO_SHA, false);
   }
 
   private void failWrite(IOException e) {
-    sync.await();
-    failed = true;
-    boolean full = isDiskFull(e);
+    file.awaitSync();
+    boolean verifying = phase == Phase.VERIFYING;
+    phase = Phase.FAILED;
+    boolean full = ReceivingFile.isDiskFull(e);
     try {
-      if (storedAs == null) { // never cut the stored file
-        file.truncate(written);
+      if (!verifying) { // never cut the stored file
+        file.cutTo(file.written());
       }
     } catch (IOException ignored) {
       // the next rewind truncates to the checkpoint anyway
     }
     String msg = full
-        ? "server disk is full after " + written + " bytes; the upload resumes when space returns"
+        ? "server disk is full after " + file.written()
+            + " bytes; the upload resumes when space returns"
         : "server could not write the upload: " + e.getMessage();
     log.warn("session {}: {}", session.id(), msg);
     reply(TransferDescriptor.error(full ? Reason.DISK_FULL : Reason.IO_ERROR, msg));
@@ -444,7 +388,7 @@ final class UploadReceiver {
   /** Answers the client; the answer is small, so only a closed session stops it. */
   private void reply(byte[] message) {
     try {
-      if (trySendAfterRewind(session, message) == null) {
+      if (TransferService.trySendAfterRewind(session, message) == null) {
         log.warn("session {}: replay buffer full, answer dropped", session.id());
       }
     } catch (dev.lifeline.LifelineException e) {
@@ -452,67 +396,29 @@ final class UploadReceiver {
     }
   }
 
-  /**
-   * Sends an answer. A rewind of the outbound stream only means the peer lost earlier answers,
-   * which it asks for again; this answer is still due, so it is sent after the rewind.
-   */
-  static java.util.concurrent.CompletableFuture<Void> trySendAfterRewind(Session session,
-      byte[] message) throws dev.lifeline.LifelineException {
-    try {
-      return session.trySend(message);
-    } catch (dev.lifeline.StreamRewoundException e) {
-      return session.trySend(message);
-    }
-  }
-
-  static boolean isDiskFull(IOException e) {
-    String m = String.valueOf(e.getMessage());
-    return m.contains("No space left") || m.contains("Disk quota");
-  }
-
   private void refuse(TransferException e) {
-    failed = true;
+    phase = Phase.FAILED;
     log.info("session {}: upload refused: {}", session.id(), e.getMessage());
     reply(TransferDescriptor.error(e.reason(), e.getMessage()));
   }
 
   /** Whether the upload is stored and verified; final once true. */
   boolean isDone() {
-    return done;
+    return phase == Phase.DONE;
   }
 
   /** Stops writing and closes the partial file, leaving it for the node that continues. */
   void release() {
-    failed = true;
-    closeQuietly();
+    phase = Phase.FAILED;
+    file.closeQuietly();
   }
 
   void discard() {
-    closeQuietly();
+    file.closeQuietly();
     try {
       Files.deleteIfExists(service.partialFile(session.id()));
     } catch (IOException e) {
       log.warn("could not remove {}: {}", service.partialFile(session.id()), e.toString());
-    }
-  }
-
-  private void closeQuietly() {
-    sync.await();
-    if (file != null) {
-      try {
-        file.close();
-      } catch (IOException ignored) {
-        // nothing more to do with it
-      }
-      file = null;
-    }
-  }
-
-  static void syncDirectory(Path dir) {
-    try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-      d.force(true);
-    } catch (IOException ignored) {
-      // not every file system lets a directory be synced; the rename itself is atomic
     }
   }
 }
