@@ -27,8 +27,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The state of one session, shared by the client and the server and independent of any
- * connection: both streams' sequence numbers, the replay buffer, the delivery queue and the
- * checkpoint. Connection handlers {@linkplain #attach attach} it to a channel after OPEN or
+ * connection: the {@link OutboundStream} (sequence numbers, replay buffer, write cursor) and the
+ * {@link InboundStream} (delivery, checkpoint, acknowledgement), which hold the stream state,
+ * plus the application's side (delivery queue, writability, close). Connection handlers {@linkplain #attach attach} it to a channel after OPEN or
  * RESUME and feed it frames; the application calls the {@link Session} methods from any thread.
  *
  * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
@@ -46,36 +47,12 @@ public final class SessionCore implements Session {
 
   private volatile String id;
 
-  // Outbound stream; guarded by this.
-  private final ReplayBuffer replay;
-  private long nextSeq = 1;
-  private long writeCursor = 1;
-  private long highestWritten;
-  private boolean replayLost;
+  // Both streams; guarded by this.
+  private final OutboundStream out;
+  private final InboundStream in;
+  // Loaded from a store by this process: the first resume rewinds the inbound stream too.
   private boolean restored;
-  private Checkpoint pendingRewind;
   private final List<Runnable> writableTasks = new ArrayList<>();
-
-  // Inbound stream; guarded by this.
-  // Highest sequence received in order on the wire since the last rewind: never acknowledge more.
-  private long received;
-  // Handed to the application (or covered by a checkpoint): a message up to it is not delivered.
-  private long delivered;
-  private long delivering;
-  // The application's handler is running for message `delivering` (possibly of an older epoch).
-  private boolean handingOver;
-  // Completes once every checkpoint asked for so far has landed or failed and moved
-  // lastCheckpoint if it landed; an inbound rewind is reported only then (see attach).
-  private CompletableFuture<Void> commitsSettled = CompletableFuture.completedFuture(null);
-  // The checkpoint this side last told the peer (RESUME or RESUMED): a peer that rewinds its
-  // outbound stream rewinds to it, even when a newer one landed meanwhile.
-  private long checkpointTold;
-  private long inboundEpoch;
-  private long inboundQueued;
-  private long lastAckSent = -1;
-  // From the handler's declaration, so a session restored from the store (no onOpen) keeps it.
-  private boolean autoAck;
-  private Checkpoint lastCheckpoint = Checkpoint.NONE;
 
   // Connection; guarded by this.
   private Channel channel;
@@ -90,20 +67,16 @@ public final class SessionCore implements Session {
 
   // Counters; guarded by this.
   private long reconnects;
-  private long resentBytes;
-  private long rewinds;
   private long tlsFull;
   private long tlsResumed;
-  private long bytesSent;
-  private long bytesReceived;
 
   public SessionCore(SessionConfig config, SessionHandler handler, SessionPersistence persistence) {
     this.config = config;
     this.handler = handler;
     this.app = new SerialExecutor(config.appExecutor());
     this.persistence = persistence;
-    this.replay = new ReplayBuffer(config.replayBufferBytes());
-    this.autoAck = handler.autoAcknowledge();
+    this.out = new OutboundStream(config.replayBufferBytes());
+    this.in = new InboundStream(handler.autoAcknowledge());
   }
 
   /**
@@ -113,13 +86,9 @@ public final class SessionCore implements Session {
    */
   public synchronized void restore(String id, Checkpoint checkpoint) {
     this.id = id;
-    this.replayLost = true;
     this.restored = true;
-    this.lastCheckpoint = checkpoint;
-    this.checkpointTold = checkpoint.position();
-    this.received = checkpoint.position();
-    this.delivered = checkpoint.position();
-    this.delivering = checkpoint.position();
+    out.replayLost();
+    in.restore(checkpoint);
   }
 
   public void assignId(String id) {
@@ -141,14 +110,13 @@ public final class SessionCore implements Session {
    */
   public synchronized Frame.StreamState localState() {
     Frame.StreamState state = snapshot();
-    checkpointTold = state.checkpointSeq();
+    in.told(state.checkpointSeq());
     return state;
   }
 
   private synchronized Frame.StreamState snapshot() {
-    long replayFrom = replayLost ? FrameDescriptor.NO_REPLAY : replay.firstSeq();
-    return new Frame.StreamState(
-        received, lastCheckpoint.position(), lastCheckpoint.state(), replayFrom);
+    Checkpoint cp = in.lastCheckpoint();
+    return new Frame.StreamState(in.received(), cp.position(), cp.state(), out.replayFrom());
   }
 
   // ---------------------------------------------------------------- connection side (event loop)
@@ -174,9 +142,9 @@ public final class SessionCore implements Session {
       old = channel;
       Frame.StreamState mine = snapshot();
       if (reply != null) {
-        checkpointTold = mine.checkpointSeq(); // the answer carries this snapshot
+        in.told(mine.checkpointSeq()); // the answer carries this snapshot
       }
-      if (reply != null && peer != null && peer.received() >= nextSeq) {
+      if (reply != null && peer != null && peer.received() >= out.nextSeq()) {
         // The peer holds more of this stream than this side sent since its last rewind: this
         // side restarted and rewound, and the connection was cut before the peer took in that
         // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
@@ -196,28 +164,12 @@ public final class SessionCore implements Session {
         ResumePlan plan = ResumePlan.of(mine, peer);
         if (plan.outboundRewind()) {
           outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
-          nextSeq = peer.checkpointSeq() + 1;
-          rewound = replay.clear(nextSeq);
-          pendingRewind = outboundRewind;
-          replayLost = false;
-          highestWritten = peer.checkpointSeq();
-          rewinds++;
-        } else if (plan.replayFrom() > nextSeq || plan.replayFrom() < replay.firstSeq()) {
-          throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "peer wants " + plan.replayFrom()
-              + " but this side holds " + replay.firstSeq() + ".." + (nextSeq - 1));
+          rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
+        } else {
+          out.replayFrom(plan.replayFrom());
         }
-        writeCursor = plan.replayFrom();
         if (plan.inboundRewind() || restored) {
-          inboundEpoch++;
-          // The peer sends again after the checkpoint it was told; the application continues
-          // after the last durable one, which may be newer (a commit landed since): the messages
-          // in between arrive again and are dropped as duplicates (deliver).
-          received = Math.min(checkpointTold, lastCheckpoint.position());
-          delivered = lastCheckpoint.position();
-          if (!handingOver) {
-            delivering = delivered;
-          }
-          inboundRewind = lastCheckpoint;
+          inboundRewind = in.rewind();
         }
         reconnects++;
         if (log.isDebugEnabled()) {
@@ -228,7 +180,7 @@ public final class SessionCore implements Session {
       restored = false;
       channel = ch;
       connected = true;
-      lastAckSent = -1;
+      in.connectionChanged();
       readPaused = false;
       notifyAll();
     }
@@ -292,20 +244,18 @@ public final class SessionCore implements Session {
     int length = data.payload().readableBytes();
     long memory = data.memory();
     synchronized (this) {
-      if (data.seq() <= received || channel != ch || closed) {
+      if (in.isDuplicate(data.seq()) || channel != ch || closed) {
         data.release();
         return;
       }
-      if (data.seq() != received + 1) {
+      try {
+        // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
+        epoch = in.accept(data.seq(), memory);
+      } catch (ProtocolException e) {
         data.release();
-        throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
-            "DATA seq " + data.seq() + " (expected: " + (received + 1) + ")");
+        throw e;
       }
-      received = data.seq();
-      // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
-      inboundQueued += memory;
-      epoch = inboundEpoch;
-      if (inboundQueued > config.inboundQueueBytes() && !readPaused) {
+      if (in.queuedMemory() > config.inboundQueueBytes() && !readPaused) {
         readPaused = true;
         ch.config().setAutoRead(false);
       }
@@ -317,15 +267,10 @@ public final class SessionCore implements Session {
     try {
       boolean covered;
       synchronized (this) {
-        if (epoch != inboundEpoch || closed) {
+        if (!in.isCurrent(epoch) || closed) {
           return;
         }
-        // Covered by a checkpoint that landed after a rewind: the sender produced it again.
-        covered = data.seq() <= delivered;
-        if (!covered) {
-          delivering = data.seq();
-          handingOver = true;
-        }
+        covered = !in.beginHandOver(data.seq());
       }
       if (!covered) {
         try {
@@ -336,13 +281,7 @@ public final class SessionCore implements Session {
           return;
         }
         synchronized (this) {
-          handingOver = false;
-          if (epoch == inboundEpoch) {
-            delivered = Math.max(delivered, data.seq());
-            bytesReceived += length;
-          } else {
-            delivering = delivered; // the rewind lowered it while this message was in the handler
-          }
+          in.handedOver(data.seq(), epoch, length);
         }
       }
     } finally {
@@ -372,8 +311,8 @@ public final class SessionCore implements Session {
   private void resumeReadingIfDrained(long memory) {
     Channel ch;
     synchronized (this) {
-      inboundQueued -= memory;
-      if (!readPaused || inboundQueued > config.inboundQueueBytes() / 2 || channel == null) {
+      in.released(memory);
+      if (!readPaused || in.queuedMemory() > config.inboundQueueBytes() / 2 || channel == null) {
         return;
       }
       readPaused = false;
@@ -397,11 +336,7 @@ public final class SessionCore implements Session {
       if (channel != ch) {
         return;
       }
-      if (seq >= nextSeq) {
-        throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
-            "ACK " + seq + " (expected: < " + nextSeq + ")");
-      }
-      done = replay.acknowledge(seq);
+      done = out.acknowledge(seq);
       if (!done.isEmpty()) {
         notifyAll();
       }
@@ -433,7 +368,7 @@ public final class SessionCore implements Session {
     Channel ch;
     synchronized (this) {
       if (!connected || writeScheduledFor == channel
-          || (writeCursor >= nextSeq && ackable() <= lastAckSent)) {
+          || (!out.hasUnwritten() && !in.ackDue())) {
         return;
       }
       ch = channel;
@@ -458,24 +393,13 @@ public final class SessionCore implements Session {
         writeScheduledFor = null;
       }
       if (channel == ch && connected) {
-        long ack = ackable();
-        if (ack > lastAckSent) {
-          lastAckSent = ack;
-          ch.write(new Frame.Ack(ack), ch.voidPromise());
+        if (in.ackDue()) {
+          ch.write(new Frame.Ack(in.takeAck()), ch.voidPromise());
           wrote = true;
         }
-        while (writeCursor < nextSeq && ch.isWritable()) {
-          ReplayBuffer.Entry e = replay.get(writeCursor);
-          int n = e.payload().readableBytes();
-          if (writeCursor <= highestWritten) {
-            resentBytes += n;
-          } else {
-            highestWritten = writeCursor;
-            bytesSent += n;
-          }
-          ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()),
-              ch.voidPromise());
-          writeCursor++;
+        while (out.hasUnwritten() && ch.isWritable()) {
+          ReplayBuffer.Entry e = out.nextToWrite();
+          ch.write(new Frame.Data(e.seq(), e.payload().retainedDuplicate()), ch.voidPromise());
           wrote = true;
         }
       }
@@ -485,16 +409,8 @@ public final class SessionCore implements Session {
     }
   }
 
-  /**
-   * Never beyond {@code received}: a checkpoint that landed after a rewind may be ahead of what
-   * the sender has sent since it rewound, and an ACK for that is a protocol error there.
-   */
-  private long ackable() {
-    return Math.min(received, Math.max(autoAck ? delivered : 0, lastCheckpoint.position()));
-  }
-
   private synchronized CompletableFuture<?> commitsSettled() {
-    return commitsSettled;
+    return in.commitsSettled();
   }
 
   // ---------------------------------------------------------------- application side
@@ -545,7 +461,7 @@ public final class SessionCore implements Session {
       synchronized (this) {
         while (true) {
           checkSendable();
-          if (replay.hasRoom(length)) {
+          if (out.hasRoom(length)) {
             break;
           }
           if (!block) {
@@ -557,7 +473,7 @@ public final class SessionCore implements Session {
           }
           wait();
         }
-        replay.append(nextSeq++, payload, acked);
+        out.append(new ReplayBuffer.Entry(out.nextSeq(), payload, acked));
         appended = true;
       }
     } finally {
@@ -580,16 +496,15 @@ public final class SessionCore implements Session {
     if (closed || closing) {
       throw new LifelineException("session " + id + " is closed");
     }
-    if (pendingRewind != null) {
-      Checkpoint cp = pendingRewind;
-      pendingRewind = null;
-      throw new StreamRewoundException(cp);
+    Checkpoint rewound = out.takePendingRewind();
+    if (rewound != null) {
+      throw new StreamRewoundException(rewound);
     }
   }
 
   @Override
   public synchronized boolean isWritable() {
-    return !closed && replay.hasRoom(config.maxMessageSize());
+    return !closed && out.hasRoom(config.maxMessageSize());
   }
 
   @Override
@@ -603,7 +518,7 @@ public final class SessionCore implements Session {
   private void runWritableTasksIfRoom() {
     List<Runnable> run;
     synchronized (this) {
-      if (writableTasks.isEmpty() || !(closed || replay.hasRoom(config.maxMessageSize()))) {
+      if (writableTasks.isEmpty() || !(closed || out.hasRoom(config.maxMessageSize()))) {
         return;
       }
       run = new ArrayList<>(writableTasks);
@@ -620,7 +535,7 @@ public final class SessionCore implements Session {
   @Override
   public void setAutoAck(boolean autoAck) {
     synchronized (this) {
-      this.autoAck = autoAck;
+      in.autoAck(autoAck);
     }
     scheduleWrite();
   }
@@ -628,18 +543,9 @@ public final class SessionCore implements Session {
   @Override
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
     Checkpoint cp = Checkpoint.of(position, state);
-    CompletableFuture<Void> settled = new CompletableFuture<>();
+    CompletableFuture<Void> settled;
     synchronized (this) {
-      if (position > Math.max(delivered, delivering)) {
-        throw new IllegalArgumentException("position: " + position
-            + " (expected: <= last delivered message " + delivered + ")");
-      }
-      if (position < lastCheckpoint.position()) {
-        throw new IllegalArgumentException("position: " + position
-            + " (expected: >= last checkpoint " + lastCheckpoint.position() + ")");
-      }
-      commitsSettled = commitsSettled.isDone()
-          ? settled : CompletableFuture.allOf(commitsSettled, settled);
+      settled = in.checkpointAsked(position);
     }
     CompletableFuture<Void> durable;
     try {
@@ -656,27 +562,14 @@ public final class SessionCore implements Session {
     }).thenRun(this::scheduleWrite);
   }
 
-  /**
-   * A checkpoint is durable. If it was asked for before an inbound rewind and landed after it, it
-   * is beyond the rewound stream: the stream now continues after it (the rewind is reported at
-   * it), and the messages up to it that the sender produces again are dropped as duplicates.
-   */
+  /** A checkpoint is durable; see {@link InboundStream#landed}. */
   private synchronized void landed(Checkpoint cp) {
-    if (cp.position() < lastCheckpoint.position()) {
-      return;
-    }
-    lastCheckpoint = cp;
-    if (cp.position() > delivered) {
-      delivered = cp.position();
-      if (!handingOver) {
-        delivering = delivered;
-      }
-    }
+    in.landed(cp);
   }
 
   @Override
   public synchronized Checkpoint lastCheckpoint() {
-    return lastCheckpoint;
+    return in.lastCheckpoint();
   }
 
   @Override
@@ -696,8 +589,8 @@ public final class SessionCore implements Session {
 
   @Override
   public synchronized SessionStats stats() {
-    return new SessionStats(
-        reconnects, resentBytes, rewinds, tlsFull, tlsResumed, bytesSent, bytesReceived);
+    return new SessionStats(reconnects, out.resentBytes(), out.rewinds(), tlsFull, tlsResumed,
+        out.sentBytes(), in.receivedBytes());
   }
 
   @Override
@@ -722,7 +615,7 @@ public final class SessionCore implements Session {
   private void maybeFinishClose() {
     Channel ch;
     synchronized (this) {
-      if (!closing || closed || replay.size() > 0 || !connected) {
+      if (!closing || closed || out.unacknowledged() > 0 || !connected) {
         return;
       }
       ch = channel;
@@ -839,7 +732,7 @@ public final class SessionCore implements Session {
     List<CompletableFuture<Void>> dropped;
     List<Runnable> tasks;
     synchronized (this) {
-      dropped = replay.clear(nextSeq);
+      dropped = out.clear();
       tasks = new ArrayList<>(writableTasks);
       writableTasks.clear();
     }
@@ -872,7 +765,7 @@ public final class SessionCore implements Session {
 
   /** Unacknowledged outbound message bytes held for resend. */
   public synchronized long replayBufferedBytes() {
-    return replay.bytes();
+    return out.bufferedBytes();
   }
 
   /** Sends a control frame now if connected; for PONG and CONFIRM. */
