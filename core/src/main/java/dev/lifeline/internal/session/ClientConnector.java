@@ -175,7 +175,7 @@ public final class ClientConnector {
       core.attach(ch, frame.state(), tlsResumed, null);
       stored.whenComplete((v, err) -> {
         if (err == null) {
-          if (core.channel() == ch) {
+          if (core.isAttachedTo(ch)) {
             SessionCore.writeControl(ch, new Frame.Confirm());
           }
         } else {

@@ -50,6 +50,8 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /** The session once OPENED/RESUMED; null before. Event loop only. */
   protected SessionCore session;
+  // This connection as the session sees it; made on first use. Event loop only.
+  private ChannelPort port;
   protected Throwable closeCause;
   private long pingCounter;
   // Set once a CLOSE is on its way: frames the peer pipelined behind the offending one (already
@@ -73,9 +75,9 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   /** Handles a frame of an established session; false if it is not one. */
   private boolean established(Channel ch, Frame frame) throws ProtocolException {
     if (frame instanceof Frame.Data data) {
-      session.onData(ch, data);
+      session.onData(port(ch), data);
     } else if (frame instanceof Frame.Ack ack) {
-      session.onAck(ch, ack.seq());
+      session.onAck(port(ch), ack.seq());
     } else if (frame instanceof Frame.Ping ping) {
       ch.writeAndFlush(new Frame.Pong(ping.opaque()), ch.voidPromise());
       Heartbeat heartbeat = ch.pipeline().get(Heartbeat.class);
@@ -92,6 +94,13 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
       return otherEstablished(ch, frame);
     }
     return true;
+  }
+
+  private ChannelPort port(Channel ch) {
+    if (port == null) {
+      port = ChannelPort.of(ch);
+    }
+    return port;
   }
 
   /**
@@ -253,7 +262,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (session != null && ctx.channel().isWritable()) {
-      session.drain(ctx.channel());
+      session.drain(port(ctx.channel()));
     }
     ctx.fireChannelWritabilityChanged();
   }
@@ -261,7 +270,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
     if (session != null) {
-      session.detach(ctx.channel(),
+      session.detach(port(ctx.channel()),
           closeCause != null ? closeCause : new ConnectionClosedException());
     }
     ctx.fireChannelInactive();

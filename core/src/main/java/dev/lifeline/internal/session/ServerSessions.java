@@ -380,10 +380,10 @@ public final class ServerSessions {
   public List<SessionInfo> snapshot() {
     List<SessionInfo> out = new ArrayList<>(live.size());
     for (SessionCore s : live.values()) {
-      Channel ch = s.channel();
-      String remote = ch == null ? "" : ServerConnectionHandler.address(ch);
+      String remote = s.remoteAddress();
       out.add(new SessionInfo(s.id(), ((ServerPersistence) s.persistence()).record().identity(),
-          ch != null && s.isConnected(), remote, s.stats(), s.replayBufferedBytes()));
+          remote != null && s.isConnected(), remote == null ? "" : remote, s.stats(),
+          s.replayBufferedBytes()));
     }
     return out;
   }

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,12 +30,14 @@ import org.slf4j.LoggerFactory;
  * The state of one session, shared by the client and the server and independent of any
  * connection: the {@link OutboundStream} (sequence numbers, replay buffer, write cursor) and the
  * {@link InboundStream} (delivery, checkpoint, acknowledgement), which hold the stream state,
- * plus the application's side (delivery queue, writability, close). Connection handlers {@linkplain #attach attach} it to a channel after OPEN or
- * RESUME and feed it frames; the application calls the {@link Session} methods from any thread.
+ * plus the application's side (delivery queue, writability, close). Connection handlers
+ * {@linkplain #attach attach} it to a connection after OPEN or RESUME and feed it frames; the
+ * session does its I/O through that connection's {@link ConnectionPort} only. The application
+ * calls the {@link Session} methods from any thread.
  *
  * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
- * never run while the lock is held. DATA frames are written only on the channel's event loop (by
- * {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
+ * never run while the lock is held. DATA frames are written only on the connection's I/O thread
+ * (by {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
  * concurrent senders cannot reorder the stream.
  */
 public final class SessionCore implements Session {
@@ -55,11 +58,12 @@ public final class SessionCore implements Session {
   private final List<Runnable> writableTasks = new ArrayList<>();
 
   // Connection; guarded by this.
-  private Channel channel;
+  // The connection the session is attached to; null between connections.
+  private ConnectionPort port;
   private boolean connected;
-  // The channel a write task (ACK and DATA, one flush) is queued for: a task queued for a
+  // The connection a write task (ACK and DATA, one flush) is queued for: a task queued for a
   // connection that has since died must not stop one from being queued for its successor.
-  private Channel writeScheduledFor;
+  private ConnectionPort writeScheduledFor;
   private boolean readPaused;
   private boolean closing;
   private boolean closed;
@@ -130,16 +134,22 @@ public final class SessionCore implements Session {
    * @throws ProtocolException if the peer's state contradicts this side's
    */
   public void attach(Channel ch, Frame.StreamState peer, boolean handshakeResumed,
-      java.util.function.Function<Frame.StreamState, Frame> reply) throws ProtocolException {
+      Function<Frame.StreamState, Frame> reply) throws ProtocolException {
+    attach(ChannelPort.of(ch), peer, handshakeResumed, reply);
+  }
+
+  /** As {@link #attach(Channel, Frame.StreamState, boolean, Function)}, on a connection's port. */
+  void attach(ConnectionPort ch, Frame.StreamState peer, boolean handshakeResumed,
+      Function<Frame.StreamState, Frame> reply) throws ProtocolException {
     List<CompletableFuture<Void>> rewound = List.of();
     Checkpoint outboundRewind = null;
     Checkpoint inboundRewind = null;
-    Channel old;
+    ConnectionPort old;
     synchronized (this) {
       if (closed) {
         throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
       }
-      old = channel;
+      old = port;
       Frame.StreamState mine = snapshot();
       if (reply != null) {
         in.told(mine.checkpointSeq()); // the answer carries this snapshot
@@ -153,7 +163,7 @@ public final class SessionCore implements Session {
             mine.checkpointState(), FrameDescriptor.NO_REPLAY);
       }
       if (reply != null) {
-        ch.write(reply.apply(mine), ch.voidPromise());
+        ch.write(reply.apply(mine));
       }
       if (handshakeResumed) {
         tlsResumed++;
@@ -178,7 +188,7 @@ public final class SessionCore implements Session {
         }
       }
       restored = false;
-      channel = ch;
+      port = ch;
       connected = true;
       in.connectionChanged();
       readPaused = false;
@@ -208,7 +218,7 @@ public final class SessionCore implements Session {
       log.info("session {}: outbound stream rewound to peer checkpoint {}", id, out.position());
       app.execute(() -> handler.onOutboundRewind(this, out));
     }
-    if (ch.eventLoop().inEventLoop()) {
+    if (ch.inEventLoop()) {
       // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
       // written just before): one TLS record and one write for the whole resume.
       writeAndFlush(ch, true);
@@ -222,14 +232,18 @@ public final class SessionCore implements Session {
 
   /** The connection under the session is gone; the session itself lives on. */
   public void detach(Channel ch, Throwable cause) {
+    detach(ChannelPort.of(ch), cause);
+  }
+
+  void detach(ConnectionPort ch, Throwable cause) {
     synchronized (this) {
       if (log.isDebugEnabled()) {
-        log.debug("session {}: {} inactive ({}), attached to {}", id, ch, cause, channel);
+        log.debug("session {}: {} inactive ({}), attached to {}", id, ch, cause, port);
       }
-      if (channel != ch) {
+      if (port != ch) {
         return;
       }
-      channel = null;
+      port = null;
       connected = false;
       if (closed) {
         return;
@@ -240,11 +254,15 @@ public final class SessionCore implements Session {
 
   /** A DATA frame arrived. Takes ownership of {@code data}. */
   public void onData(Channel ch, Frame.Data data) throws ProtocolException {
+    onData(ChannelPort.of(ch), data);
+  }
+
+  void onData(ConnectionPort ch, Frame.Data data) throws ProtocolException {
     long epoch;
     int length = data.payload().readableBytes();
     long memory = data.memory();
     synchronized (this) {
-      if (in.isDuplicate(data.seq()) || channel != ch || closed) {
+      if (in.isDuplicate(data.seq()) || port != ch || closed) {
         data.release();
         return;
       }
@@ -257,7 +275,7 @@ public final class SessionCore implements Session {
       }
       if (in.queuedMemory() > config.inboundQueueBytes() && !readPaused) {
         readPaused = true;
-        ch.config().setAutoRead(false);
+        ch.pauseReading();
       }
     }
     app.execute(() -> deliver(data, epoch, length, memory));
@@ -309,19 +327,16 @@ public final class SessionCore implements Session {
   }
 
   private void resumeReadingIfDrained(long memory) {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
       in.released(memory);
-      if (!readPaused || in.queuedMemory() > config.inboundQueueBytes() / 2 || channel == null) {
+      if (!readPaused || in.queuedMemory() > config.inboundQueueBytes() / 2 || port == null) {
         return;
       }
       readPaused = false;
-      ch = channel;
+      ch = port;
     }
-    ch.eventLoop().execute(() -> {
-      ch.config().setAutoRead(true);
-      ch.pipeline().fireUserEventTriggered(Heartbeat.READING_RESUMED);
-    });
+    ch.resumeReading();
   }
 
   /** Whether reading is paused because the application is behind (idle checks must not fire). */
@@ -331,9 +346,13 @@ public final class SessionCore implements Session {
 
   /** The peer acknowledged everything up to {@code seq}. */
   public void onAck(Channel ch, long seq) throws ProtocolException {
+    onAck(ChannelPort.of(ch), seq);
+  }
+
+  void onAck(ConnectionPort ch, long seq) throws ProtocolException {
     List<CompletableFuture<Void>> done;
     synchronized (this) {
-      if (channel != ch) {
+      if (port != ch) {
         return;
       }
       done = out.acknowledge(seq);
@@ -365,20 +384,24 @@ public final class SessionCore implements Session {
    * asked for one after the other by the application thread, usually leave in one TLS record.
    */
   private void scheduleWrite() {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
-      if (!connected || writeScheduledFor == channel
+      if (!connected || writeScheduledFor == port
           || (!out.hasUnwritten() && !in.ackDue())) {
         return;
       }
-      ch = channel;
+      ch = port;
       writeScheduledFor = ch;
     }
-    ch.eventLoop().execute(() -> writeAndFlush(ch, false));
+    ch.execute(() -> writeAndFlush(ch, false));
   }
 
   /** Writes messages from the write cursor while the channel accepts them. Event loop only. */
   public void drain(Channel ch) {
+    drain(ChannelPort.of(ch));
+  }
+
+  void drain(ConnectionPort ch) {
     writeAndFlush(ch, false);
   }
 
@@ -386,20 +409,20 @@ public final class SessionCore implements Session {
    * Writes an ACK if one is due, then messages from the write cursor while the channel accepts
    * them, then flushes if anything was written (or {@code flush}). Event loop only.
    */
-  private void writeAndFlush(Channel ch, boolean flush) {
+  private void writeAndFlush(ConnectionPort ch, boolean flush) {
     boolean wrote = false;
     synchronized (this) {
       if (writeScheduledFor == ch) {
         writeScheduledFor = null;
       }
-      if (channel == ch && connected) {
+      if (port == ch && connected) {
         if (in.ackDue()) {
-          ch.write(new Frame.Ack(in.takeAck()), ch.voidPromise());
+          ch.write(new Frame.Ack(in.takeAck()));
           wrote = true;
         }
         while (out.hasUnwritten() && ch.isWritable()) {
           ReplayBuffer.Entry e = out.nextToWrite();
-          ch.write(new Frame.Data(e.seq(), e.payload().retainedDuplicate()), ch.voidPromise());
+          ch.write(new Frame.Data(e.seq(), e.payload().retainedDuplicate()));
           wrote = true;
         }
       }
@@ -613,17 +636,16 @@ public final class SessionCore implements Session {
   }
 
   private void maybeFinishClose() {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
       if (!closing || closed || out.unacknowledged() > 0 || !connected) {
         return;
       }
-      ch = channel;
+      ch = port;
     }
     log.debug("session {}: closing on {}", id, ch);
-    ch.writeAndFlush(new Frame.Close(ErrorCode.NORMAL, "session closed by application"))
-        .addListener(f -> terminate(ErrorCode.NORMAL, "closed", null, false, true,
-            f.isSuccess()));
+    ch.writeClose(new Frame.Close(ErrorCode.NORMAL, "session closed by application"),
+        written -> terminate(ErrorCode.NORMAL, "closed", null, false, true, written));
   }
 
   @Override
@@ -655,32 +677,32 @@ public final class SessionCore implements Session {
    */
   private void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
       boolean forget, boolean closeWritten) {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
       if (log.isDebugEnabled()) {
-        log.debug("session {}: terminated on {}: {} {} (forget {})", id, channel, code, reason,
+        log.debug("session {}: terminated on {}: {} {} (forget {})", id, port, code, reason,
             forget);
       }
-      ch = channel;
-      channel = null;
+      ch = port;
+      port = null;
       connected = false;
       notifyAll();
     }
     boolean lingering = false;
     if (ch != null) {
       if (tellPeer) {
-        ch.writeAndFlush(new Frame.Close(code, reason)).addListener(f -> {
-          if (!f.isSuccess()) {
+        ch.writeClose(new Frame.Close(code, reason), written -> {
+          if (!written) {
             ch.close();
           }
         });
-        lingering = closeAfterPeer(ch);
+        lingering = ch.closeAfterPeer();
       } else if (closeWritten) {
-        lingering = closeAfterPeer(ch);
+        lingering = ch.closeAfterPeer();
       } else {
         ch.close();
       }
@@ -697,35 +719,11 @@ public final class SessionCore implements Session {
     };
     if (lingering) {
       // Done once the connection is: a process that exits when its close completes would
-      // otherwise cut the connection itself, with the reset described at closeAfterPeer.
-      ch.closeFuture().addListener(f -> app.execute(complete));
+      // otherwise cut the connection itself, with the reset described at ChannelPort.
+      ch.whenClosed(() -> app.execute(complete));
     } else {
       complete.run();
     }
-  }
-
-  /**
-   * After this side's CLOSE: lets the peer close the connection (it does as soon as it reads the
-   * CLOSE), reading and dropping whatever still arrives meanwhile, and closes it here only after
-   * {@link ConnectionHandler#CLOSE_WRITE_GRACE_MILLIS}. Closing at once would close a socket with
-   * unread data whenever the peer was still sending (a download's last messages, a PING): the
-   * kernel then answers with a TCP reset instead of the orderly end, the peer's next write fails
-   * and its transport closes the connection before reading the CLOSE already waiting in its
-   * receive buffer, so the peer took the end of the session for a lost connection and kept the
-   * session (and its stored record) for a resume that never comes.
-   *
-   * @return false if the connection is already closed
-   */
-  private static boolean closeAfterPeer(Channel ch) {
-    if (!ch.isOpen()) {
-      return false;
-    }
-    ch.config().setAutoRead(true); // reading may have been paused for a slow application
-    io.netty.util.concurrent.ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
-      ch.close();
-    }, ConnectionHandler.CLOSE_WRITE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-    ch.closeFuture().addListener(f -> timer.cancel(false));
-    return true;
   }
 
   private void failOutstanding(Throwable cause) {
@@ -759,8 +757,14 @@ public final class SessionCore implements Session {
     app.execute(task);
   }
 
-  public synchronized Channel channel() {
-    return channel;
+  /** The address of the peer the session is attached to now; null when it is not. */
+  public synchronized String remoteAddress() {
+    return port == null ? null : port.remoteAddress();
+  }
+
+  /** Whether the session is attached to the connection {@code ch} now. */
+  public synchronized boolean isAttachedTo(Channel ch) {
+    return port instanceof ChannelPort p && p.isOf(ch);
   }
 
   /** Unacknowledged outbound message bytes held for resend. */
