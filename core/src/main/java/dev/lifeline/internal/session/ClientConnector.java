@@ -212,13 +212,13 @@ public final class ClientConnector {
       LifelineException e = new LifelineException("TLS handshake with " + host + ":" + port
           + " failed: " + FailureReason.of(cause, HandshakeEvent.Side.CLIENT), cause);
       log.warn("{}", e.getMessage());
-      core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
+      core.terminate(SessionEnd.ABANDON, ErrorCode.TIMEOUT, e.getMessage(), e);
       opened.completeExceptionally(e);
       return;
     }
     if (cause instanceof SessionRefusedException refused) {
       log.warn("session {} refused by {}:{}: {}", core.id(), host, port, refused.getMessage());
-      core.terminate(refused.code(), refused.getMessage(), refused, false, true);
+      core.terminate(SessionEnd.FINISHED, refused.code(), refused.getMessage(), refused);
       opened.completeExceptionally(refused);
       return;
     }
@@ -261,7 +261,7 @@ public final class ClientConnector {
         + (lastError != null ? ": " + FailureReason.of(lastError, HandshakeEvent.Side.CLIENT)
             : ""), lastError);
     log.warn("session {}: {}", core.id(), e.getMessage());
-    core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
+    core.terminate(SessionEnd.ABANDON, ErrorCode.TIMEOUT, e.getMessage(), e);
     opened.completeExceptionally(e);
   }
 }

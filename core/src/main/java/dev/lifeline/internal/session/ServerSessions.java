@@ -234,8 +234,8 @@ public final class ServerSessions {
     String id = core.id();
     CompletableFuture<Void> drained = new CompletableFuture<>();
     draining.put(id, drained);
-    core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
-        new SessionMovedException("session " + id + " " + why), true, false);
+    core.terminate(SessionEnd.HAND_OVER, ErrorCode.GOING_AWAY, "session moved to another node",
+        new SessionMovedException("session " + id + " " + why));
     forget(id, core);
     core.runInOrder(() -> {
       draining.remove(id, drained);
@@ -341,9 +341,9 @@ public final class ServerSessions {
             SessionCore s = live.get(id);
             if (s != null) {
               forget(id, s);
-              s.terminate(ErrorCode.EXPIRED_SESSION, "session expired",
+              s.terminate(SessionEnd.TELL_PEER, ErrorCode.EXPIRED_SESSION, "session expired",
                   new dev.lifeline.SessionRefusedException(ErrorCode.EXPIRED_SESSION,
-                      "session " + id + " expired"), true);
+                      "session " + id + " expired"));
             }
           }
           if (!expired.isEmpty()) {

@@ -295,7 +295,8 @@ public final class SessionCore implements Session {
           handOver(data);
         } catch (Exception | Error e) {
           log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
-          terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
+          terminate(SessionEnd.TELL_PEER, ErrorCode.APPLICATION_ERROR,
+              "application failed: " + e, e);
           return;
         }
         synchronized (this) {
@@ -372,9 +373,9 @@ public final class SessionCore implements Session {
   /** The peer sent CLOSE. */
   public void onPeerClose(ErrorCode code, String reason) {
     if (code == ErrorCode.NORMAL) {
-      terminate(ErrorCode.NORMAL, reason, null, false);
+      terminate(SessionEnd.FINISHED, ErrorCode.NORMAL, reason, null);
     } else if (!code.isResumable()) {
-      terminate(code, reason, new SessionRefusedException(code, reason), false);
+      terminate(SessionEnd.FINISHED, code, reason, new SessionRefusedException(code, reason));
     }
   }
 
@@ -627,9 +628,9 @@ public final class SessionCore implements Session {
     maybeFinishClose();
     config.timer().schedule(() -> {
       if (!closeFuture.isDone()) {
-        terminate(ErrorCode.NORMAL, "close timed out", new LifelineException(
-            "close of session " + id + " timed out after " + timeout
-                + " with unacknowledged messages"), true);
+        terminate(SessionEnd.TELL_PEER, ErrorCode.NORMAL, "close timed out",
+            new LifelineException("close of session " + id + " timed out after " + timeout
+                + " with unacknowledged messages"));
       }
     }, timeout.toMillis(), TimeUnit.MILLISECONDS);
     return closeFuture;
@@ -645,38 +646,23 @@ public final class SessionCore implements Session {
     }
     log.debug("session {}: closing on {}", id, ch);
     ch.writeClose(new Frame.Close(ErrorCode.NORMAL, "session closed by application"),
-        written -> terminate(ErrorCode.NORMAL, "closed", null, false, true, written));
+        written -> terminate(written ? SessionEnd.CLOSE_SENT : SessionEnd.FINISHED,
+            ErrorCode.NORMAL, "closed", null));
   }
 
   @Override
   public void abort() {
-    terminate(ErrorCode.GOING_AWAY, "aborted",
-        new LifelineException("session " + id + " aborted"), false, false);
+    terminate(SessionEnd.ABANDON, ErrorCode.GOING_AWAY, "aborted",
+        new LifelineException("session " + id + " aborted"));
   }
 
   /**
-   * Ends the session in this process and deletes its stored record. {@code tellPeer} sends a
-   * CLOSE with {@code code} first.
+   * Ends the session in this process, {@code how} deciding what the peer is told and whether the
+   * stored record is deleted; {@code code} and {@code reason} go into a CLOSE if one is sent, and
+   * {@code cause} (null for an orderly end) fails what is still outstanding. Only the first end
+   * counts.
    */
-  public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer) {
-    terminate(code, reason, cause, tellPeer, true);
-  }
-
-  /**
-   * As {@link #terminate(ErrorCode, String, Throwable, boolean)}; {@code forget} false keeps the
-   * stored record so a later process may still resume the session.
-   */
-  public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
-      boolean forget) {
-    terminate(code, reason, cause, tellPeer, forget, false);
-  }
-
-  /**
-   * {@code closeWritten}: this side's CLOSE is already written on the channel (a close by the
-   * application), so the peer is left to close the connection as when {@code tellPeer}.
-   */
-  private void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
-      boolean forget, boolean closeWritten) {
+  public void terminate(SessionEnd how, ErrorCode code, String reason, Throwable cause) {
     ConnectionPort ch;
     synchronized (this) {
       if (closed) {
@@ -684,8 +670,7 @@ public final class SessionCore implements Session {
       }
       closed = true;
       if (log.isDebugEnabled()) {
-        log.debug("session {}: terminated on {}: {} {} (forget {})", id, port, code, reason,
-            forget);
+        log.debug("session {}: terminated on {}: {} {} ({})", id, port, code, reason, how);
       }
       ch = port;
       port = null;
@@ -694,21 +679,21 @@ public final class SessionCore implements Session {
     }
     boolean lingering = false;
     if (ch != null) {
-      if (tellPeer) {
-        ch.writeClose(new Frame.Close(code, reason), written -> {
-          if (!written) {
-            ch.close();
-          }
-        });
-        lingering = ch.closeAfterPeer();
-      } else if (closeWritten) {
-        lingering = ch.closeAfterPeer();
-      } else {
-        ch.close();
+      switch (how.notice()) {
+        case SEND_CLOSE -> {
+          ch.writeClose(new Frame.Close(code, reason), written -> {
+            if (!written) {
+              ch.close();
+            }
+          });
+          lingering = ch.closeAfterPeer();
+        }
+        case CLOSE_ALREADY_SENT -> lingering = ch.closeAfterPeer();
+        case NONE -> ch.close();
       }
     }
     failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
-    persistence.released(this, forget);
+    persistence.released(this, how.forget());
     app.execute(() -> handler.onClosed(this, cause));
     Runnable complete = () -> {
       if (cause == null) {
