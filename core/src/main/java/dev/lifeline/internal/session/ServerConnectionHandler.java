@@ -24,7 +24,6 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   private final ServerSessions sessions;
   private final int maxFrameSize;
   private final String serverName;
-  private boolean admitting;
   // For events: the RESUME being admitted (null for OPEN), when it arrived, and the replay
   // counter when the session was attached to this connection.
   private String resumingId;
@@ -61,7 +60,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       peerClosedEarly(ctx, close);
       return;
     }
-    if (admitting || session != null) {
+    if (!phase().awaitsGreeting()) {
       release(frame);
       closeWith(ctx, ErrorCode.PROTOCOL_ERROR, FrameDescriptor.typeName(typeOf(frame))
           + " before the session was established");
@@ -91,13 +90,12 @@ public final class ServerConnectionHandler extends ConnectionHandler {
           "expected OPEN or RESUME, got " + FrameDescriptor.typeName(typeOf(frame)));
       return;
     }
-    admitting = true;
+    moveTo(ConnectionPhase.ADMITTING);
     ctx.channel().config().setAutoRead(false);
     admission.whenComplete((a, err) -> ctx.executor().execute(() -> admitted(ctx, a, err)));
   }
 
   private void admitted(ChannelHandlerContext ctx, ServerSessions.Admission a, Throwable err) {
-    admitting = false;
     if (err != null) {
       log.warn("could not admit session for {}: {}", ctx.channel().remoteAddress(),
           describe(err));
@@ -114,7 +112,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       return;
     }
     try {
-      session = a.session();
+      sessionAttached(a.session());
       ctx.pipeline().get(FrameDecoder.class).maxFrameSize(maxFrameSize);
       resentAtAttach = session.stats().resentBytes();
       ServerSessions.attach(ctx.channel(), a, TlsChannelInfo.wasResumed(ctx.channel()));
