@@ -27,6 +27,8 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   // For events: the RESUME being admitted (null for OPEN), when it arrived, and the replay
   // counter when the session was attached to this connection.
   private String resumingId;
+  // The admitted session with the server's record of it, for CONFIRM.
+  private ServerSessions.Live admittedSession;
   private long admissionStartNanos;
   private long resentAtAttach;
 
@@ -112,6 +114,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       return;
     }
     try {
+      admittedSession = a.live();
       sessionAttached(a.session());
       ctx.pipeline().get(FrameDecoder.class).maxFrameSize(maxFrameSize);
       resentAtAttach = session.stats().resentBytes();
@@ -151,7 +154,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   @Override
   protected boolean otherEstablished(Channel ch, Frame frame) {
     if (frame instanceof Frame.Confirm) {
-      sessions.confirm(session);
+      sessions.confirm(admittedSession);
       return true;
     }
     return false;
