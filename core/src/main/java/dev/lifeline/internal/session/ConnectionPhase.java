@@ -2,8 +2,8 @@ package dev.lifeline.internal.session;
 
 /**
  * Where one connection is in its life, on either side: the per-connection state machine of
- * docs/protocol.md. A connection moves forward only; once {@link #CLOSING} or {@link #CLOSED} it
- * stays there, whatever else completes late (a TLS handshake, a store's answer).
+ * docs/protocol.md. A connection moves forward only, in the order declared here; once {@link
+ * #CLOSING} it stays there until {@link #CLOSED}, whatever else completes late.
  *
  * <pre>
  *   HANDSHAKE ──TLS ok──▶ GREETING ──OPEN/RESUME──▶ ADMITTING ──OPENED/RESUMED──▶ ESTABLISHED
@@ -41,8 +41,11 @@ enum ConnectionPhase {
     return this == HANDSHAKE || this == GREETING;
   }
 
-  /** Whether this connection may still move on to {@code next}: it never leaves an end. */
+  /**
+   * Whether this connection may move on to {@code next}: only forward, in the order declared, so
+   * nothing completing late (a TLS handshake, a store's answer) takes it back out of an end.
+   */
   boolean canMoveTo(ConnectionPhase next) {
-    return this != CLOSED && (this != CLOSING || next == CLOSED);
+    return next.compareTo(this) > 0;
   }
 }
