@@ -176,7 +176,7 @@ public final class ClientConnector {
       stored.whenComplete((v, err) -> {
         if (err == null) {
           if (core.isAttachedTo(ch)) {
-            SessionCore.writeControl(ch, new Frame.Confirm());
+            ch.writeAndFlush(new Frame.Confirm(), ch.voidPromise());
           }
         } else {
           log.warn("session {}: could not store the new resume token: {}", core.id(),

@@ -11,7 +11,6 @@ import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
-import dev.lifeline.store.CheckpointStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -755,11 +754,6 @@ public final class SessionCore implements Session {
   /** Unacknowledged outbound message bytes held for resend. */
   public synchronized long replayBufferedBytes() {
     return out.bufferedBytes();
-  }
-
-  /** Sends a control frame now if connected; for PONG and CONFIRM. */
-  public static void writeControl(Channel ch, Frame frame) {
-    ch.writeAndFlush(frame, ch.voidPromise());
   }
 
   @Override
