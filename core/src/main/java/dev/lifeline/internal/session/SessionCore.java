@@ -140,83 +140,11 @@ public final class SessionCore implements Session {
   /** As {@link #attach(Channel, Frame.StreamState, boolean, Function)}, on a connection's port. */
   void attach(ConnectionPort ch, Frame.StreamState peer, boolean handshakeResumed,
       Function<Frame.StreamState, Frame> reply) throws ProtocolException {
-    List<CompletableFuture<Void>> rewound = List.of();
-    Checkpoint outboundRewind = null;
-    Checkpoint inboundRewind = null;
-    ConnectionPort old;
-    synchronized (this) {
-      if (closed) {
-        throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
-      }
-      old = port;
-      Frame.StreamState mine = snapshot();
-      if (reply != null) {
-        in.told(mine.checkpointSeq()); // the answer carries this snapshot
-      }
-      if (reply != null && peer != null && peer.received() >= out.nextSeq()) {
-        // The peer holds more of this stream than this side sent since its last rewind: this
-        // side restarted and rewound, and the connection was cut before the peer took in that
-        // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
-        // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
-        mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
-            mine.checkpointState(), FrameDescriptor.NO_REPLAY);
-      }
-      if (reply != null) {
-        ch.write(reply.apply(mine));
-      }
-      if (handshakeResumed) {
-        tlsResumed++;
-      } else {
-        tlsFull++;
-      }
-      if (peer != null) {
-        ResumePlan plan = ResumePlan.of(mine, peer);
-        if (plan.outboundRewind()) {
-          outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
-          rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
-        } else {
-          out.replayFrom(plan.replayFrom());
-        }
-        if (plan.inboundRewind() || restored) {
-          inboundRewind = in.rewind();
-        }
-        reconnects++;
-        if (log.isDebugEnabled()) {
-          log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
-              old, mine, peer, plan);
-        }
-      }
-      restored = false;
-      port = ch;
-      connected = true;
-      in.connectionChanged();
-      readPaused = false;
-      notifyAll();
+    Rebound r = bind(ch, peer, handshakeResumed, reply);
+    if (r.old() != null && r.old() != ch) {
+      r.old().close();
     }
-    if (old != null && old != ch) {
-      old.close();
-    }
-    StreamRewoundException rewindCause =
-        outboundRewind == null ? null : new StreamRewoundException(outboundRewind);
-    for (CompletableFuture<Void> f : rewound) {
-      f.completeExceptionally(rewindCause);
-    }
-    final Checkpoint out = outboundRewind;
-    if (inboundRewind != null) {
-      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
-      // handler) may still land. The store only moves forward, so once it lands it is what a
-      // restart resumes from: the application must not discard what it covers. Report the
-      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
-      app.executeWhen(this::commitsSettled,
-          () -> handler.onInboundRewind(this, lastCheckpoint()));
-    }
-    if (peer != null) {
-      app.execute(() -> handler.onResumed(this));
-    }
-    if (out != null) {
-      log.info("session {}: outbound stream rewound to peer checkpoint {}", id, out.position());
-      app.execute(() -> handler.onOutboundRewind(this, out));
-    }
+    report(r, peer != null);
     if (ch.inEventLoop()) {
       // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
       // written just before): one TLS record and one write for the whole resume.
@@ -227,6 +155,97 @@ public final class SessionCore implements Session {
     }
     runWritableTasksIfRoom();
     maybeFinishClose();
+  }
+
+  /**
+   * What binding to a new connection changed, for what follows outside the lock: the connection
+   * replaced, the futures of messages dropped by an outbound rewind, and the checkpoints each
+   * stream rewound to (null if it continues).
+   */
+  private record Rebound(ConnectionPort old, List<CompletableFuture<Void>> rewound,
+      Checkpoint outboundRewind, Checkpoint inboundRewind) {}
+
+  /** The part of {@link #attach} under the lock: answer, resume plan, new connection. */
+  private synchronized Rebound bind(ConnectionPort ch, Frame.StreamState peer,
+      boolean handshakeResumed, Function<Frame.StreamState, Frame> reply)
+      throws ProtocolException {
+    if (closed) {
+      throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
+    }
+    ConnectionPort old = port;
+    List<CompletableFuture<Void>> rewound = List.of();
+    Checkpoint outboundRewind = null;
+    Checkpoint inboundRewind = null;
+    Frame.StreamState mine = snapshot();
+    if (reply != null) {
+      in.told(mine.checkpointSeq()); // the answer carries this snapshot
+    }
+    if (reply != null && peer != null && peer.received() >= out.nextSeq()) {
+      // The peer holds more of this stream than this side sent since its last rewind: this
+      // side restarted and rewound, and the connection was cut before the peer took in that
+      // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
+      // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
+      mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
+          mine.checkpointState(), FrameDescriptor.NO_REPLAY);
+    }
+    if (reply != null) {
+      ch.write(reply.apply(mine));
+    }
+    if (handshakeResumed) {
+      tlsResumed++;
+    } else {
+      tlsFull++;
+    }
+    if (peer != null) {
+      ResumePlan plan = ResumePlan.of(mine, peer);
+      if (plan.outboundRewind()) {
+        outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
+        rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
+      } else {
+        out.replayFrom(plan.replayFrom());
+      }
+      if (plan.inboundRewind() || restored) {
+        inboundRewind = in.rewind();
+      }
+      reconnects++;
+      if (log.isDebugEnabled()) {
+        log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
+            old, mine, peer, plan);
+      }
+    }
+    restored = false;
+    port = ch;
+    connected = true;
+    in.connectionChanged();
+    readPaused = false;
+    notifyAll();
+    return new Rebound(old, rewound, outboundRewind, inboundRewind);
+  }
+
+  /** Fails the messages a rewind dropped and tells the application what the resume did. */
+  private void report(Rebound r, boolean resumed) {
+    Checkpoint outbound = r.outboundRewind();
+    StreamRewoundException rewindCause =
+        outbound == null ? null : new StreamRewoundException(outbound);
+    for (CompletableFuture<Void> f : r.rewound()) {
+      f.completeExceptionally(rewindCause);
+    }
+    if (r.inboundRewind() != null) {
+      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
+      // handler) may still land. The store only moves forward, so once it lands it is what a
+      // restart resumes from: the application must not discard what it covers. Report the
+      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
+      app.executeWhen(this::commitsSettled,
+          () -> handler.onInboundRewind(this, lastCheckpoint()));
+    }
+    if (resumed) {
+      app.execute(() -> handler.onResumed(this));
+    }
+    if (outbound != null) {
+      log.info("session {}: outbound stream rewound to peer checkpoint {}", id,
+          outbound.position());
+      app.execute(() -> handler.onOutboundRewind(this, outbound));
+    }
   }
 
   /** The connection under the session is gone; the session itself lives on. */
