@@ -18,7 +18,6 @@ import io.netty.channel.ChannelHandlerContext;
 final class ClientConnectionHandler extends ConnectionHandler {
 
   private final ClientConnector connector;
-  private boolean helloSeen;
 
   ClientConnectionHandler(ClientConnector connector) {
     this.connector = connector;
@@ -37,15 +36,16 @@ final class ClientConnectionHandler extends ConnectionHandler {
   @Override
   protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) throws Exception {
     Channel ch = ctx.channel();
+    boolean helloSeen = !phase().awaitsGreeting();
     if (frame instanceof Frame.Hello hello && !helloSeen) {
-      helloSeen = true;
+      moveTo(ConnectionPhase.ADMITTING);
       onHello(ctx, hello);
     } else if (frame instanceof Frame.Opened opened && helloSeen && !connector.hasSessionId()) {
       raiseFrameLimit(ctx);
-      session = connector.opened(ch, opened, TlsChannelInfo.wasResumed(ch));
+      sessionAttached(connector.opened(ch, opened, TlsChannelInfo.wasResumed(ch)));
     } else if (frame instanceof Frame.Resumed resumed && helloSeen && connector.hasSessionId()) {
       raiseFrameLimit(ctx);
-      session = connector.resumed(ch, resumed, TlsChannelInfo.wasResumed(ch));
+      sessionAttached(connector.resumed(ch, resumed, TlsChannelInfo.wasResumed(ch)));
     } else if (frame instanceof Frame.Close close) {
       closeCause = close.code().isResumable()
           ? new ProtocolException(close.code(), close.reason())

@@ -174,8 +174,8 @@ public final class ClientConnector {
       core.attach(ch, frame.state(), tlsResumed, null);
       stored.whenComplete((v, err) -> {
         if (err == null) {
-          if (core.channel() == ch) {
-            SessionCore.writeControl(ch, new Frame.Confirm());
+          if (core.isAttachedTo(ch)) {
+            ch.writeAndFlush(new Frame.Confirm(), ch.voidPromise());
           }
         } else {
           log.warn("session {}: could not store the new resume token: {}", core.id(),
@@ -211,13 +211,13 @@ public final class ClientConnector {
       LifelineException e = new LifelineException("TLS handshake with " + host + ":" + port
           + " failed: " + FailureReason.of(cause, HandshakeEvent.Side.CLIENT), cause);
       log.warn("{}", e.getMessage());
-      core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
+      core.terminate(SessionEnd.ABANDON, ErrorCode.TIMEOUT, e.getMessage(), e);
       opened.completeExceptionally(e);
       return;
     }
     if (cause instanceof SessionRefusedException refused) {
       log.warn("session {} refused by {}:{}: {}", core.id(), host, port, refused.getMessage());
-      core.terminate(refused.code(), refused.getMessage(), refused, false, true);
+      core.terminate(SessionEnd.FINISHED, refused.code(), refused.getMessage(), refused);
       opened.completeExceptionally(refused);
       return;
     }
@@ -260,7 +260,7 @@ public final class ClientConnector {
         + (lastError != null ? ": " + FailureReason.of(lastError, HandshakeEvent.Side.CLIENT)
             : ""), lastError);
     log.warn("session {}: {}", core.id(), e.getMessage());
-    core.terminate(ErrorCode.TIMEOUT, e.getMessage(), e, false, false);
+    core.terminate(SessionEnd.ABANDON, ErrorCode.TIMEOUT, e.getMessage(), e);
     opened.completeExceptionally(e);
   }
 }

@@ -50,17 +50,19 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /** The session once OPENED/RESUMED; null before. Event loop only. */
   protected SessionCore session;
+  // Event loop only; moves forward only (ConnectionPhase.canMoveTo).
+  private ConnectionPhase phase = ConnectionPhase.HANDSHAKE;
+  // This connection as the session sees it; made on first use. Event loop only.
+  private ChannelPort port;
   protected Throwable closeCause;
   private long pingCounter;
-  // Set once a CLOSE is on its way: frames the peer pipelined behind the offending one (already
-  // in the decoder's buffer, or read before the close completes) must not act any more, e.g. a
-  // RESUME after a refused one would still rotate that session's token.
-  private boolean closing;
-  private boolean tlsSucceeded;
 
   @Override
   public final void channelRead(ChannelHandlerContext ctx, Object msg) throws Exception {
-    if (!(msg instanceof Frame frame) || closing) {
+    // Once CLOSING, frames the peer pipelined behind the offending one (already in the decoder's
+    // buffer, or read before the close completes) must not act any more, e.g. a RESUME after a
+    // refused one would still rotate that session's token.
+    if (!(msg instanceof Frame frame) || phase == ConnectionPhase.CLOSING) {
       ReferenceCountUtil.release(msg);
       return;
     }
@@ -70,12 +72,30 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     handshakeFrame(ctx, frame);
   }
 
+  /** Where this connection is in its life. */
+  protected final ConnectionPhase phase() {
+    return phase;
+  }
+
+  /** Moves this connection on to {@code next}, unless it is already ending. */
+  protected final void moveTo(ConnectionPhase next) {
+    if (phase.canMoveTo(next)) {
+      phase = next;
+    }
+  }
+
+  /** The session is attached to this connection: its frames go to it from now on. */
+  protected final void sessionAttached(SessionCore attached) {
+    session = attached;
+    moveTo(ConnectionPhase.ESTABLISHED);
+  }
+
   /** Handles a frame of an established session; false if it is not one. */
   private boolean established(Channel ch, Frame frame) throws ProtocolException {
     if (frame instanceof Frame.Data data) {
-      session.onData(ch, data);
+      session.onData(port(ch), data);
     } else if (frame instanceof Frame.Ack ack) {
-      session.onAck(ch, ack.seq());
+      session.onAck(port(ch), ack.seq());
     } else if (frame instanceof Frame.Ping ping) {
       ch.writeAndFlush(new Frame.Pong(ping.opaque()), ch.voidPromise());
       Heartbeat heartbeat = ch.pipeline().get(Heartbeat.class);
@@ -94,6 +114,13 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     return true;
   }
 
+  private ChannelPort port(Channel ch) {
+    if (port == null) {
+      port = ChannelPort.of(ch);
+    }
+    return port;
+  }
+
   /**
    * The peer sent CLOSE before its session was established: it gave up waiting (its own timeout)
    * or is shutting down. Not a protocol error: close without answering, as after a cut.
@@ -107,7 +134,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private void markPeerClosed(Channel ch, Frame.Close close) {
     closeCause = new ProtocolException(close.code(), "peer closed: " + close.reason());
     logPeerClose(ch, close);
-    closing = true;
+    moveTo(ConnectionPhase.CLOSING);
   }
 
   /** Subclass hook for frames only one side accepts once established (CONFIRM). */
@@ -134,7 +161,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
     if (evt instanceof SslHandshakeCompletionEvent done) {
       if (done.isSuccess()) {
-        tlsSucceeded = true;
+        moveTo(ConnectionPhase.GREETING);
         tlsEstablished(ctx);
       } else {
         closeCause = done.cause();
@@ -189,7 +216,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     } else if (root instanceof SSLException || root instanceof IOException) {
       closeCause = root;
       String why = FailureReason.of(root, side());
-      if (tlsSucceeded || !(root instanceof SSLException)) {
+      if (phase != ConnectionPhase.HANDSHAKE || !(root instanceof SSLException)) {
         // (A TLS failure in the handshake is counted once, with the handshake's failure event.)
         connectionLog().count("connection failed", why);
       }
@@ -226,7 +253,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /** Sends CLOSE with {@code code} and closes the connection; logs one line. */
   protected void closeWith(ChannelHandlerContext ctx, ErrorCode code, String reason) {
-    closing = true;
+    moveTo(ConnectionPhase.CLOSING);
     if (closeCause == null) {
       closeCause = new ProtocolException(code, reason);
     }
@@ -253,15 +280,16 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelWritabilityChanged(ChannelHandlerContext ctx) throws Exception {
     if (session != null && ctx.channel().isWritable()) {
-      session.drain(ctx.channel());
+      session.drain(port(ctx.channel()));
     }
     ctx.fireChannelWritabilityChanged();
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+    moveTo(ConnectionPhase.CLOSED);
     if (session != null) {
-      session.detach(ctx.channel(),
+      session.detach(port(ctx.channel()),
           closeCause != null ? closeCause : new ConnectionClosedException());
     }
     ctx.fireChannelInactive();

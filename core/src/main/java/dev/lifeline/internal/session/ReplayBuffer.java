@@ -15,7 +15,12 @@ import java.util.concurrent.CompletableFuture;
  */
 final class ReplayBuffer {
 
-  record Entry(long seq, ByteBuf payload, CompletableFuture<Void> acked) {}
+  record Entry(long seq, ByteBuf payload, CompletableFuture<Void> acked) {
+    /** The message's size in bytes. */
+    int length() {
+      return payload.readableBytes();
+    }
+  }
 
   private final long maxBytes;
   private Entry[] ring = new Entry[16];
@@ -55,6 +60,11 @@ final class ReplayBuffer {
   }
 
   void append(long seq, ByteBuf payload, CompletableFuture<Void> acked) {
+    append(new Entry(seq, payload, acked));
+  }
+
+  void append(Entry entry) {
+    long seq = entry.seq();
     if (seq != firstSeq + size) {
       throw new IllegalStateException("seq " + seq + " (expected: " + (firstSeq + size) + ")");
     }
@@ -66,9 +76,9 @@ final class ReplayBuffer {
       ring = bigger;
       head = 0;
     }
-    ring[(head + size) % ring.length] = new Entry(seq, payload, acked);
+    ring[(head + size) % ring.length] = entry;
     size++;
-    bytes += payload.readableBytes();
+    bytes += entry.length();
   }
 
   /** The entry for {@code seq}, which must be held. */

@@ -24,10 +24,11 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   private final ServerSessions sessions;
   private final int maxFrameSize;
   private final String serverName;
-  private boolean admitting;
   // For events: the RESUME being admitted (null for OPEN), when it arrived, and the replay
   // counter when the session was attached to this connection.
   private String resumingId;
+  // The admitted session with the server's record of it, for CONFIRM.
+  private ServerSessions.Live admittedSession;
   private long admissionStartNanos;
   private long resentAtAttach;
 
@@ -61,7 +62,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       peerClosedEarly(ctx, close);
       return;
     }
-    if (admitting || session != null) {
+    if (!phase().awaitsGreeting()) {
       frame.release();
       closeWith(ctx, ErrorCode.PROTOCOL_ERROR, FrameDescriptor.typeName(frame.type())
           + " before the session was established");
@@ -91,13 +92,12 @@ public final class ServerConnectionHandler extends ConnectionHandler {
           "expected OPEN or RESUME, got " + FrameDescriptor.typeName(frame.type()));
       return;
     }
-    admitting = true;
+    moveTo(ConnectionPhase.ADMITTING);
     ctx.channel().config().setAutoRead(false);
     admission.whenComplete((a, err) -> ctx.executor().execute(() -> admitted(ctx, a, err)));
   }
 
   private void admitted(ChannelHandlerContext ctx, ServerSessions.Admission a, Throwable err) {
-    admitting = false;
     if (err != null) {
       log.warn("could not admit session for {}: {}", ctx.channel().remoteAddress(),
           describe(err));
@@ -114,7 +114,8 @@ public final class ServerConnectionHandler extends ConnectionHandler {
       return;
     }
     try {
-      session = a.session();
+      admittedSession = a.live();
+      sessionAttached(a.session());
       ctx.pipeline().get(FrameDecoder.class).maxFrameSize(maxFrameSize);
       resentAtAttach = session.stats().resentBytes();
       ServerSessions.attach(ctx.channel(), a, TlsChannelInfo.wasResumed(ctx.channel()));
@@ -153,7 +154,7 @@ public final class ServerConnectionHandler extends ConnectionHandler {
   @Override
   protected boolean otherEstablished(Channel ch, Frame frame) {
     if (frame instanceof Frame.Confirm) {
-      sessions.confirm(session);
+      sessions.confirm(admittedSession);
       return true;
     }
     return false;

@@ -45,7 +45,7 @@ public final class ServerSessions {
   private final Authenticator authenticator;
   private final ServerEventListener events;
   private final ConnectionLog connectionLog;
-  private final Map<String, SessionCore> live = new ConcurrentHashMap<>();
+  private final Map<String, Live> live = new ConcurrentHashMap<>();
   // Sessions whose stale copy is being dropped: a resume of the same id on this node waits until
   // the copy's application callbacks (onClosed) ran, so they cannot touch the new copy's state.
   private final Map<String, CompletableFuture<Void>> draining = new ConcurrentHashMap<>();
@@ -92,11 +92,26 @@ public final class ServerSessions {
     return events;
   }
 
+  /**
+   * A live session with the server's persistence of it (its stored record), which the server
+   * reads and writes beside the session: identity, token hashes, keep-alive.
+   */
+  record Live(SessionCore core, ServerPersistence persistence) {
+    String identity() {
+      return persistence.record().identity();
+    }
+  }
+
   /** The outcome of OPEN or RESUME: a session to attach, or a refusal. */
-  public record Admission(SessionCore session, byte[] token, Frame.StreamState peerState,
+  public record Admission(Live live, byte[] token, Frame.StreamState peerState,
       ErrorCode refusal, String reason) {
     static Admission refused(ErrorCode code, String reason) {
       return new Admission(null, null, null, code, reason);
+    }
+
+    /** The admitted session; null if refused. */
+    public SessionCore session() {
+      return live == null ? null : live.core();
     }
   }
 
@@ -133,17 +148,17 @@ public final class ServerSessions {
         .createdAtMillis(now)
         .lastActiveMillis(now)
         .build();
-    SessionCore core = newCore(record);
-    core.assignId(id);
+    Live entry = newLive(record);
+    entry.core().assignId(id);
     return store.put(record).handle((v, err) -> {
       if (err != null) {
         unreserve(identity);
         throw err instanceof java.util.concurrent.CompletionException c ? c
             : new java.util.concurrent.CompletionException(err);
       }
-      live.put(id, core);
+      live.put(id, entry);
       events.sessionOpened(id, identity);
-      return new Admission(core, token, null, null, null);
+      return new Admission(entry, token, null, null, null);
     });
   }
 
@@ -165,11 +180,13 @@ public final class ServerSessions {
     perIdentity.computeIfPresent(identity, (k, n) -> n <= 1 ? null : n - 1);
   }
 
-  /** Removes {@code core} from the live sessions and gives its identity's place back. */
-  /** Removes {@code core} if it is the live session {@code id}; true if it was. */
-  private boolean forget(String id, SessionCore core) {
-    if (live.remove(id, core)) {
-      unreserve(((ServerPersistence) core.persistence()).record().identity());
+  /**
+   * Removes {@code entry} if it is the live session {@code id}, and gives its identity's place
+   * back; true if it was.
+   */
+  private boolean forget(String id, Live entry) {
+    if (live.remove(id, entry)) {
+      unreserve(entry.identity());
       return true;
     }
     return false;
@@ -190,7 +207,7 @@ public final class ServerSessions {
       return CompletableFuture.completedFuture(
           Admission.refused(ErrorCode.AUTHENTICATION_FAILED, e.getMessage()));
     }
-    SessionCore existing = live.get(resume.sessionId());
+    Live existing = live.get(resume.sessionId());
     if (store.isShared()) {
       // Another node may have resumed the session since this one held it: only the store knows.
       return draining.getOrDefault(resume.sessionId(), CompletableFuture.completedFuture(null))
@@ -199,8 +216,7 @@ public final class ServerSessions {
           .thenCompose(r -> admitResume(peer, identity, resume, r));
     }
     CompletableFuture<Optional<SessionRecord>> found = existing != null
-        ? CompletableFuture.completedFuture(
-            Optional.of(((ServerPersistence) existing.persistence()).record()))
+        ? CompletableFuture.completedFuture(Optional.of(existing.persistence().record()))
         : store.load(resume.sessionId());
     return found.thenCompose(r -> admitResume(peer, identity, resume, r));
   }
@@ -210,16 +226,16 @@ public final class ServerSessions {
    * still the one it wrote last (every resume anywhere replaces the token hashes); otherwise ends
    * the copy, without deleting anything, and completes once its application callbacks ran.
    */
-  private CompletableFuture<Optional<SessionRecord>> dropIfMoved(SessionCore existing,
+  private CompletableFuture<Optional<SessionRecord>> dropIfMoved(Live existing,
       Optional<SessionRecord> stored) {
     if (existing == null) {
       return CompletableFuture.completedFuture(stored);
     }
-    if (existing.isClosed()) { // dropped meanwhile (a refused write): wait for its callbacks
-      return draining.getOrDefault(existing.id(), CompletableFuture.completedFuture(null))
+    if (existing.core().isClosed()) { // dropped meanwhile (a refused write): wait for its callbacks
+      return draining.getOrDefault(existing.core().id(), CompletableFuture.completedFuture(null))
           .thenApply(v -> stored);
     }
-    byte[] mine = ((ServerPersistence) existing.persistence()).record().secret();
+    byte[] mine = existing.persistence().record().secret();
     if (stored.isPresent() && java.util.Arrays.equals(mine, stored.get().secret())) {
       return CompletableFuture.completedFuture(stored);
     }
@@ -229,14 +245,15 @@ public final class ServerSessions {
   }
 
   /** Ends this node's stale copy of a session that moved; completes after its onClosed ran. */
-  private CompletableFuture<Void> drop(SessionCore core, String why) {
+  private CompletableFuture<Void> drop(Live entry, String why) {
+    SessionCore core = entry.core();
     log.info("session {} {}: dropping this node's copy", core.id(), why);
     String id = core.id();
     CompletableFuture<Void> drained = new CompletableFuture<>();
     draining.put(id, drained);
-    core.terminate(ErrorCode.GOING_AWAY, "session moved to another node",
-        new SessionMovedException("session " + id + " " + why), true, false);
-    forget(id, core);
+    core.terminate(SessionEnd.HAND_OVER, ErrorCode.GOING_AWAY, "session moved to another node",
+        new SessionMovedException("session " + id + " " + why));
+    forget(id, entry);
     core.runInOrder(() -> {
       draining.remove(id, drained);
       drained.complete(null);
@@ -271,13 +288,13 @@ public final class ServerSessions {
       return CompletableFuture.completedFuture(Admission.refused(ErrorCode.FOREIGN_SESSION,
           "session " + id + " belongs to another identity"));
     }
-    SessionCore core = live.computeIfAbsent(id, k -> {
-      SessionCore c = newCore(record);
-      c.restore(id, record.checkpoint());
+    Live entry = live.computeIfAbsent(id, k -> {
+      Live c = newLive(record);
+      c.core().restore(id, record.checkpoint());
       log.debug("session {}: restored from the store at checkpoint {}", id,
           record.checkpoint().position());
       if (store.isShared()) {
-        ((ServerPersistence) c.persistence()).claimOnNextWrite();
+        c.persistence().claimOnNextWrite();
       }
       // A session back from the store counts for its identity even beyond the maximum: the
       // maximum refuses new sessions, never the resume of one that exists.
@@ -286,34 +303,34 @@ public final class ServerSessions {
     });
     byte[] token = tokens.newToken();
     byte[] secret = ResumeTokens.afterResume(record.secret(), match, resume.token(), token);
-    return ((ServerPersistence) core.persistence()).putSecret(secret)
-        .thenApply(v -> new Admission(core, token, resume.state(), null, null));
+    return entry.persistence().putSecret(secret)
+        .thenApply(v -> new Admission(entry, token, resume.state(), null, null));
   }
 
   /** The client stored its new token: the one it resumed with is retired. */
-  public void confirm(SessionCore core) {
-    ServerPersistence p = (ServerPersistence) core.persistence();
+  void confirm(Live entry) {
+    ServerPersistence p = entry.persistence();
     synchronized (p) {
       p.putSecret(ResumeTokens.afterConfirm(p.record().secret()));
     }
   }
 
-  private SessionCore newCore(SessionRecord record) {
-    SessionCore[] core = new SessionCore[1];
+  private Live newLive(SessionRecord record) {
+    Live[] entry = new Live[1];
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
         (session, forget) -> {
-          if (forget(session.id(), session)) {
+          if (forget(session.id(), entry[0])) {
             events.sessionClosed(session.id());
           }
         }, events,
         taken -> {
-          SessionCore c = core[0];
-          if (c != null && !c.isClosed()) {
+          Live c = entry[0];
+          if (c != null && !c.core().isClosed()) {
             drop(c, "taken over by another node");
           }
         });
-    core[0] = new SessionCore(config, handler, persistence);
-    return core[0];
+    entry[0] = new Live(new SessionCore(config, handler, persistence), persistence);
+    return entry[0];
   }
 
   /**
@@ -322,9 +339,9 @@ public final class ServerSessions {
    */
   public CompletableFuture<List<String>> sweep() {
     List<CompletableFuture<Void>> touches = new ArrayList<>();
-    for (SessionCore s : live.values()) {
-      if (s.isConnected()) {
-        touches.add(((ServerPersistence) s.persistence()).touch());
+    for (Live s : live.values()) {
+      if (s.core().isConnected()) {
+        touches.add(s.persistence().touch());
       }
     }
     if (store.isShared()) {
@@ -338,12 +355,12 @@ public final class ServerSessions {
             synchronized (tombstones) {
               tombstones.put(id, Boolean.TRUE);
             }
-            SessionCore s = live.get(id);
+            Live s = live.get(id);
             if (s != null) {
               forget(id, s);
-              s.terminate(ErrorCode.EXPIRED_SESSION, "session expired",
+              s.core().terminate(SessionEnd.TELL_PEER, ErrorCode.EXPIRED_SESSION, "session expired",
                   new dev.lifeline.SessionRefusedException(ErrorCode.EXPIRED_SESSION,
-                      "session " + id + " expired"), true);
+                      "session " + id + " expired"));
             }
           }
           if (!expired.isEmpty()) {
@@ -359,17 +376,18 @@ public final class ServerSessions {
    */
   private CompletableFuture<Void> dropMovedSessions() {
     List<CompletableFuture<?>> checks = new ArrayList<>();
-    for (SessionCore s : live.values()) {
-      if (!s.isConnected() && s.id() != null) {
-        checks.add(store.load(s.id()).thenCompose(r -> dropIfMoved(s, r)));
+    for (Live s : live.values()) {
+      SessionCore core = s.core();
+      if (!core.isConnected() && core.id() != null) {
+        checks.add(store.load(core.id()).thenCompose(r -> dropIfMoved(s, r)));
       }
     }
     return CompletableFuture.allOf(checks.toArray(new CompletableFuture<?>[0]));
   }
 
-  /** Live sessions (connected or waiting for their client). */
+  /** Live sessions (connected or waiting for their client), as of now. */
   public Collection<SessionCore> live() {
-    return live.values();
+    return live.values().stream().map(Live::core).toList();
   }
 
   public int size() {
@@ -379,11 +397,11 @@ public final class ServerSessions {
   /** A snapshot of every live session. */
   public List<SessionInfo> snapshot() {
     List<SessionInfo> out = new ArrayList<>(live.size());
-    for (SessionCore s : live.values()) {
-      Channel ch = s.channel();
-      String remote = ch == null ? "" : ServerConnectionHandler.address(ch);
-      out.add(new SessionInfo(s.id(), ((ServerPersistence) s.persistence()).record().identity(),
-          ch != null && s.isConnected(), remote, s.stats(), s.replayBufferedBytes()));
+    for (Live entry : live.values()) {
+      SessionCore s = entry.core();
+      String remote = s.remoteAddress();
+      out.add(new SessionInfo(s.id(), entry.identity(), remote != null && s.isConnected(),
+          remote == null ? "" : remote, s.stats(), s.replayBufferedBytes()));
     }
     return out;
   }

@@ -11,7 +11,6 @@ import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
-import dev.lifeline.store.CheckpointStore;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -22,18 +21,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The state of one session, shared by the client and the server and independent of any
- * connection: both streams' sequence numbers, the replay buffer, the delivery queue and the
- * checkpoint. Connection handlers {@linkplain #attach attach} it to a channel after OPEN or
- * RESUME and feed it frames; the application calls the {@link Session} methods from any thread.
+ * connection: the {@link OutboundStream} (sequence numbers, replay buffer, write cursor) and the
+ * {@link InboundStream} (delivery, checkpoint, acknowledgement), which hold the stream state,
+ * plus the application's side (delivery queue, writability, close). Connection handlers
+ * {@linkplain #attach attach} it to a connection after OPEN or RESUME and feed it frames; the
+ * session does its I/O through that connection's {@link ConnectionPort} only. The application
+ * calls the {@link Session} methods from any thread.
  *
  * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
- * never run while the lock is held. DATA frames are written only on the channel's event loop (by
- * {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
+ * never run while the lock is held. DATA frames are written only on the connection's I/O thread
+ * (by {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
  * concurrent senders cannot reorder the stream.
  */
 public final class SessionCore implements Session {
@@ -46,43 +49,20 @@ public final class SessionCore implements Session {
 
   private volatile String id;
 
-  // Outbound stream; guarded by this.
-  private final ReplayBuffer replay;
-  private long nextSeq = 1;
-  private long writeCursor = 1;
-  private long highestWritten;
-  private boolean replayLost;
+  // Both streams; guarded by this.
+  private final OutboundStream out;
+  private final InboundStream in;
+  // Loaded from a store by this process: the first resume rewinds the inbound stream too.
   private boolean restored;
-  private Checkpoint pendingRewind;
   private final List<Runnable> writableTasks = new ArrayList<>();
 
-  // Inbound stream; guarded by this.
-  // Highest sequence received in order on the wire since the last rewind: never acknowledge more.
-  private long received;
-  // Handed to the application (or covered by a checkpoint): a message up to it is not delivered.
-  private long delivered;
-  private long delivering;
-  // The application's handler is running for message `delivering` (possibly of an older epoch).
-  private boolean handingOver;
-  // Completes once every checkpoint asked for so far has landed or failed and moved
-  // lastCheckpoint if it landed; an inbound rewind is reported only then (see attach).
-  private CompletableFuture<Void> commitsSettled = CompletableFuture.completedFuture(null);
-  // The checkpoint this side last told the peer (RESUME or RESUMED): a peer that rewinds its
-  // outbound stream rewinds to it, even when a newer one landed meanwhile.
-  private long checkpointTold;
-  private long inboundEpoch;
-  private long inboundQueued;
-  private long lastAckSent = -1;
-  // From the handler's declaration, so a session restored from the store (no onOpen) keeps it.
-  private boolean autoAck;
-  private Checkpoint lastCheckpoint = Checkpoint.NONE;
-
   // Connection; guarded by this.
-  private Channel channel;
+  // The connection the session is attached to; null between connections.
+  private ConnectionPort port;
   private boolean connected;
-  // The channel a write task (ACK and DATA, one flush) is queued for: a task queued for a
+  // The connection a write task (ACK and DATA, one flush) is queued for: a task queued for a
   // connection that has since died must not stop one from being queued for its successor.
-  private Channel writeScheduledFor;
+  private ConnectionPort writeScheduledFor;
   private boolean readPaused;
   private boolean closing;
   private boolean closed;
@@ -90,20 +70,16 @@ public final class SessionCore implements Session {
 
   // Counters; guarded by this.
   private long reconnects;
-  private long resentBytes;
-  private long rewinds;
   private long tlsFull;
   private long tlsResumed;
-  private long bytesSent;
-  private long bytesReceived;
 
   public SessionCore(SessionConfig config, SessionHandler handler, SessionPersistence persistence) {
     this.config = config;
     this.handler = handler;
     this.app = new SerialExecutor(config.appExecutor());
     this.persistence = persistence;
-    this.replay = new ReplayBuffer(config.replayBufferBytes());
-    this.autoAck = handler.autoAcknowledge();
+    this.out = new OutboundStream(config.replayBufferBytes());
+    this.in = new InboundStream(handler.autoAcknowledge());
   }
 
   /**
@@ -113,13 +89,9 @@ public final class SessionCore implements Session {
    */
   public synchronized void restore(String id, Checkpoint checkpoint) {
     this.id = id;
-    this.replayLost = true;
     this.restored = true;
-    this.lastCheckpoint = checkpoint;
-    this.checkpointTold = checkpoint.position();
-    this.received = checkpoint.position();
-    this.delivered = checkpoint.position();
-    this.delivering = checkpoint.position();
+    out.replayLost();
+    in.restore(checkpoint);
   }
 
   public void assignId(String id) {
@@ -141,14 +113,13 @@ public final class SessionCore implements Session {
    */
   public synchronized Frame.StreamState localState() {
     Frame.StreamState state = snapshot();
-    checkpointTold = state.checkpointSeq();
+    in.told(state.checkpointSeq());
     return state;
   }
 
   private synchronized Frame.StreamState snapshot() {
-    long replayFrom = replayLost ? FrameDescriptor.NO_REPLAY : replay.firstSeq();
-    return new Frame.StreamState(
-        received, lastCheckpoint.position(), lastCheckpoint.state(), replayFrom);
+    Checkpoint cp = in.lastCheckpoint();
+    return new Frame.StreamState(in.received(), cp.position(), cp.state(), out.replayFrom());
   }
 
   // ---------------------------------------------------------------- connection side (event loop)
@@ -162,101 +133,19 @@ public final class SessionCore implements Session {
    * @throws ProtocolException if the peer's state contradicts this side's
    */
   public void attach(Channel ch, Frame.StreamState peer, boolean handshakeResumed,
-      java.util.function.Function<Frame.StreamState, Frame> reply) throws ProtocolException {
-    List<CompletableFuture<Void>> rewound = List.of();
-    Checkpoint outboundRewind = null;
-    Checkpoint inboundRewind = null;
-    Channel old;
-    synchronized (this) {
-      if (closed) {
-        throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
-      }
-      old = channel;
-      Frame.StreamState mine = snapshot();
-      if (reply != null) {
-        checkpointTold = mine.checkpointSeq(); // the answer carries this snapshot
-      }
-      if (reply != null && peer != null && peer.received() >= nextSeq) {
-        // The peer holds more of this stream than this side sent since its last rewind: this
-        // side restarted and rewound, and the connection was cut before the peer took in that
-        // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
-        // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
-        mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
-            mine.checkpointState(), FrameDescriptor.NO_REPLAY);
-      }
-      if (reply != null) {
-        ch.write(reply.apply(mine), ch.voidPromise());
-      }
-      if (handshakeResumed) {
-        tlsResumed++;
-      } else {
-        tlsFull++;
-      }
-      if (peer != null) {
-        ResumePlan plan = ResumePlan.of(mine, peer);
-        if (plan.outboundRewind()) {
-          outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
-          nextSeq = peer.checkpointSeq() + 1;
-          rewound = replay.clear(nextSeq);
-          pendingRewind = outboundRewind;
-          replayLost = false;
-          highestWritten = peer.checkpointSeq();
-          rewinds++;
-        } else if (plan.replayFrom() > nextSeq || plan.replayFrom() < replay.firstSeq()) {
-          throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "peer wants " + plan.replayFrom()
-              + " but this side holds " + replay.firstSeq() + ".." + (nextSeq - 1));
-        }
-        writeCursor = plan.replayFrom();
-        if (plan.inboundRewind() || restored) {
-          inboundEpoch++;
-          // The peer sends again after the checkpoint it was told; the application continues
-          // after the last durable one, which may be newer (a commit landed since): the messages
-          // in between arrive again and are dropped as duplicates (deliver).
-          received = Math.min(checkpointTold, lastCheckpoint.position());
-          delivered = lastCheckpoint.position();
-          if (!handingOver) {
-            delivering = delivered;
-          }
-          inboundRewind = lastCheckpoint;
-        }
-        reconnects++;
-        if (log.isDebugEnabled()) {
-          log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
-              old, mine, peer, plan);
-        }
-      }
-      restored = false;
-      channel = ch;
-      connected = true;
-      lastAckSent = -1;
-      readPaused = false;
-      notifyAll();
+      Function<Frame.StreamState, Frame> reply) throws ProtocolException {
+    attach(ChannelPort.of(ch), peer, handshakeResumed, reply);
+  }
+
+  /** As {@link #attach(Channel, Frame.StreamState, boolean, Function)}, on a connection's port. */
+  void attach(ConnectionPort ch, Frame.StreamState peer, boolean handshakeResumed,
+      Function<Frame.StreamState, Frame> reply) throws ProtocolException {
+    Rebound r = bind(ch, peer, handshakeResumed, reply);
+    if (r.old() != null && r.old() != ch) {
+      r.old().close();
     }
-    if (old != null && old != ch) {
-      old.close();
-    }
-    StreamRewoundException rewindCause =
-        outboundRewind == null ? null : new StreamRewoundException(outboundRewind);
-    for (CompletableFuture<Void> f : rewound) {
-      f.completeExceptionally(rewindCause);
-    }
-    final Checkpoint out = outboundRewind;
-    if (inboundRewind != null) {
-      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
-      // handler) may still land. The store only moves forward, so once it lands it is what a
-      // restart resumes from: the application must not discard what it covers. Report the
-      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
-      app.executeWhen(this::commitsSettled,
-          () -> handler.onInboundRewind(this, lastCheckpoint()));
-    }
-    if (peer != null) {
-      app.execute(() -> handler.onResumed(this));
-    }
-    if (out != null) {
-      log.info("session {}: outbound stream rewound to peer checkpoint {}", id, out.position());
-      app.execute(() -> handler.onOutboundRewind(this, out));
-    }
-    if (ch.eventLoop().inEventLoop()) {
+    report(r, peer != null);
+    if (ch.inEventLoop()) {
       // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
       // written just before): one TLS record and one write for the whole resume.
       writeAndFlush(ch, true);
@@ -268,16 +157,111 @@ public final class SessionCore implements Session {
     maybeFinishClose();
   }
 
+  /**
+   * What binding to a new connection changed, for what follows outside the lock: the connection
+   * replaced, the futures of messages dropped by an outbound rewind, and the checkpoints each
+   * stream rewound to (null if it continues).
+   */
+  private record Rebound(ConnectionPort old, List<CompletableFuture<Void>> rewound,
+      Checkpoint outboundRewind, Checkpoint inboundRewind) {}
+
+  /** The part of {@link #attach} under the lock: answer, resume plan, new connection. */
+  private synchronized Rebound bind(ConnectionPort ch, Frame.StreamState peer,
+      boolean handshakeResumed, Function<Frame.StreamState, Frame> reply)
+      throws ProtocolException {
+    if (closed) {
+      throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
+    }
+    ConnectionPort old = port;
+    List<CompletableFuture<Void>> rewound = List.of();
+    Checkpoint outboundRewind = null;
+    Checkpoint inboundRewind = null;
+    Frame.StreamState mine = snapshot();
+    if (reply != null) {
+      in.told(mine.checkpointSeq()); // the answer carries this snapshot
+    }
+    if (reply != null && peer != null && peer.received() >= out.nextSeq()) {
+      // The peer holds more of this stream than this side sent since its last rewind: this
+      // side restarted and rewound, and the connection was cut before the peer took in that
+      // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
+      // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
+      mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
+          mine.checkpointState(), FrameDescriptor.NO_REPLAY);
+    }
+    if (reply != null) {
+      ch.write(reply.apply(mine));
+    }
+    if (handshakeResumed) {
+      tlsResumed++;
+    } else {
+      tlsFull++;
+    }
+    if (peer != null) {
+      ResumePlan plan = ResumePlan.of(mine, peer);
+      if (plan.outboundRewind()) {
+        outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
+        rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
+      } else {
+        out.replayFrom(plan.replayFrom());
+      }
+      if (plan.inboundRewind() || restored) {
+        inboundRewind = in.rewind();
+      }
+      reconnects++;
+      if (log.isDebugEnabled()) {
+        log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
+            old, mine, peer, plan);
+      }
+    }
+    restored = false;
+    port = ch;
+    connected = true;
+    in.connectionChanged();
+    readPaused = false;
+    notifyAll();
+    return new Rebound(old, rewound, outboundRewind, inboundRewind);
+  }
+
+  /** Fails the messages a rewind dropped and tells the application what the resume did. */
+  private void report(Rebound r, boolean resumed) {
+    Checkpoint outbound = r.outboundRewind();
+    StreamRewoundException rewindCause =
+        outbound == null ? null : new StreamRewoundException(outbound);
+    for (CompletableFuture<Void> f : r.rewound()) {
+      f.completeExceptionally(rewindCause);
+    }
+    if (r.inboundRewind() != null) {
+      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
+      // handler) may still land. The store only moves forward, so once it lands it is what a
+      // restart resumes from: the application must not discard what it covers. Report the
+      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
+      app.executeWhen(this::commitsSettled,
+          () -> handler.onInboundRewind(this, lastCheckpoint()));
+    }
+    if (resumed) {
+      app.execute(() -> handler.onResumed(this));
+    }
+    if (outbound != null) {
+      log.info("session {}: outbound stream rewound to peer checkpoint {}", id,
+          outbound.position());
+      app.execute(() -> handler.onOutboundRewind(this, outbound));
+    }
+  }
+
   /** The connection under the session is gone; the session itself lives on. */
   public void detach(Channel ch, Throwable cause) {
+    detach(ChannelPort.of(ch), cause);
+  }
+
+  void detach(ConnectionPort ch, Throwable cause) {
     synchronized (this) {
       if (log.isDebugEnabled()) {
-        log.debug("session {}: {} inactive ({}), attached to {}", id, ch, cause, channel);
+        log.debug("session {}: {} inactive ({}), attached to {}", id, ch, cause, port);
       }
-      if (channel != ch) {
+      if (port != ch) {
         return;
       }
-      channel = null;
+      port = null;
       connected = false;
       if (closed) {
         return;
@@ -288,26 +272,28 @@ public final class SessionCore implements Session {
 
   /** A DATA frame arrived. Takes ownership of {@code data}. */
   public void onData(Channel ch, Frame.Data data) throws ProtocolException {
+    onData(ChannelPort.of(ch), data);
+  }
+
+  void onData(ConnectionPort ch, Frame.Data data) throws ProtocolException {
     long epoch;
     int length = data.payload().readableBytes();
     long memory = data.memory();
     synchronized (this) {
-      if (data.seq() <= received || channel != ch || closed) {
+      if (in.isDuplicate(data.seq()) || port != ch || closed) {
         data.release();
         return;
       }
-      if (data.seq() != received + 1) {
+      try {
+        // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
+        epoch = in.accept(data.seq(), memory);
+      } catch (ProtocolException e) {
         data.release();
-        throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
-            "DATA seq " + data.seq() + " (expected: " + (received + 1) + ")");
+        throw e;
       }
-      received = data.seq();
-      // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
-      inboundQueued += memory;
-      epoch = inboundEpoch;
-      if (inboundQueued > config.inboundQueueBytes() && !readPaused) {
+      if (in.queuedMemory() > config.inboundQueueBytes() && !readPaused) {
         readPaused = true;
-        ch.config().setAutoRead(false);
+        ch.pauseReading();
       }
     }
     app.execute(() -> deliver(data, epoch, length, memory));
@@ -317,32 +303,22 @@ public final class SessionCore implements Session {
     try {
       boolean covered;
       synchronized (this) {
-        if (epoch != inboundEpoch || closed) {
+        if (!in.isCurrent(epoch) || closed) {
           return;
         }
-        // Covered by a checkpoint that landed after a rewind: the sender produced it again.
-        covered = data.seq() <= delivered;
-        if (!covered) {
-          delivering = data.seq();
-          handingOver = true;
-        }
+        covered = !in.beginHandOver(data.seq());
       }
       if (!covered) {
         try {
           handOver(data);
         } catch (Exception | Error e) {
           log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
-          terminate(ErrorCode.APPLICATION_ERROR, "application failed: " + e, e, true);
+          terminate(SessionEnd.TELL_PEER, ErrorCode.APPLICATION_ERROR,
+              "application failed: " + e, e);
           return;
         }
         synchronized (this) {
-          handingOver = false;
-          if (epoch == inboundEpoch) {
-            delivered = Math.max(delivered, data.seq());
-            bytesReceived += length;
-          } else {
-            delivering = delivered; // the rewind lowered it while this message was in the handler
-          }
+          in.handedOver(data.seq(), epoch, length);
         }
       }
     } finally {
@@ -370,19 +346,16 @@ public final class SessionCore implements Session {
   }
 
   private void resumeReadingIfDrained(long memory) {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
-      inboundQueued -= memory;
-      if (!readPaused || inboundQueued > config.inboundQueueBytes() / 2 || channel == null) {
+      in.released(memory);
+      if (!readPaused || in.queuedMemory() > config.inboundQueueBytes() / 2 || port == null) {
         return;
       }
       readPaused = false;
-      ch = channel;
+      ch = port;
     }
-    ch.eventLoop().execute(() -> {
-      ch.config().setAutoRead(true);
-      ch.pipeline().fireUserEventTriggered(Heartbeat.READING_RESUMED);
-    });
+    ch.resumeReading();
   }
 
   /** Whether reading is paused because the application is behind (idle checks must not fire). */
@@ -392,16 +365,16 @@ public final class SessionCore implements Session {
 
   /** The peer acknowledged everything up to {@code seq}. */
   public void onAck(Channel ch, long seq) throws ProtocolException {
+    onAck(ChannelPort.of(ch), seq);
+  }
+
+  void onAck(ConnectionPort ch, long seq) throws ProtocolException {
     List<CompletableFuture<Void>> done;
     synchronized (this) {
-      if (channel != ch) {
+      if (port != ch) {
         return;
       }
-      if (seq >= nextSeq) {
-        throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
-            "ACK " + seq + " (expected: < " + nextSeq + ")");
-      }
-      done = replay.acknowledge(seq);
+      done = out.acknowledge(seq);
       if (!done.isEmpty()) {
         notifyAll();
       }
@@ -418,9 +391,9 @@ public final class SessionCore implements Session {
   /** The peer sent CLOSE. */
   public void onPeerClose(ErrorCode code, String reason) {
     if (code == ErrorCode.NORMAL) {
-      terminate(ErrorCode.NORMAL, reason, null, false);
+      terminate(SessionEnd.FINISHED, ErrorCode.NORMAL, reason, null);
     } else if (!code.isResumable()) {
-      terminate(code, reason, new SessionRefusedException(code, reason), false);
+      terminate(SessionEnd.FINISHED, code, reason, new SessionRefusedException(code, reason));
     }
   }
 
@@ -430,20 +403,24 @@ public final class SessionCore implements Session {
    * asked for one after the other by the application thread, usually leave in one TLS record.
    */
   private void scheduleWrite() {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
-      if (!connected || writeScheduledFor == channel
-          || (writeCursor >= nextSeq && ackable() <= lastAckSent)) {
+      if (!connected || writeScheduledFor == port
+          || (!out.hasUnwritten() && !in.ackDue())) {
         return;
       }
-      ch = channel;
+      ch = port;
       writeScheduledFor = ch;
     }
-    ch.eventLoop().execute(() -> writeAndFlush(ch, false));
+    ch.execute(() -> writeAndFlush(ch, false));
   }
 
   /** Writes messages from the write cursor while the channel accepts them. Event loop only. */
   public void drain(Channel ch) {
+    drain(ChannelPort.of(ch));
+  }
+
+  void drain(ConnectionPort ch) {
     writeAndFlush(ch, false);
   }
 
@@ -451,31 +428,20 @@ public final class SessionCore implements Session {
    * Writes an ACK if one is due, then messages from the write cursor while the channel accepts
    * them, then flushes if anything was written (or {@code flush}). Event loop only.
    */
-  private void writeAndFlush(Channel ch, boolean flush) {
+  private void writeAndFlush(ConnectionPort ch, boolean flush) {
     boolean wrote = false;
     synchronized (this) {
       if (writeScheduledFor == ch) {
         writeScheduledFor = null;
       }
-      if (channel == ch && connected) {
-        long ack = ackable();
-        if (ack > lastAckSent) {
-          lastAckSent = ack;
-          ch.write(new Frame.Ack(ack), ch.voidPromise());
+      if (port == ch && connected) {
+        if (in.ackDue()) {
+          ch.write(new Frame.Ack(in.takeAck()));
           wrote = true;
         }
-        while (writeCursor < nextSeq && ch.isWritable()) {
-          ReplayBuffer.Entry e = replay.get(writeCursor);
-          int n = e.payload().readableBytes();
-          if (writeCursor <= highestWritten) {
-            resentBytes += n;
-          } else {
-            highestWritten = writeCursor;
-            bytesSent += n;
-          }
-          ch.write(new Frame.Data(writeCursor, e.payload().retainedDuplicate()),
-              ch.voidPromise());
-          writeCursor++;
+        while (out.hasUnwritten() && ch.isWritable()) {
+          ReplayBuffer.Entry e = out.nextToWrite();
+          ch.write(new Frame.Data(e.seq(), e.payload().retainedDuplicate()));
           wrote = true;
         }
       }
@@ -485,16 +451,8 @@ public final class SessionCore implements Session {
     }
   }
 
-  /**
-   * Never beyond {@code received}: a checkpoint that landed after a rewind may be ahead of what
-   * the sender has sent since it rewound, and an ACK for that is a protocol error there.
-   */
-  private long ackable() {
-    return Math.min(received, Math.max(autoAck ? delivered : 0, lastCheckpoint.position()));
-  }
-
   private synchronized CompletableFuture<?> commitsSettled() {
-    return commitsSettled;
+    return in.commitsSettled();
   }
 
   // ---------------------------------------------------------------- application side
@@ -545,7 +503,7 @@ public final class SessionCore implements Session {
       synchronized (this) {
         while (true) {
           checkSendable();
-          if (replay.hasRoom(length)) {
+          if (out.hasRoom(length)) {
             break;
           }
           if (!block) {
@@ -557,7 +515,7 @@ public final class SessionCore implements Session {
           }
           wait();
         }
-        replay.append(nextSeq++, payload, acked);
+        out.append(new ReplayBuffer.Entry(out.nextSeq(), payload, acked));
         appended = true;
       }
     } finally {
@@ -580,16 +538,15 @@ public final class SessionCore implements Session {
     if (closed || closing) {
       throw new LifelineException("session " + id + " is closed");
     }
-    if (pendingRewind != null) {
-      Checkpoint cp = pendingRewind;
-      pendingRewind = null;
-      throw new StreamRewoundException(cp);
+    Checkpoint rewound = out.takePendingRewind();
+    if (rewound != null) {
+      throw new StreamRewoundException(rewound);
     }
   }
 
   @Override
   public synchronized boolean isWritable() {
-    return !closed && replay.hasRoom(config.maxMessageSize());
+    return !closed && out.hasRoom(config.maxMessageSize());
   }
 
   @Override
@@ -603,7 +560,7 @@ public final class SessionCore implements Session {
   private void runWritableTasksIfRoom() {
     List<Runnable> run;
     synchronized (this) {
-      if (writableTasks.isEmpty() || !(closed || replay.hasRoom(config.maxMessageSize()))) {
+      if (writableTasks.isEmpty() || !(closed || out.hasRoom(config.maxMessageSize()))) {
         return;
       }
       run = new ArrayList<>(writableTasks);
@@ -620,7 +577,7 @@ public final class SessionCore implements Session {
   @Override
   public void setAutoAck(boolean autoAck) {
     synchronized (this) {
-      this.autoAck = autoAck;
+      in.autoAck(autoAck);
     }
     scheduleWrite();
   }
@@ -628,18 +585,9 @@ public final class SessionCore implements Session {
   @Override
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
     Checkpoint cp = Checkpoint.of(position, state);
-    CompletableFuture<Void> settled = new CompletableFuture<>();
+    CompletableFuture<Void> settled;
     synchronized (this) {
-      if (position > Math.max(delivered, delivering)) {
-        throw new IllegalArgumentException("position: " + position
-            + " (expected: <= last delivered message " + delivered + ")");
-      }
-      if (position < lastCheckpoint.position()) {
-        throw new IllegalArgumentException("position: " + position
-            + " (expected: >= last checkpoint " + lastCheckpoint.position() + ")");
-      }
-      commitsSettled = commitsSettled.isDone()
-          ? settled : CompletableFuture.allOf(commitsSettled, settled);
+      settled = in.checkpointAsked(position);
     }
     CompletableFuture<Void> durable;
     try {
@@ -656,27 +604,14 @@ public final class SessionCore implements Session {
     }).thenRun(this::scheduleWrite);
   }
 
-  /**
-   * A checkpoint is durable. If it was asked for before an inbound rewind and landed after it, it
-   * is beyond the rewound stream: the stream now continues after it (the rewind is reported at
-   * it), and the messages up to it that the sender produces again are dropped as duplicates.
-   */
+  /** A checkpoint is durable; see {@link InboundStream#landed}. */
   private synchronized void landed(Checkpoint cp) {
-    if (cp.position() < lastCheckpoint.position()) {
-      return;
-    }
-    lastCheckpoint = cp;
-    if (cp.position() > delivered) {
-      delivered = cp.position();
-      if (!handingOver) {
-        delivering = delivered;
-      }
-    }
+    in.landed(cp);
   }
 
   @Override
   public synchronized Checkpoint lastCheckpoint() {
-    return lastCheckpoint;
+    return in.lastCheckpoint();
   }
 
   @Override
@@ -696,8 +631,8 @@ public final class SessionCore implements Session {
 
   @Override
   public synchronized SessionStats stats() {
-    return new SessionStats(
-        reconnects, resentBytes, rewinds, tlsFull, tlsResumed, bytesSent, bytesReceived);
+    return new SessionStats(reconnects, out.resentBytes(), out.rewinds(), tlsFull, tlsResumed,
+        out.sentBytes(), in.receivedBytes());
   }
 
   @Override
@@ -711,89 +646,72 @@ public final class SessionCore implements Session {
     maybeFinishClose();
     config.timer().schedule(() -> {
       if (!closeFuture.isDone()) {
-        terminate(ErrorCode.NORMAL, "close timed out", new LifelineException(
-            "close of session " + id + " timed out after " + timeout
-                + " with unacknowledged messages"), true);
+        terminate(SessionEnd.TELL_PEER, ErrorCode.NORMAL, "close timed out",
+            new LifelineException("close of session " + id + " timed out after " + timeout
+                + " with unacknowledged messages"));
       }
     }, timeout.toMillis(), TimeUnit.MILLISECONDS);
     return closeFuture;
   }
 
   private void maybeFinishClose() {
-    Channel ch;
+    ConnectionPort ch;
     synchronized (this) {
-      if (!closing || closed || replay.size() > 0 || !connected) {
+      if (!closing || closed || out.unacknowledged() > 0 || !connected) {
         return;
       }
-      ch = channel;
+      ch = port;
     }
     log.debug("session {}: closing on {}", id, ch);
-    ch.writeAndFlush(new Frame.Close(ErrorCode.NORMAL, "session closed by application"))
-        .addListener(f -> terminate(ErrorCode.NORMAL, "closed", null, false, true,
-            f.isSuccess()));
+    ch.writeClose(new Frame.Close(ErrorCode.NORMAL, "session closed by application"),
+        written -> terminate(written ? SessionEnd.CLOSE_SENT : SessionEnd.FINISHED,
+            ErrorCode.NORMAL, "closed", null));
   }
 
   @Override
   public void abort() {
-    terminate(ErrorCode.GOING_AWAY, "aborted",
-        new LifelineException("session " + id + " aborted"), false, false);
+    terminate(SessionEnd.ABANDON, ErrorCode.GOING_AWAY, "aborted",
+        new LifelineException("session " + id + " aborted"));
   }
 
   /**
-   * Ends the session in this process and deletes its stored record. {@code tellPeer} sends a
-   * CLOSE with {@code code} first.
+   * Ends the session in this process, {@code how} deciding what the peer is told and whether the
+   * stored record is deleted; {@code code} and {@code reason} go into a CLOSE if one is sent, and
+   * {@code cause} (null for an orderly end) fails what is still outstanding. Only the first end
+   * counts.
    */
-  public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer) {
-    terminate(code, reason, cause, tellPeer, true);
-  }
-
-  /**
-   * As {@link #terminate(ErrorCode, String, Throwable, boolean)}; {@code forget} false keeps the
-   * stored record so a later process may still resume the session.
-   */
-  public void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
-      boolean forget) {
-    terminate(code, reason, cause, tellPeer, forget, false);
-  }
-
-  /**
-   * {@code closeWritten}: this side's CLOSE is already written on the channel (a close by the
-   * application), so the peer is left to close the connection as when {@code tellPeer}.
-   */
-  private void terminate(ErrorCode code, String reason, Throwable cause, boolean tellPeer,
-      boolean forget, boolean closeWritten) {
-    Channel ch;
+  public void terminate(SessionEnd how, ErrorCode code, String reason, Throwable cause) {
+    ConnectionPort ch;
     synchronized (this) {
       if (closed) {
         return;
       }
       closed = true;
       if (log.isDebugEnabled()) {
-        log.debug("session {}: terminated on {}: {} {} (forget {})", id, channel, code, reason,
-            forget);
+        log.debug("session {}: terminated on {}: {} {} ({})", id, port, code, reason, how);
       }
-      ch = channel;
-      channel = null;
+      ch = port;
+      port = null;
       connected = false;
       notifyAll();
     }
     boolean lingering = false;
     if (ch != null) {
-      if (tellPeer) {
-        ch.writeAndFlush(new Frame.Close(code, reason)).addListener(f -> {
-          if (!f.isSuccess()) {
-            ch.close();
-          }
-        });
-        lingering = closeAfterPeer(ch);
-      } else if (closeWritten) {
-        lingering = closeAfterPeer(ch);
-      } else {
-        ch.close();
+      switch (how.notice()) {
+        case SEND_CLOSE -> {
+          ch.writeClose(new Frame.Close(code, reason), written -> {
+            if (!written) {
+              ch.close();
+            }
+          });
+          lingering = ch.closeAfterPeer();
+        }
+        case CLOSE_ALREADY_SENT -> lingering = ch.closeAfterPeer();
+        case NONE -> ch.close();
       }
     }
     failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
-    persistence.released(this, forget);
+    persistence.released(this, how.forget());
     app.execute(() -> handler.onClosed(this, cause));
     Runnable complete = () -> {
       if (cause == null) {
@@ -804,42 +722,18 @@ public final class SessionCore implements Session {
     };
     if (lingering) {
       // Done once the connection is: a process that exits when its close completes would
-      // otherwise cut the connection itself, with the reset described at closeAfterPeer.
-      ch.closeFuture().addListener(f -> app.execute(complete));
+      // otherwise cut the connection itself, with the reset described at ChannelPort.
+      ch.whenClosed(() -> app.execute(complete));
     } else {
       complete.run();
     }
-  }
-
-  /**
-   * After this side's CLOSE: lets the peer close the connection (it does as soon as it reads the
-   * CLOSE), reading and dropping whatever still arrives meanwhile, and closes it here only after
-   * {@link ConnectionHandler#CLOSE_WRITE_GRACE_MILLIS}. Closing at once would close a socket with
-   * unread data whenever the peer was still sending (a download's last messages, a PING): the
-   * kernel then answers with a TCP reset instead of the orderly end, the peer's next write fails
-   * and its transport closes the connection before reading the CLOSE already waiting in its
-   * receive buffer, so the peer took the end of the session for a lost connection and kept the
-   * session (and its stored record) for a resume that never comes.
-   *
-   * @return false if the connection is already closed
-   */
-  private static boolean closeAfterPeer(Channel ch) {
-    if (!ch.isOpen()) {
-      return false;
-    }
-    ch.config().setAutoRead(true); // reading may have been paused for a slow application
-    io.netty.util.concurrent.ScheduledFuture<?> timer = ch.eventLoop().schedule(() -> {
-      ch.close();
-    }, ConnectionHandler.CLOSE_WRITE_GRACE_MILLIS, TimeUnit.MILLISECONDS);
-    ch.closeFuture().addListener(f -> timer.cancel(false));
-    return true;
   }
 
   private void failOutstanding(Throwable cause) {
     List<CompletableFuture<Void>> dropped;
     List<Runnable> tasks;
     synchronized (this) {
-      dropped = replay.clear(nextSeq);
+      dropped = out.clear();
       tasks = new ArrayList<>(writableTasks);
       writableTasks.clear();
     }
@@ -866,18 +760,19 @@ public final class SessionCore implements Session {
     app.execute(task);
   }
 
-  public synchronized Channel channel() {
-    return channel;
+  /** The address of the peer the session is attached to now; null when it is not. */
+  public synchronized String remoteAddress() {
+    return port == null ? null : port.remoteAddress();
+  }
+
+  /** Whether the session is attached to the connection {@code ch} now. */
+  public synchronized boolean isAttachedTo(Channel ch) {
+    return port instanceof ChannelPort p && p.isOf(ch);
   }
 
   /** Unacknowledged outbound message bytes held for resend. */
   public synchronized long replayBufferedBytes() {
-    return replay.bytes();
-  }
-
-  /** Sends a control frame now if connected; for PONG and CONFIRM. */
-  public static void writeControl(Channel ch, Frame frame) {
-    ch.writeAndFlush(frame, ch.voidPromise());
+    return out.bufferedBytes();
   }
 
   @Override

@@ -120,7 +120,7 @@ class ConnectionHandlerTest {
   private TestHandler established(long inboundQueueBytes) throws Exception {
     TestHandler handler = new TestHandler();
     ch = new EmbeddedChannel(handler);
-    handler.session = newSession(inboundQueueBytes);
+    handler.sessionAttached(newSession(inboundQueueBytes));
     handler.session.attach(ch, null, false, null);
     ch.runPendingTasks();
     outbound();
@@ -188,7 +188,7 @@ class ConnectionHandlerTest {
       }
     }, handler);
     ch.freezeTime();
-    handler.session = newSession(1024);
+    handler.sessionAttached(newSession(1024));
     handler.session.attach(ch, null, false, null);
     ch.runPendingTasks();
     ch.pipeline().fireUserEventTriggered(IdleStateEvent.FIRST_READER_IDLE_STATE_EVENT);
@@ -256,7 +256,7 @@ class ConnectionHandlerTest {
     clock = Ticker.newMockTicker();
     ch = EmbeddedChannel.builder().handlers(new Heartbeat(idleMillis), handler).ticker(clock)
         .build();
-    handler.session = newSession(1024);
+    handler.sessionAttached(newSession(1024));
     handler.session.attach(ch, null, false, null);
     outbound();
     return handler;
@@ -435,7 +435,7 @@ class ConnectionHandlerTest {
     EmbeddedChannel old = ch;
     TestHandler second = new TestHandler();
     ch = new EmbeddedChannel(second);
-    second.session = first.session;
+    second.sessionAttached(first.session);
     second.session.attach(ch, new Frame.StreamState(0, 0, new byte[0], 1), false, null);
     old.runPendingTasks();
     assertFalse(old.isActive(), "the takeover closed the old connection");
@@ -445,7 +445,7 @@ class ConnectionHandlerTest {
     assertTrue(disconnects.isEmpty(), "the old connection's end was not the session's: "
         + disconnects);
     assertTrue(second.session.isConnected());
-    assertEquals(ch, second.session.channel());
+    assertTrue(second.session.isAttachedTo(ch));
     outbound();
     ch.writeInbound(new Frame.Data(1, Unpooled.copiedBuffer("after the takeover", UTF_8)));
     runAppTasks();
@@ -498,7 +498,7 @@ class ConnectionHandlerTest {
     TestHandler handler = new TestHandler();
     ch = new EmbeddedChannel(recorder, handler);
     SessionCore core = newSession(1024);
-    handler.session = core;
+    handler.sessionAttached(core);
     core.trySend("one".getBytes(UTF_8)); // queued while disconnected
     core.trySend("two".getBytes(UTF_8));
     Frame.StreamState peer = new Frame.StreamState(0, 0, new byte[0], 1);
@@ -530,7 +530,7 @@ class ConnectionHandlerTest {
     ch = new EmbeddedChannel(recorder, handler);
     SessionConfig config = new SessionConfig(1024, 64 * 1024, 1024, appTasks::add, timer);
     SessionHandler echo = (session, seq, message) -> session.trySend(message);
-    handler.session = new SessionCore(config, echo, new NoPersistence());
+    handler.sessionAttached(new SessionCore(config, echo, new NoPersistence()));
     handler.session.attach(ch, null, false, null);
     outbound();
     recorder.flushes.clear();
@@ -561,7 +561,7 @@ class ConnectionHandlerTest {
     FlushRecorder recorder = new FlushRecorder();
     TestHandler handler = new TestHandler();
     ch = new EmbeddedChannel(recorder, handler);
-    handler.session = newSession(1024);
+    handler.sessionAttached(newSession(1024));
     handler.session.attach(ch, null, false, null);
     outbound();
     ch.pipeline().fireExceptionCaught(new java.io.IOException("Connection reset by peer"));
