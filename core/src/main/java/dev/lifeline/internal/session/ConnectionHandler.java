@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
@@ -207,6 +208,15 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
+  /**
+   * Whether this connection's TLS handshake succeeded. Asked of TLS itself, not of the phase: a
+   * connection can start closing (an idle timeout) while its handshake is still running.
+   */
+  private boolean tlsSucceeded(ChannelHandlerContext ctx) {
+    SslHandler tls = ctx.pipeline().get(SslHandler.class);
+    return tls == null ? phase != ConnectionPhase.HANDSHAKE : tls.handshakeFuture().isSuccess();
+  }
+
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     Throwable root = cause instanceof DecoderException && cause.getCause() != null
@@ -216,7 +226,7 @@ abstract class ConnectionHandler extends ChannelInboundHandlerAdapter {
     } else if (root instanceof SSLException || root instanceof IOException) {
       closeCause = root;
       String why = FailureReason.of(root, side());
-      if (phase != ConnectionPhase.HANDSHAKE || !(root instanceof SSLException)) {
+      if (tlsSucceeded(ctx) || !(root instanceof SSLException)) {
         // (A TLS failure in the handshake is counted once, with the handshake's failure event.)
         connectionLog().count("connection failed", why);
       }
