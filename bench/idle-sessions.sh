@@ -14,7 +14,7 @@
 # The server runs in its own JVM, the clients in this one: their CPU is measured apart.
 # Before/after: run an older checkout's own copy of this script right before or after this one.
 #
-# Runs dev.lifeline.bench.IdleSessionsBench (core test sources): the server (LifelineServer with
+# Runs dev.lifeline.bench.IdleSessionsBench (benchmarks module, test sources): the server (LifelineServer with
 # default limits, FileCheckpointStore, development certificate, echoing each message) in a child
 # JVM, the clients in this one (2 LifelineClients with defaults - one I/O thread each, default
 # reconnect pacing - sessions spread over them; --clients N to change).
@@ -41,13 +41,17 @@ if ! command -v ss >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2
 fi
 
-cp_file=core/target/bench-classpath.txt
-if [ ! -f core/target/test-classes/dev/lifeline/bench/IdleSessionsBench.class ] || [ ! -s "$cp_file" ] \
-    || [ -n "$(find core/src store/src -newer "$cp_file" -name '*.java' | head -1)" ]; then
-  mvn -q -B -pl core -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+# -am runs build-classpath in every module it builds, each writing the same file; the benchmarks
+# module is built last, so its class path (the other modules' classes and test-jars as
+# directories, then the libraries) is the one left.
+cp_file=benchmarks/target/bench-classpath.txt
+if [ ! -f benchmarks/target/test-classes/dev/lifeline/bench/IdleSessionsBench.class ] \
+    || [ ! -s "$cp_file" ] || [ -n "$(find benchmarks/src core/src store/src testing/src \
+      transfer/src -newer "$cp_file" -name '*.java' | head -1)" ]; then
+  mvn -q -B -pl benchmarks -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
     -Dmdep.outputFile="$(pwd)/$cp_file" >&2
 fi
-cp="core/target/test-classes:core/target/classes:$(cat "$cp_file")"
+cp="benchmarks/target/test-classes:$(cat "$cp_file")"
 
 work=$(mktemp -d /tmp/lifeline-idle.XXXXXX)
 [ -n "${KEEP:-}" ] && echo "# keeping $work" >&2 || trap 'rm -rf "$work"' EXIT

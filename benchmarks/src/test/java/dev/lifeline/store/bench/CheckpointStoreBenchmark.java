@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Durable checkpoints per second and commit latency of {@link FileCheckpointStore} with 1, 100
@@ -23,11 +24,14 @@ import java.util.stream.Stream;
  * rate of 4 KiB write + fdatasync on the same disk. Not part of the test run:
  *
  * <pre>
- *   mvn -B -pl store -Pbench verify [-Dbench.dir=DIR] [-Dbench.seconds=8]
+ *   mvn -B -Pbench -pl benchmarks -am verify [-Dbench.dir=DIR] [-Dbench.seconds=8]
  * </pre>
  *
- * <p>Its class name keeps it out of the normal test run; the {@code bench} profile runs only it.
+ * <p>Its class name keeps it out of the normal test run, and it runs only with
+ * {@code -Dlifeline.bench=true}; the {@code bench} profile sets that and runs only it. The
+ * default {@code bench.dir} is {@code benchmarks/target/bench}: the disk under the checkout.
  */
+@EnabledIfSystemProperty(named = "lifeline.bench", matches = "true")
 final class CheckpointStoreBenchmark {
   private static final int STATE_BYTES = 16;
 

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * group per round, so a change to the data path shows up as CPU saved, which stays comparable
  * on a machine shared with other work (wall time does not). Not part of the normal test run:
  * <pre>
- * mvn -B -pl transfer -am verify -Dtest=DataPathBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+ * mvn -B -pl benchmarks -am verify -Dtest=DataPathBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dlifeline.bench=true [-Dlifeline.bench.mib=512] [-Dlifeline.bench.rounds=4]
  * </pre>
  * The first round carries JIT compilation; compare the later ones.

@@ -27,9 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  * event loop thread. Reports handshakes per second, mean wall time per connection, and the server
  * thread's CPU time per handshake. Not part of the normal test run; see docs/benchmarks.md:
  * <pre>
- * mvn -B -pl core -am test -Dtest=HandshakeBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+ * mvn -B -pl benchmarks -am test -Dtest=HandshakeBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dlifeline.bench=true [-Dlifeline.bench.seconds=5]
  * </pre>
+ * The table is also written to {@code benchmarks/target/benchmarks/tls-handshakes.md}. It lives
+ * in package {@code dev.lifeline.internal.tls}, beside core's TLS test fixtures (core's test-jar),
+ * for the package-private {@link ServerTls} factory that takes a clock.
  */
 @EnabledIfSystemProperty(named = "lifeline.bench", matches = "true")
 class HandshakeBenchmark {

@@ -33,10 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Session protocol numbers for docs/benchmarks.md, not part of the normal test run:
  * <pre>
- * mvn -B -pl testing -am test -Dtest=SessionBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
+ * mvn -B -pl benchmarks -am test -Dtest=SessionBenchmark -Dsurefire.failIfNoSpecifiedTests=false \
  *     -Dlifeline.bench=true [-Dlifeline.bench.resumes=300] [-Dlifeline.bench.sessions=2000]
  * </pre>
- * Results are printed and written to {@code testing/target/benchmarks/session-*.md}.
+ * Results are printed and written to {@code benchmarks/target/benchmarks/session-*.md}.
  */
 @EnabledIfSystemProperty(named = "lifeline.bench", matches = "true")
 class SessionBenchmark {
