@@ -142,8 +142,10 @@ final class FrameReader {
     byte[] state = new byte[(int) n];
     f.readBytes(state);
     long replayFrom = f.readLong();
-    if (received < 0 || checkpointSeq < 0 || checkpointSeq > received
-        || replayFrom < FIRST_SEQ) {
+    // checkpointSeq may exceed received: a checkpoint that landed after a rewind covers
+    // messages the sender has not produced again yet (docs/protocol.md, "A checkpoint and a
+    // rewind can cross").
+    if (received < 0 || checkpointSeq < 0 || replayFrom < FIRST_SEQ) {
       throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "inconsistent stream state received="
           + received + " checkpoint=" + checkpointSeq + " replayFrom=" + replayFrom);
     }

@@ -290,13 +290,24 @@ class FrameReaderTest {
   @Test
   void anInconsistentStreamStateIsAProtocolError() {
     for (Frame.StreamState bad : List.of(
-        state(1, 2, 1), // a checkpoint after what was received
         state(-1, 0, 1), // a negative sequence
         state(0, -1, 1),
         state(0, 0, FIRST_SEQ - 1))) { // sequences start at FIRST_SEQ
       ProtocolException e = refused(ErrorCode.PROTOCOL_ERROR, wire(new Frame.Resumed(TOKEN, bad)));
       assertTrue(e.getMessage().contains("inconsistent stream state"), e.getMessage());
     }
+  }
+
+  /**
+   * A checkpoint that landed after a rewind is ahead of what arrived since, until the sender has
+   * produced those messages again: a resume in that window says so (CheckpointAcrossRewindTest).
+   */
+  @Test
+  void aCheckpointAheadOfWhatWasReceivedIsAcceptedAfterARewind() throws Exception {
+    Frame.Resumed resumed = new Frame.Resumed(TOKEN, state(12, 15, 13));
+    Frame.StreamState read = ((Frame.Resumed) read(wire(resumed))).state();
+    assertEquals(12, read.received());
+    assertEquals(15, read.checkpointSeq());
   }
 
   @Test

@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.internal.protocol.Frame;
+import dev.lifeline.internal.protocol.FrameDecoder;
 import dev.lifeline.internal.protocol.FrameDescriptor;
+import dev.lifeline.internal.protocol.FrameEncoder;
 import dev.lifeline.store.Checkpoint;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -42,11 +44,13 @@ class CheckpointAcrossRewindTest {
   private final Receiver app = new Receiver();
   private final EmbeddedChannel first = new EmbeddedChannel();
   private final EmbeddedChannel second = new EmbeddedChannel();
+  private final EmbeddedChannel third = new EmbeddedChannel();
 
   @AfterEach
   void tearDown() {
     first.finishAndReleaseAll();
     second.finishAndReleaseAll();
+    third.finishAndReleaseAll();
     timer.shutdownNow();
   }
 
@@ -202,6 +206,59 @@ class CheckpointAcrossRewindTest {
     core.checkpoint(17, "at-17".getBytes(UTF_8));
     persistence.commits.get(17L).complete(null);
     assertEquals(List.of(17L), acks(second));
+    assertFalse(core.isClosed());
+  }
+
+  /**
+   * After the crossing, the durable checkpoint (15) is ahead of what arrived since the rewind
+   * (10) until the sender has produced 11..15 again. A connection lost in that window resumes
+   * with exactly that state, as docs/protocol.md allows for the RESUME fields: the frame must
+   * pass the peer's parser (it refused checkpointSeq > received with PROTOCOL_ERROR, so the
+   * session could not resume at all), and the resume continues with nothing lost or repeated.
+   */
+  @Test
+  void aConnectionLostBeforeTheSenderCaughtUpWithTheLandedCheckpointResumes() throws Exception {
+    SessionCore core = session();
+    receive(core, first, 1, 15);
+    runAppTasks(first);
+    core.checkpoint(10, "at-10".getBytes(UTF_8));
+    persistence.commits.get(10L).complete(null);
+    core.checkpoint(15, "at-15".getBytes(UTF_8));
+    resumeAfterPeerRestart(core);
+    persistence.commits.get(15L).complete(null);
+    runAppTasks(second);
+    assertEquals(List.of(15L), app.rewoundTo);
+    receive(core, second, 11, 12); // the sender is producing 11.. again; the connection breaks
+    runAppTasks(second);
+    acks(second);
+    core.detach(second, new java.io.IOException("cut"));
+
+    Frame.StreamState mine = core.localState();
+    assertEquals(12, mine.received());
+    assertEquals(15, mine.checkpointSeq());
+    Frame.Resume sent = new Frame.Resume("rewind", new byte[32], new byte[0], mine);
+    EmbeddedChannel wire = new EmbeddedChannel(FrameEncoder.INSTANCE);
+    EmbeddedChannel peer = new EmbeddedChannel(
+        new FrameDecoder(FrameDescriptor.MAX_CONTROL_FRAME_SIZE));
+    try {
+      assertTrue(wire.writeOutbound(sent));
+      assertTrue(peer.writeInbound((Object) wire.readOutbound()), "the peer parsed no RESUME");
+      Frame.Resume parsed = (Frame.Resume) peer.readInbound();
+      assertEquals(12, parsed.state().received());
+      assertEquals(15, parsed.state().checkpointSeq());
+    } finally {
+      wire.finishAndReleaseAll();
+      peer.finishAndReleaseAll();
+    }
+
+    // The sender still holds 13.. in its replay buffer: it continues after 12.
+    core.attach(third, new Frame.StreamState(0, 0, new byte[0], 13), false, null);
+    runAppTasks(third);
+    app.messages.clear();
+    receive(core, third, 13, 16);
+    runAppTasks(third);
+    assertEquals(List.of(16L), app.messages, "13..15 are covered by checkpoint 15");
+    assertTrue(acks(third).stream().allMatch(a -> a <= 16));
     assertFalse(core.isClosed());
   }
 
