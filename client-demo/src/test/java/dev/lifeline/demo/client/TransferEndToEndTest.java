@@ -112,6 +112,7 @@ class TransferEndToEndTest {
       // The client replayed from memory, yet its summary says where the server continued.
       assertEquals(serverFrom, longField(json, "resumedFromOffset"), json);
       assertEquals(sourceSha, TestFiles.sha256(data.resolve("files/big.bin")));
+      server.awaitNoSessionHeld(Duration.ofSeconds(30));
       assertEquals(143, server.stop());
     } finally {
       server.close();
@@ -132,6 +133,7 @@ class TransferEndToEndTest {
       long from = longField(json, "resumedFromOffset");
       assertTrue(from > 0 && from < SIZE, "continued, not restarted from zero: " + json);
       assertEquals(sourceSha, TestFiles.sha256(data.resolve("files/big.bin")));
+      server.awaitNoSessionHeld(Duration.ofSeconds(30));
       assertEquals(143, server.stop());
     }
     assertNothingLeftBehind(List.of("big.bin"));
@@ -157,6 +159,7 @@ class TransferEndToEndTest {
       assertTrue(resentFrom > 0 && resentFrom < SIZE,
           "the restarted server sent from the client's checkpoint, not zero: " + resentFrom);
       assertEquals(resentFrom, longField(json, "resumedFromOffset"), json);
+      server.awaitNoSessionHeld(Duration.ofSeconds(30));
       assertEquals(143, server.stop());
     } finally {
       server.close();
@@ -194,6 +197,7 @@ class TransferEndToEndTest {
       assertTrue(from > 0 && from < SIZE, "continued, not restarted from zero: " + again.json());
       assertEquals(sourceSha, TestFiles.sha256(dir.resolve("copy.bin")));
       assertFalse(Files.exists(dir.resolve("copy.bin.part")));
+      server.awaitNoSessionHeld(Duration.ofSeconds(30));
       assertEquals(143, server.stop());
     }
     assertNothingLeftBehind(List.of("served.bin"));
@@ -228,6 +232,7 @@ class TransferEndToEndTest {
       assertEquals(0, longField(json, "resumedFromOffset"), json);
       assertEquals(sourceSha, field(json, "sha256"), json);
       assertEquals(sourceSha, TestFiles.sha256(dir.resolve("copy.bin")));
+      server.awaitNoSessionHeld(Duration.ofSeconds(30));
       assertEquals(143, server.stop());
     }
     assertNothingLeftBehind(List.of("served.bin"));

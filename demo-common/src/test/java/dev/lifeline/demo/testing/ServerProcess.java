@@ -5,12 +5,14 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.awaitility.Awaitility;
 
 /**
  * A server-demo running in a child JVM: started, then ready once it printed {@code listening on
@@ -30,13 +32,16 @@ public final class ServerProcess implements AutoCloseable {
   private static final String READY = "listening on ";
 
   private final Process process;
+  private final Path dataDir;
   private final Path log;
   private final String address;
   /** Lines on stdout after the ready line; written by the reader thread. */
   private final List<String> laterStdout;
 
-  private ServerProcess(Process process, Path log, String address, List<String> laterStdout) {
+  private ServerProcess(Process process, Path dataDir, Path log, String address,
+      List<String> laterStdout) {
     this.process = process;
+    this.dataDir = dataDir;
     this.log = log;
     this.address = address;
     this.laterStdout = laterStdout;
@@ -61,7 +66,7 @@ public final class ServerProcess implements AutoCloseable {
     reader.setDaemon(true);
     reader.start();
     try {
-      return new ServerProcess(p, log, ready.get(60, TimeUnit.SECONDS), later);
+      return new ServerProcess(p, dataDir, log, ready.get(60, TimeUnit.SECONDS), later);
     } catch (ExecutionException | TimeoutException e) {
       p.destroyForcibly().waitFor();
       throw new AssertionError("server-demo did not get ready (" + e.getMessage() + "); log:\n"
@@ -106,6 +111,40 @@ public final class ServerProcess implements AutoCloseable {
   /** SIGKILL, and waits until the process is gone. */
   public void kill() throws InterruptedException {
     process.destroyForcibly().waitFor();
+  }
+
+  /**
+   * The server's metrics in Prometheus text, fetched with curl over HTTPS on its port as an
+   * operator would (trusting the server's development CA in {@code DATA/tls/ca.pem}).
+   */
+  public String metrics() throws IOException, InterruptedException {
+    Process curl = new ProcessBuilder("curl", "--silent", "--show-error", "--fail", "--cacert",
+        dataDir.resolve("tls/ca.pem").toString(), "https://" + address + "/metrics")
+        .redirectErrorStream(true).start();
+    String out = new String(curl.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (curl.waitFor() != 0) {
+      throw new IOException("curl /metrics failed: " + out);
+    }
+    return out;
+  }
+
+  /**
+   * Waits until the server holds no session: every session a client ended has been ended here
+   * too. A client's close completes once its CLOSE is written, so the server may still be taking
+   * it in when the client has exited; a {@link #stop} before then keeps that session on disk
+   * (until it expires), as a crash would.
+   */
+  public void awaitNoSessionHeld(Duration atMost) {
+    Awaitility.await("server-demo holds no session").atMost(atMost)
+        .pollInterval(Duration.ofMillis(50))
+        .until(() -> sessionsHeld(metrics()) == 0);
+  }
+
+  private static double sessionsHeld(String metrics) {
+    return metrics.lines().filter(l -> l.startsWith("lifeline_sessions_active"))
+        .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+        .findFirst().orElseThrow(() -> new AssertionError("no lifeline_sessions_active in\n"
+            + metrics));
   }
 
   /** SIGTERM; returns the exit code once the process ended (143 after a clean shutdown). */
