@@ -12,12 +12,9 @@ import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +51,8 @@ public final class SessionCore implements Session {
   private final InboundStream in;
   // Loaded from a store by this process: the first resume rewinds the inbound stream too.
   private boolean restored;
-  private final List<Runnable> writableTasks = new ArrayList<>();
+  // The application's send path; shares this lock.
+  private final SessionSender sender;
 
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
@@ -80,6 +78,7 @@ public final class SessionCore implements Session {
     this.persistence = persistence;
     this.out = new OutboundStream(config.replayBufferBytes());
     this.in = new InboundStream(handler.autoAcknowledge());
+    this.sender = new SessionSender(this, config, out, app);
   }
 
   /**
@@ -153,7 +152,7 @@ public final class SessionCore implements Session {
       ch.flush();
       scheduleWrite();
     }
-    runWritableTasksIfRoom();
+    sender.runWritableTasksIfRoom();
     maybeFinishClose();
   }
 
@@ -383,7 +382,7 @@ public final class SessionCore implements Session {
       f.complete(null);
     }
     if (!done.isEmpty()) {
-      runWritableTasksIfRoom();
+      sender.runWritableTasksIfRoom();
       maybeFinishClose();
     }
   }
@@ -402,7 +401,7 @@ public final class SessionCore implements Session {
    * from the write cursor, and flushes once: an echo and the ACK of the message it answers,
    * asked for one after the other by the application thread, usually leave in one TLS record.
    */
-  private void scheduleWrite() {
+  void scheduleWrite() {
     ConnectionPort ch;
     synchronized (this) {
       if (!connected || writeScheduledFor == port
@@ -459,114 +458,45 @@ public final class SessionCore implements Session {
 
   @Override
   public CompletableFuture<Void> send(byte[] message) throws InterruptedException, LifelineException {
-    checkSize(message.length);
-    return enqueue(Unpooled.wrappedBuffer(message), true);
+    return sender.send(message);
   }
 
   @Override
   public CompletableFuture<Void> send(ByteBuffer message)
       throws InterruptedException, LifelineException {
-    checkSize(message.remaining());
-    return enqueue(Unpooled.wrappedBuffer(message.duplicate()), true);
+    return sender.send(message);
   }
 
   @Override
   public CompletableFuture<Void> trySend(byte[] message) throws LifelineException {
-    checkSize(message.length);
-    return tryEnqueue(Unpooled.wrappedBuffer(message));
+    return sender.trySend(message);
   }
 
   @Override
   public CompletableFuture<Void> trySend(ByteBuffer message) throws LifelineException {
-    checkSize(message.remaining());
-    return tryEnqueue(Unpooled.wrappedBuffer(message.duplicate()));
-  }
-
-  private CompletableFuture<Void> tryEnqueue(ByteBuf payload) throws LifelineException {
-    try {
-      return enqueue(payload, false);
-    } catch (InterruptedException e) {
-      throw new AssertionError("a non-blocking enqueue waited", e);
-    }
-  }
-
-  /**
-   * Appends {@code payload} (which wraps the caller's memory, never copied) to the replay buffer;
-   * {@code block} waits for room, otherwise a full buffer returns null.
-   */
-  private CompletableFuture<Void> enqueue(ByteBuf payload, boolean block)
-      throws InterruptedException, LifelineException {
-    CompletableFuture<Void> acked = new CompletableFuture<>();
-    int length = payload.readableBytes();
-    boolean appended = false;
-    try {
-      synchronized (this) {
-        while (true) {
-          checkSendable();
-          if (out.hasRoom(length)) {
-            break;
-          }
-          if (!block) {
-            return null;
-          }
-          if (Thread.currentThread() instanceof FastThreadLocalThread) {
-            throw new IllegalStateException(
-                "send() would block an I/O thread; use trySend() and onWritable()");
-          }
-          wait();
-        }
-        out.append(new ReplayBuffer.Entry(out.nextSeq(), payload, acked));
-        appended = true;
-      }
-    } finally {
-      if (!appended) {
-        payload.release();
-      }
-    }
-    scheduleWrite();
-    return acked;
-  }
-
-  private void checkSize(int length) {
-    if (length > config.maxMessageSize()) {
-      throw new IllegalArgumentException("message: " + length + " bytes (expected: <= "
-          + config.maxMessageSize() + ")");
-    }
-  }
-
-  private void checkSendable() throws LifelineException {
-    if (closed || closing) {
-      throw new LifelineException("session " + id + " is closed");
-    }
-    Checkpoint rewound = out.takePendingRewind();
-    if (rewound != null) {
-      throw new StreamRewoundException(rewound);
-    }
+    return sender.trySend(message);
   }
 
   @Override
-  public synchronized boolean isWritable() {
-    return !closed && out.hasRoom(config.maxMessageSize());
+  public boolean isWritable() {
+    return sender.isWritable();
   }
 
   @Override
   public void onWritable(Runnable task) {
-    synchronized (this) {
-      writableTasks.add(task);
-    }
-    runWritableTasksIfRoom();
+    sender.onWritable(task);
   }
 
-  private void runWritableTasksIfRoom() {
-    List<Runnable> run;
-    synchronized (this) {
-      if (writableTasks.isEmpty() || !(closed || out.hasRoom(config.maxMessageSize()))) {
-        return;
-      }
-      run = new ArrayList<>(writableTasks);
-      writableTasks.clear();
-    }
-    run.forEach(app::execute);
+  /** Whether the application may still send; the caller holds the lock. */
+  boolean acceptsSendsLocked() {
+    assert Thread.holdsLock(this);
+    return !closed && !closing;
+  }
+
+  /** Whether the session has ended; the caller holds the lock. */
+  boolean isClosedLocked() {
+    assert Thread.holdsLock(this);
+    return closed;
   }
 
   @Override
@@ -710,7 +640,7 @@ public final class SessionCore implements Session {
         case NONE -> ch.close();
       }
     }
-    failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
+    sender.failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
     persistence.released(this, how.forget());
     app.execute(() -> handler.onClosed(this, cause));
     Runnable complete = () -> {
@@ -727,18 +657,6 @@ public final class SessionCore implements Session {
     } else {
       complete.run();
     }
-  }
-
-  private void failOutstanding(Throwable cause) {
-    List<CompletableFuture<Void>> dropped;
-    List<Runnable> tasks;
-    synchronized (this) {
-      dropped = out.clear();
-      tasks = new ArrayList<>(writableTasks);
-      writableTasks.clear();
-    }
-    dropped.forEach(f -> f.completeExceptionally(cause));
-    tasks.forEach(app::execute);
   }
 
   @Override
