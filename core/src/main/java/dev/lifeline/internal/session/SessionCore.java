@@ -17,7 +17,6 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,6 +52,8 @@ public final class SessionCore implements Session {
   private boolean restored;
   // The application's send path; shares this lock.
   private final SessionSender sender;
+  // How the session ends: close, abort, terminate, and the phase; shares this lock.
+  private final SessionEnding ending;
 
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
@@ -62,9 +63,6 @@ public final class SessionCore implements Session {
   // connection that has since died must not stop one from being queued for its successor.
   private ConnectionPort writeScheduledFor;
   private boolean readPaused;
-  private boolean closing;
-  private boolean closed;
-  private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
   // Counters; guarded by this.
   private long reconnects;
@@ -79,6 +77,7 @@ public final class SessionCore implements Session {
     this.out = new OutboundStream(config.replayBufferBytes());
     this.in = new InboundStream(handler.autoAcknowledge());
     this.sender = new SessionSender(this, config, out, app);
+    this.ending = new SessionEnding(this, config, out, sender, app, handler);
   }
 
   /**
@@ -153,7 +152,7 @@ public final class SessionCore implements Session {
       scheduleWrite();
     }
     sender.runWritableTasksIfRoom();
-    maybeFinishClose();
+    ending.maybeFinishClose();
   }
 
   /**
@@ -168,7 +167,7 @@ public final class SessionCore implements Session {
   private synchronized Rebound bind(ConnectionPort ch, Frame.StreamState peer,
       boolean handshakeResumed, Function<Frame.StreamState, Frame> reply)
       throws ProtocolException {
-    if (closed) {
+    if (ending.isClosedLocked()) {
       throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
     }
     ConnectionPort old = port;
@@ -262,7 +261,7 @@ public final class SessionCore implements Session {
       }
       port = null;
       connected = false;
-      if (closed) {
+      if (ending.isClosedLocked()) {
         return;
       }
     }
@@ -279,7 +278,7 @@ public final class SessionCore implements Session {
     int length = data.payload().readableBytes();
     long memory = data.memory();
     synchronized (this) {
-      if (in.isDuplicate(data.seq()) || port != ch || closed) {
+      if (in.isDuplicate(data.seq()) || port != ch || ending.isClosedLocked()) {
         data.release();
         return;
       }
@@ -302,7 +301,7 @@ public final class SessionCore implements Session {
     try {
       boolean covered;
       synchronized (this) {
-        if (!in.isCurrent(epoch) || closed) {
+        if (!in.isCurrent(epoch) || ending.isClosedLocked()) {
           return;
         }
         covered = !in.beginHandOver(data.seq());
@@ -383,7 +382,7 @@ public final class SessionCore implements Session {
     }
     if (!done.isEmpty()) {
       sender.runWritableTasksIfRoom();
-      maybeFinishClose();
+      ending.maybeFinishClose();
     }
   }
 
@@ -487,18 +486,6 @@ public final class SessionCore implements Session {
     sender.onWritable(task);
   }
 
-  /** Whether the application may still send; the caller holds the lock. */
-  boolean acceptsSendsLocked() {
-    assert Thread.holdsLock(this);
-    return !closed && !closing;
-  }
-
-  /** Whether the session has ended; the caller holds the lock. */
-  boolean isClosedLocked() {
-    assert Thread.holdsLock(this);
-    return closed;
-  }
-
   @Override
   public int maxMessageSize() {
     return config.maxMessageSize();
@@ -567,41 +554,12 @@ public final class SessionCore implements Session {
 
   @Override
   public CompletableFuture<Void> close(Duration timeout) {
-    synchronized (this) {
-      if (closed) {
-        return closeFuture;
-      }
-      closing = true;
-    }
-    maybeFinishClose();
-    config.timer().schedule(() -> {
-      if (!closeFuture.isDone()) {
-        terminate(SessionEnd.TELL_PEER, ErrorCode.NORMAL, "close timed out",
-            new LifelineException("close of session " + id + " timed out after " + timeout
-                + " with unacknowledged messages"));
-      }
-    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-    return closeFuture;
-  }
-
-  private void maybeFinishClose() {
-    ConnectionPort ch;
-    synchronized (this) {
-      if (!closing || closed || out.unacknowledged() > 0 || !connected) {
-        return;
-      }
-      ch = port;
-    }
-    log.debug("session {}: closing on {}", id, ch);
-    ch.writeClose(new Frame.Close(ErrorCode.NORMAL, "session closed by application"),
-        written -> terminate(written ? SessionEnd.CLOSE_SENT : SessionEnd.FINISHED,
-            ErrorCode.NORMAL, "closed", null));
+    return ending.close(timeout);
   }
 
   @Override
   public void abort() {
-    terminate(SessionEnd.ABANDON, ErrorCode.GOING_AWAY, "aborted",
-        new LifelineException("session " + id + " aborted"));
+    ending.abort();
   }
 
   /**
@@ -611,61 +569,42 @@ public final class SessionCore implements Session {
    * counts.
    */
   public void terminate(SessionEnd how, ErrorCode code, String reason, Throwable cause) {
-    ConnectionPort ch;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (log.isDebugEnabled()) {
-        log.debug("session {}: terminated on {}: {} {} ({})", id, port, code, reason, how);
-      }
-      ch = port;
-      port = null;
-      connected = false;
-      notifyAll();
-    }
-    boolean lingering = false;
-    if (ch != null) {
-      switch (how.notice()) {
-        case SEND_CLOSE -> {
-          ch.writeClose(new Frame.Close(code, reason), written -> {
-            if (!written) {
-              ch.close();
-            }
-          });
-          lingering = ch.closeAfterPeer();
-        }
-        case CLOSE_ALREADY_SENT -> lingering = ch.closeAfterPeer();
-        case NONE -> ch.close();
-      }
-    }
-    sender.failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
-    persistence.released(this, how.forget());
-    app.execute(() -> handler.onClosed(this, cause));
-    Runnable complete = () -> {
-      if (cause == null) {
-        closeFuture.complete(null);
-      } else {
-        closeFuture.completeExceptionally(cause);
-      }
-    };
-    if (lingering) {
-      // Done once the connection is: a process that exits when its close completes would
-      // otherwise cut the connection itself, with the reset described at ChannelPort.
-      ch.whenClosed(() -> app.execute(complete));
-    } else {
-      complete.run();
-    }
+    ending.terminate(how, code, reason, cause);
+  }
+
+  /** Whether the application may still send (neither closing nor closed); lock held. */
+  boolean acceptsSendsLocked() {
+    return ending.isOpenLocked();
+  }
+
+  /** Whether the session has ended; the caller holds the lock. */
+  boolean isClosedLocked() {
+    return ending.isClosedLocked();
+  }
+
+  /** The connection, if attached and connected; the caller holds the lock. */
+  ConnectionPort connectedPortLocked() {
+    assert Thread.holdsLock(this);
+    return connected ? port : null;
+  }
+
+  /** The session ended: it lets go of its connection and returns it; lock held. */
+  ConnectionPort releaseConnectionLocked() {
+    assert Thread.holdsLock(this);
+    ConnectionPort ch = port;
+    port = null;
+    connected = false;
+    notifyAll();
+    return ch;
   }
 
   @Override
   public CompletableFuture<Void> closeFuture() {
-    return closeFuture;
+    return ending.closeFuture();
   }
 
   public synchronized boolean isClosed() {
-    return closed;
+    return ending.isClosedLocked();
   }
 
   /** Runs the application's {@link SessionHandler#onOpen} for a new session. */
