@@ -11,7 +11,6 @@ import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
-import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -54,6 +53,8 @@ public final class SessionCore implements Session {
   private final SessionSender sender;
   // How the session ends: close, abort, terminate, and the phase; shares this lock.
   private final SessionEnding ending;
+  // Messages from the connection to the application, and read pausing; shares this lock.
+  private final InboundDelivery delivery;
 
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
@@ -62,7 +63,6 @@ public final class SessionCore implements Session {
   // The connection a write task (ACK and DATA, one flush) is queued for: a task queued for a
   // connection that has since died must not stop one from being queued for its successor.
   private ConnectionPort writeScheduledFor;
-  private boolean readPaused;
 
   // Counters; guarded by this.
   private long reconnects;
@@ -78,6 +78,7 @@ public final class SessionCore implements Session {
     this.in = new InboundStream(handler.autoAcknowledge());
     this.sender = new SessionSender(this, config, out, app);
     this.ending = new SessionEnding(this, config, out, sender, app, handler);
+    this.delivery = new InboundDelivery(this, config, in, app, handler);
   }
 
   /**
@@ -215,7 +216,7 @@ public final class SessionCore implements Session {
     port = ch;
     connected = true;
     in.connectionChanged();
-    readPaused = false;
+    delivery.connectionChangedLocked();
     notifyAll();
     return new Rebound(old, rewound, outboundRewind, inboundRewind);
   }
@@ -274,91 +275,24 @@ public final class SessionCore implements Session {
   }
 
   void onData(ConnectionPort ch, Frame.Data data) throws ProtocolException {
-    long epoch;
-    int length = data.payload().readableBytes();
-    long memory = data.memory();
-    synchronized (this) {
-      if (in.isDuplicate(data.seq()) || port != ch || ending.isClosedLocked()) {
-        data.release();
-        return;
-      }
-      try {
-        // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
-        epoch = in.accept(data.seq(), memory);
-      } catch (ProtocolException e) {
-        data.release();
-        throw e;
-      }
-      if (in.queuedMemory() > config.inboundQueueBytes() && !readPaused) {
-        readPaused = true;
-        ch.pauseReading();
-      }
-    }
-    app.execute(() -> deliver(data, epoch, length, memory));
-  }
-
-  private void deliver(Frame.Data data, long epoch, int length, long memory) {
-    try {
-      boolean covered;
-      synchronized (this) {
-        if (!in.isCurrent(epoch) || ending.isClosedLocked()) {
-          return;
-        }
-        covered = !in.beginHandOver(data.seq());
-      }
-      if (!covered) {
-        try {
-          handOver(data);
-        } catch (Exception | Error e) {
-          log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
-          terminate(SessionEnd.TELL_PEER, ErrorCode.APPLICATION_ERROR,
-              "application failed: " + e, e);
-          return;
-        }
-        synchronized (this) {
-          in.handedOver(data.seq(), epoch, length);
-        }
-      }
-    } finally {
-      data.release();
-      resumeReadingIfDrained(memory);
-    }
-    scheduleWrite();
-  }
-
-  /**
-   * Gives a message to the handler without copying it where possible: a payload in one piece as
-   * is; one in several pieces (a large message assembled by the frame decoder from the TLS reads
-   * it came in) to a {@link PiecewiseHandler} as those pieces, and to any other handler copied
-   * here, on the application thread, into one reused buffer ({@link FlatBuffers}).
-   */
-  private void handOver(Frame.Data data) throws Exception {
-    ByteBuf payload = data.payload();
-    if (payload.nioBufferCount() <= 1) {
-      handler.onMessage(this, data.seq(), payload.nioBuffer());
-    } else if (handler instanceof PiecewiseHandler pieces) {
-      pieces.onMessagePieces(this, data.seq(), payload.nioBuffers());
-    } else {
-      handler.onMessage(this, data.seq(), FlatBuffers.of(payload));
-    }
-  }
-
-  private void resumeReadingIfDrained(long memory) {
-    ConnectionPort ch;
-    synchronized (this) {
-      in.released(memory);
-      if (!readPaused || in.queuedMemory() > config.inboundQueueBytes() / 2 || port == null) {
-        return;
-      }
-      readPaused = false;
-      ch = port;
-    }
-    ch.resumeReading();
+    delivery.onData(ch, data);
   }
 
   /** Whether reading is paused because the application is behind (idle checks must not fire). */
-  public synchronized boolean isReadPaused() {
-    return readPaused;
+  public boolean isReadPaused() {
+    return delivery.isReadPaused();
+  }
+
+  /** Whether {@code ch} is the connection of this live session; the caller holds the lock. */
+  boolean isAttachedLocked(ConnectionPort ch) {
+    assert Thread.holdsLock(this);
+    return port == ch && !ending.isClosedLocked();
+  }
+
+  /** The connection the session is attached to, null between them; the caller holds the lock. */
+  ConnectionPort portLocked() {
+    assert Thread.holdsLock(this);
+    return port;
   }
 
   /** The peer acknowledged everything up to {@code seq}. */
