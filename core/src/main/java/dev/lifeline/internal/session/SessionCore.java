@@ -55,14 +55,13 @@ public final class SessionCore implements Session {
   private final SessionEnding ending;
   // Messages from the connection to the application, and read pausing; shares this lock.
   private final InboundDelivery delivery;
+  // Writes ACK and DATA frames to the connection; shares this lock.
+  private final SessionWriter writer;
 
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
   private ConnectionPort port;
   private boolean connected;
-  // The connection a write task (ACK and DATA, one flush) is queued for: a task queued for a
-  // connection that has since died must not stop one from being queued for its successor.
-  private ConnectionPort writeScheduledFor;
 
   // Counters; guarded by this.
   private long reconnects;
@@ -79,6 +78,7 @@ public final class SessionCore implements Session {
     this.sender = new SessionSender(this, config, out, app);
     this.ending = new SessionEnding(this, config, out, sender, app, handler);
     this.delivery = new InboundDelivery(this, config, in, app, handler);
+    this.writer = new SessionWriter(this, out, in);
   }
 
   /**
@@ -147,7 +147,7 @@ public final class SessionCore implements Session {
     if (ch.inEventLoop()) {
       // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
       // written just before): one TLS record and one write for the whole resume.
-      writeAndFlush(ch, true);
+      writer.writeAndFlush(ch, true);
     } else {
       ch.flush();
       scheduleWrite();
@@ -329,22 +329,9 @@ public final class SessionCore implements Session {
     }
   }
 
-  /**
-   * Queues one task on the channel's event loop that writes whatever is due, an ACK and messages
-   * from the write cursor, and flushes once: an echo and the ACK of the message it answers,
-   * asked for one after the other by the application thread, usually leave in one TLS record.
-   */
+  /** Writes what is due (an ACK, messages) on the connection's event loop; see SessionWriter. */
   void scheduleWrite() {
-    ConnectionPort ch;
-    synchronized (this) {
-      if (!connected || writeScheduledFor == port
-          || (!out.hasUnwritten() && !in.ackDue())) {
-        return;
-      }
-      ch = port;
-      writeScheduledFor = ch;
-    }
-    ch.execute(() -> writeAndFlush(ch, false));
+    writer.scheduleWrite();
   }
 
   /** Writes messages from the write cursor while the channel accepts them. Event loop only. */
@@ -353,34 +340,7 @@ public final class SessionCore implements Session {
   }
 
   void drain(ConnectionPort ch) {
-    writeAndFlush(ch, false);
-  }
-
-  /**
-   * Writes an ACK if one is due, then messages from the write cursor while the channel accepts
-   * them, then flushes if anything was written (or {@code flush}). Event loop only.
-   */
-  private void writeAndFlush(ConnectionPort ch, boolean flush) {
-    boolean wrote = false;
-    synchronized (this) {
-      if (writeScheduledFor == ch) {
-        writeScheduledFor = null;
-      }
-      if (port == ch && connected) {
-        if (in.ackDue()) {
-          ch.write(new Frame.Ack(in.takeAck()));
-          wrote = true;
-        }
-        while (out.hasUnwritten() && ch.isWritable()) {
-          ReplayBuffer.Entry e = out.nextToWrite();
-          ch.write(new Frame.Data(e.seq(), e.payload().retainedDuplicate()));
-          wrote = true;
-        }
-      }
-    }
-    if (wrote || flush) {
-      ch.flush();
-    }
+    writer.writeAndFlush(ch, false);
   }
 
   private synchronized CompletableFuture<?> commitsSettled() {
