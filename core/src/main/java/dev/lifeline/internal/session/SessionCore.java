@@ -6,9 +6,7 @@ import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionRefusedException;
 import dev.lifeline.SessionStats;
-import dev.lifeline.StreamRewoundException;
 import dev.lifeline.internal.protocol.Frame;
-import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
 import io.netty.channel.Channel;
@@ -47,8 +45,6 @@ public final class SessionCore implements Session {
   // Both streams; guarded by this.
   private final OutboundStream out;
   private final InboundStream in;
-  // Loaded from a store by this process: the first resume rewinds the inbound stream too.
-  private boolean restored;
   // The application's send path; shares this lock.
   private final SessionSender sender;
   // How the session ends: close, abort, terminate, and the phase; shares this lock.
@@ -57,6 +53,8 @@ public final class SessionCore implements Session {
   private final InboundDelivery delivery;
   // Writes ACK and DATA frames to the connection; shares this lock.
   private final SessionWriter writer;
+  // Applies a resume plan to both streams and reports it; shares this lock.
+  private final Resumption resumption;
 
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
@@ -79,6 +77,7 @@ public final class SessionCore implements Session {
     this.ending = new SessionEnding(this, config, out, sender, app, handler);
     this.delivery = new InboundDelivery(this, config, in, app, handler);
     this.writer = new SessionWriter(this, out, in);
+    this.resumption = new Resumption(this, out, in, app, handler);
   }
 
   /**
@@ -88,7 +87,7 @@ public final class SessionCore implements Session {
    */
   public synchronized void restore(String id, Checkpoint checkpoint) {
     this.id = id;
-    this.restored = true;
+    resumption.restoredLocked();
     out.replayLost();
     in.restore(checkpoint);
   }
@@ -139,11 +138,11 @@ public final class SessionCore implements Session {
   /** As {@link #attach(Channel, Frame.StreamState, boolean, Function)}, on a connection's port. */
   void attach(ConnectionPort ch, Frame.StreamState peer, boolean handshakeResumed,
       Function<Frame.StreamState, Frame> reply) throws ProtocolException {
-    Rebound r = bind(ch, peer, handshakeResumed, reply);
+    Resumption.Rebound r = bind(ch, peer, handshakeResumed, reply);
     if (r.old() != null && r.old() != ch) {
       r.old().close();
     }
-    report(r, peer != null);
+    resumption.report(r, peer != null);
     if (ch.inEventLoop()) {
       // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
       // written just before): one TLS record and one write for the whole resume.
@@ -156,38 +155,20 @@ public final class SessionCore implements Session {
     ending.maybeFinishClose();
   }
 
-  /**
-   * What binding to a new connection changed, for what follows outside the lock: the connection
-   * replaced, the futures of messages dropped by an outbound rewind, and the checkpoints each
-   * stream rewound to (null if it continues).
-   */
-  private record Rebound(ConnectionPort old, List<CompletableFuture<Void>> rewound,
-      Checkpoint outboundRewind, Checkpoint inboundRewind) {}
-
   /** The part of {@link #attach} under the lock: answer, resume plan, new connection. */
-  private synchronized Rebound bind(ConnectionPort ch, Frame.StreamState peer,
+  private synchronized Resumption.Rebound bind(ConnectionPort ch, Frame.StreamState peer,
       boolean handshakeResumed, Function<Frame.StreamState, Frame> reply)
       throws ProtocolException {
     if (ending.isClosedLocked()) {
       throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
     }
     ConnectionPort old = port;
-    List<CompletableFuture<Void>> rewound = List.of();
-    Checkpoint outboundRewind = null;
-    Checkpoint inboundRewind = null;
     Frame.StreamState mine = snapshot();
     if (reply != null) {
       in.told(mine.checkpointSeq()); // the answer carries this snapshot
-    }
-    if (reply != null && peer != null && peer.received() >= out.nextSeq()) {
-      // The peer holds more of this stream than this side sent since its last rewind: this
-      // side restarted and rewound, and the connection was cut before the peer took in that
-      // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
-      // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
-      mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
-          mine.checkpointState(), FrameDescriptor.NO_REPLAY);
-    }
-    if (reply != null) {
+      if (peer != null) {
+        mine = resumption.answerLocked(mine, peer);
+      }
       ch.write(reply.apply(mine));
     }
     if (handshakeResumed) {
@@ -195,56 +176,16 @@ public final class SessionCore implements Session {
     } else {
       tlsFull++;
     }
+    Resumption.Rebound r = resumption.applyLocked(ch, old, mine, peer);
     if (peer != null) {
-      ResumePlan plan = ResumePlan.of(mine, peer);
-      if (plan.outboundRewind()) {
-        outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
-        rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
-      } else {
-        out.replayFrom(plan.replayFrom());
-      }
-      if (plan.inboundRewind() || restored) {
-        inboundRewind = in.rewind();
-      }
       reconnects++;
-      if (log.isDebugEnabled()) {
-        log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
-            old, mine, peer, plan);
-      }
     }
-    restored = false;
     port = ch;
     connected = true;
     in.connectionChanged();
     delivery.connectionChangedLocked();
     notifyAll();
-    return new Rebound(old, rewound, outboundRewind, inboundRewind);
-  }
-
-  /** Fails the messages a rewind dropped and tells the application what the resume did. */
-  private void report(Rebound r, boolean resumed) {
-    Checkpoint outbound = r.outboundRewind();
-    StreamRewoundException rewindCause =
-        outbound == null ? null : new StreamRewoundException(outbound);
-    for (CompletableFuture<Void> f : r.rewound()) {
-      f.completeExceptionally(rewindCause);
-    }
-    if (r.inboundRewind() != null) {
-      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
-      // handler) may still land. The store only moves forward, so once it lands it is what a
-      // restart resumes from: the application must not discard what it covers. Report the
-      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
-      app.executeWhen(this::commitsSettled,
-          () -> handler.onInboundRewind(this, lastCheckpoint()));
-    }
-    if (resumed) {
-      app.execute(() -> handler.onResumed(this));
-    }
-    if (outbound != null) {
-      log.info("session {}: outbound stream rewound to peer checkpoint {}", id,
-          outbound.position());
-      app.execute(() -> handler.onOutboundRewind(this, outbound));
-    }
+    return r;
   }
 
   /** The connection under the session is gone; the session itself lives on. */
@@ -341,10 +282,6 @@ public final class SessionCore implements Session {
 
   void drain(ConnectionPort ch) {
     writer.writeAndFlush(ch, false);
-  }
-
-  private synchronized CompletableFuture<?> commitsSettled() {
-    return in.commitsSettled();
   }
 
   // ---------------------------------------------------------------- application side
