@@ -38,17 +38,19 @@ final class Resumption {
   private final InboundStream in;
   private final SerialExecutor app;
   private final SessionHandler handler;
+  private final CheckpointCommits commits;
   // Loaded from a store by this process: the first resume rewinds the inbound stream too.
   // Guarded by session.
   private boolean restored;
 
   Resumption(SessionCore session, OutboundStream out, InboundStream in, SerialExecutor app,
-      SessionHandler handler) {
+      SessionHandler handler, CheckpointCommits commits) {
     this.session = session;
     this.out = out;
     this.in = in;
     this.app = app;
     this.handler = handler;
+    this.commits = commits;
   }
 
   /** The session was loaded from a store; the caller holds the session's lock. */
@@ -119,8 +121,8 @@ final class Resumption {
       // handler) may still land. The store only moves forward, so once it lands it is what a
       // restart resumes from: the application must not discard what it covers. Report the
       // rewind once those commits settled, at the checkpoint they leave (see
-      // SessionCore.checkpoint).
-      app.executeWhen(this::commitsSettled,
+      // CheckpointCommits).
+      app.executeWhen(commits::settled,
           () -> handler.onInboundRewind(session, session.lastCheckpoint()));
     }
     if (resumed) {
@@ -130,12 +132,6 @@ final class Resumption {
       log.info("session {}: outbound stream rewound to peer checkpoint {}", session.id(),
           outbound.position());
       app.execute(() -> handler.onOutboundRewind(session, outbound));
-    }
-  }
-
-  private CompletableFuture<?> commitsSettled() {
-    synchronized (session) {
-      return in.commitsSettled();
     }
   }
 }

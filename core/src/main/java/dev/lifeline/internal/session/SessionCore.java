@@ -20,16 +20,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The state of one session, shared by the client and the server and independent of any
- * connection: the {@link OutboundStream} (sequence numbers, replay buffer, write cursor) and the
- * {@link InboundStream} (delivery, checkpoint, acknowledgement), which hold the stream state,
- * plus the application's side (delivery queue, writability, close). Connection handlers
- * {@linkplain #attach attach} it to a connection after OPEN or RESUME and feed it frames; the
- * session does its I/O through that connection's {@link ConnectionPort} only. The application
- * calls the {@link Session} methods from any thread.
+ * connection. Connection handlers {@linkplain #attach attach} it to a connection after OPEN or
+ * RESUME and feed it frames; the session does its I/O through that connection's {@link
+ * ConnectionPort} only. The application calls the {@link Session} methods from any thread.
  *
- * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
- * never run while the lock is held. DATA frames are written only on the connection's I/O thread
- * (by {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
+ * <p>This class holds the connection the session is attached to, attach and detach, ACKs and
+ * the counters, and delegates each other responsibility to one package-private part:
+ *
+ * <ul>
+ *   <li>{@link OutboundStream} and {@link InboundStream}: the stream state, no Netty;
+ *   <li>{@link SessionSender}: {@code send}, {@code trySend}, the wait for room, {@code
+ *       onWritable};
+ *   <li>{@link InboundDelivery}: DATA taken in, handed to the handler in order, read pausing;
+ *   <li>{@link SessionWriter}: the write task, ACK and DATA frames, one flush;
+ *   <li>{@link CheckpointCommits}: the application's checkpoints on their way to the store;
+ *   <li>{@link Resumption}: the resume plan applied to both streams, and reported;
+ *   <li>{@link SessionEnding}: close, abort, terminate and the session's phase.
+ * </ul>
+ *
+ * <p>One lock: this object's monitor guards all mutable state of the session and of its parts,
+ * which synchronize on it too (a blocking send {@code wait()}s on it; attach, an ACK that frees
+ * room and the end {@code notifyAll()}). Application callbacks, future completions and store
+ * calls never run while it is held. DATA frames are written only on the connection's I/O thread
+ * (by {@link #drain(Channel)}, the write task and {@link #attach}), in sequence order, so
  * concurrent senders cannot reorder the stream.
  */
 public final class SessionCore implements Session {
@@ -53,6 +66,8 @@ public final class SessionCore implements Session {
   private final InboundDelivery delivery;
   // Writes ACK and DATA frames to the connection; shares this lock.
   private final SessionWriter writer;
+  // The application's checkpoints on their way to the store; shares this lock.
+  private final CheckpointCommits commits;
   // Applies a resume plan to both streams and reports it; shares this lock.
   private final Resumption resumption;
 
@@ -77,7 +92,8 @@ public final class SessionCore implements Session {
     this.ending = new SessionEnding(this, config, out, sender, app, handler);
     this.delivery = new InboundDelivery(this, config, in, app, handler);
     this.writer = new SessionWriter(this, out, in);
-    this.resumption = new Resumption(this, out, in, app, handler);
+    this.commits = new CheckpointCommits(this, in, persistence);
+    this.resumption = new Resumption(this, out, in, app, handler, commits);
   }
 
   /**
@@ -224,18 +240,6 @@ public final class SessionCore implements Session {
     return delivery.isReadPaused();
   }
 
-  /** Whether {@code ch} is the connection of this live session; the caller holds the lock. */
-  boolean isAttachedLocked(ConnectionPort ch) {
-    assert Thread.holdsLock(this);
-    return port == ch && !ending.isClosedLocked();
-  }
-
-  /** The connection the session is attached to, null between them; the caller holds the lock. */
-  ConnectionPort portLocked() {
-    assert Thread.holdsLock(this);
-    return port;
-  }
-
   /** The peer acknowledged everything up to {@code seq}. */
   public void onAck(Channel ch, long seq) throws ProtocolException {
     onAck(ChannelPort.of(ch), seq);
@@ -332,29 +336,7 @@ public final class SessionCore implements Session {
 
   @Override
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
-    Checkpoint cp = Checkpoint.of(position, state);
-    CompletableFuture<Void> settled;
-    synchronized (this) {
-      settled = in.checkpointAsked(position);
-    }
-    CompletableFuture<Void> durable;
-    try {
-      durable = persistence.commit(cp);
-    } catch (RuntimeException | Error e) {
-      settled.complete(null);
-      throw e;
-    }
-    return durable.whenComplete((v, e) -> {
-      if (e == null) {
-        landed(cp);
-      }
-      settled.complete(null);
-    }).thenRun(this::scheduleWrite);
-  }
-
-  /** A checkpoint is durable; see {@link InboundStream#landed}. */
-  private synchronized void landed(Checkpoint cp) {
-    in.landed(cp);
+    return commits.commit(position, state);
   }
 
   @Override
@@ -403,32 +385,6 @@ public final class SessionCore implements Session {
     ending.terminate(how, code, reason, cause);
   }
 
-  /** Whether the application may still send (neither closing nor closed); lock held. */
-  boolean acceptsSendsLocked() {
-    return ending.isOpenLocked();
-  }
-
-  /** Whether the session has ended; the caller holds the lock. */
-  boolean isClosedLocked() {
-    return ending.isClosedLocked();
-  }
-
-  /** The connection, if attached and connected; the caller holds the lock. */
-  ConnectionPort connectedPortLocked() {
-    assert Thread.holdsLock(this);
-    return connected ? port : null;
-  }
-
-  /** The session ended: it lets go of its connection and returns it; lock held. */
-  ConnectionPort releaseConnectionLocked() {
-    assert Thread.holdsLock(this);
-    ConnectionPort ch = port;
-    port = null;
-    connected = false;
-    notifyAll();
-    return ch;
-  }
-
   @Override
   public CompletableFuture<Void> closeFuture() {
     return ending.closeFuture();
@@ -461,6 +417,46 @@ public final class SessionCore implements Session {
   /** Unacknowledged outbound message bytes held for resend. */
   public synchronized long replayBufferedBytes() {
     return out.bufferedBytes();
+  }
+
+  // --------------------------------------------- for the parts; each caller holds this lock
+
+  /** Whether {@code ch} is the connection of this live session. */
+  boolean isAttachedLocked(ConnectionPort ch) {
+    assert Thread.holdsLock(this);
+    return port == ch && !ending.isClosedLocked();
+  }
+
+  /** The connection the session is attached to, null between them. */
+  ConnectionPort portLocked() {
+    assert Thread.holdsLock(this);
+    return port;
+  }
+
+  /** Whether the application may still send (neither closing nor closed). */
+  boolean acceptsSendsLocked() {
+    return ending.isOpenLocked();
+  }
+
+  /** Whether the session has ended. */
+  boolean isClosedLocked() {
+    return ending.isClosedLocked();
+  }
+
+  /** The connection, if attached and connected. */
+  ConnectionPort connectedPortLocked() {
+    assert Thread.holdsLock(this);
+    return connected ? port : null;
+  }
+
+  /** The session ended: it lets go of its connection and returns it. */
+  ConnectionPort releaseConnectionLocked() {
+    assert Thread.holdsLock(this);
+    ConnectionPort ch = port;
+    port = null;
+    connected = false;
+    notifyAll();
+    return ch;
   }
 
   @Override
