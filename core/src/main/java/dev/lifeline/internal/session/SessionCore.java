@@ -6,37 +6,43 @@ import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionRefusedException;
 import dev.lifeline.SessionStats;
-import dev.lifeline.StreamRewoundException;
 import dev.lifeline.internal.protocol.Frame;
-import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.util.concurrent.FastThreadLocalThread;
 import java.nio.ByteBuffer;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The state of one session, shared by the client and the server and independent of any
- * connection: the {@link OutboundStream} (sequence numbers, replay buffer, write cursor) and the
- * {@link InboundStream} (delivery, checkpoint, acknowledgement), which hold the stream state,
- * plus the application's side (delivery queue, writability, close). Connection handlers
- * {@linkplain #attach attach} it to a connection after OPEN or RESUME and feed it frames; the
- * session does its I/O through that connection's {@link ConnectionPort} only. The application
- * calls the {@link Session} methods from any thread.
+ * connection. Connection handlers {@linkplain #attach attach} it to a connection after OPEN or
+ * RESUME and feed it frames; the session does its I/O through that connection's {@link
+ * ConnectionPort} only. The application calls the {@link Session} methods from any thread.
  *
- * <p>All mutable state is guarded by {@code this}. Application callbacks and future completions
- * never run while the lock is held. DATA frames are written only on the connection's I/O thread
- * (by {@link #drain(Channel)}, its scheduled task and {@link #attach}), in sequence order, so
+ * <p>This class holds the connection the session is attached to, attach and detach, ACKs and
+ * the counters, and delegates each other responsibility to one package-private part:
+ *
+ * <ul>
+ *   <li>{@link OutboundStream} and {@link InboundStream}: the stream state, no Netty;
+ *   <li>{@link SessionSender}: {@code send}, {@code trySend}, the wait for room, {@code
+ *       onWritable};
+ *   <li>{@link InboundDelivery}: DATA taken in, handed to the handler in order, read pausing;
+ *   <li>{@link SessionWriter}: the write task, ACK and DATA frames, one flush;
+ *   <li>{@link CheckpointCommits}: the application's checkpoints on their way to the store;
+ *   <li>{@link Resumption}: the resume plan applied to both streams, and reported;
+ *   <li>{@link SessionEnding}: close, abort, terminate and the session's phase.
+ * </ul>
+ *
+ * <p>One lock: this object's monitor guards all mutable state of the session and of its parts,
+ * which synchronize on it too (a blocking send {@code wait()}s on it; attach, an ACK that frees
+ * room and the end {@code notifyAll()}). Application callbacks, future completions and store
+ * calls never run while it is held. DATA frames are written only on the connection's I/O thread
+ * (by {@link #drain(Channel)}, the write task and {@link #attach}), in sequence order, so
  * concurrent senders cannot reorder the stream.
  */
 public final class SessionCore implements Session {
@@ -52,21 +58,23 @@ public final class SessionCore implements Session {
   // Both streams; guarded by this.
   private final OutboundStream out;
   private final InboundStream in;
-  // Loaded from a store by this process: the first resume rewinds the inbound stream too.
-  private boolean restored;
-  private final List<Runnable> writableTasks = new ArrayList<>();
+  // The application's send path; shares this lock.
+  private final SessionSender sender;
+  // How the session ends: close, abort, terminate, and the phase; shares this lock.
+  private final SessionEnding ending;
+  // Messages from the connection to the application, and read pausing; shares this lock.
+  private final InboundDelivery delivery;
+  // Writes ACK and DATA frames to the connection; shares this lock.
+  private final SessionWriter writer;
+  // The application's checkpoints on their way to the store; shares this lock.
+  private final CheckpointCommits commits;
+  // Applies a resume plan to both streams and reports it; shares this lock.
+  private final Resumption resumption;
 
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
   private ConnectionPort port;
   private boolean connected;
-  // The connection a write task (ACK and DATA, one flush) is queued for: a task queued for a
-  // connection that has since died must not stop one from being queued for its successor.
-  private ConnectionPort writeScheduledFor;
-  private boolean readPaused;
-  private boolean closing;
-  private boolean closed;
-  private final CompletableFuture<Void> closeFuture = new CompletableFuture<>();
 
   // Counters; guarded by this.
   private long reconnects;
@@ -80,6 +88,12 @@ public final class SessionCore implements Session {
     this.persistence = persistence;
     this.out = new OutboundStream(config.replayBufferBytes());
     this.in = new InboundStream(handler.autoAcknowledge());
+    this.sender = new SessionSender(this, config, out, app);
+    this.ending = new SessionEnding(this, config, out, sender, app, handler);
+    this.delivery = new InboundDelivery(this, config, in, app, handler);
+    this.writer = new SessionWriter(this, out, in);
+    this.commits = new CheckpointCommits(this, in, persistence);
+    this.resumption = new Resumption(this, out, in, app, handler, commits);
   }
 
   /**
@@ -89,7 +103,7 @@ public final class SessionCore implements Session {
    */
   public synchronized void restore(String id, Checkpoint checkpoint) {
     this.id = id;
-    this.restored = true;
+    resumption.restoredLocked();
     out.replayLost();
     in.restore(checkpoint);
   }
@@ -140,55 +154,37 @@ public final class SessionCore implements Session {
   /** As {@link #attach(Channel, Frame.StreamState, boolean, Function)}, on a connection's port. */
   void attach(ConnectionPort ch, Frame.StreamState peer, boolean handshakeResumed,
       Function<Frame.StreamState, Frame> reply) throws ProtocolException {
-    Rebound r = bind(ch, peer, handshakeResumed, reply);
+    Resumption.Rebound r = bind(ch, peer, handshakeResumed, reply);
     if (r.old() != null && r.old() != ch) {
       r.old().close();
     }
-    report(r, peer != null);
+    resumption.report(r, peer != null);
     if (ch.inEventLoop()) {
       // The ACK and the replayed messages leave with the answer (and, on the client, CONFIRM,
       // written just before): one TLS record and one write for the whole resume.
-      writeAndFlush(ch, true);
+      writer.writeAndFlush(ch, true);
     } else {
       ch.flush();
       scheduleWrite();
     }
-    runWritableTasksIfRoom();
-    maybeFinishClose();
+    sender.runWritableTasksIfRoom();
+    ending.maybeFinishClose();
   }
 
-  /**
-   * What binding to a new connection changed, for what follows outside the lock: the connection
-   * replaced, the futures of messages dropped by an outbound rewind, and the checkpoints each
-   * stream rewound to (null if it continues).
-   */
-  private record Rebound(ConnectionPort old, List<CompletableFuture<Void>> rewound,
-      Checkpoint outboundRewind, Checkpoint inboundRewind) {}
-
   /** The part of {@link #attach} under the lock: answer, resume plan, new connection. */
-  private synchronized Rebound bind(ConnectionPort ch, Frame.StreamState peer,
+  private synchronized Resumption.Rebound bind(ConnectionPort ch, Frame.StreamState peer,
       boolean handshakeResumed, Function<Frame.StreamState, Frame> reply)
       throws ProtocolException {
-    if (closed) {
+    if (ending.isClosedLocked()) {
       throw new ProtocolException(ErrorCode.UNKNOWN_SESSION, "session " + id + " is closed");
     }
     ConnectionPort old = port;
-    List<CompletableFuture<Void>> rewound = List.of();
-    Checkpoint outboundRewind = null;
-    Checkpoint inboundRewind = null;
     Frame.StreamState mine = snapshot();
     if (reply != null) {
       in.told(mine.checkpointSeq()); // the answer carries this snapshot
-    }
-    if (reply != null && peer != null && peer.received() >= out.nextSeq()) {
-      // The peer holds more of this stream than this side sent since its last rewind: this
-      // side restarted and rewound, and the connection was cut before the peer took in that
-      // RESUMED. Nothing can continue; rewind again to the peer's checkpoint, and say so in
-      // the answer (as a side that lost its buffer), so the peer rewinds its inbound stream.
-      mine = new Frame.StreamState(mine.received(), mine.checkpointSeq(),
-          mine.checkpointState(), FrameDescriptor.NO_REPLAY);
-    }
-    if (reply != null) {
+      if (peer != null) {
+        mine = resumption.answerLocked(mine, peer);
+      }
       ch.write(reply.apply(mine));
     }
     if (handshakeResumed) {
@@ -196,56 +192,16 @@ public final class SessionCore implements Session {
     } else {
       tlsFull++;
     }
+    Resumption.Rebound r = resumption.applyLocked(ch, old, mine, peer);
     if (peer != null) {
-      ResumePlan plan = ResumePlan.of(mine, peer);
-      if (plan.outboundRewind()) {
-        outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
-        rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
-      } else {
-        out.replayFrom(plan.replayFrom());
-      }
-      if (plan.inboundRewind() || restored) {
-        inboundRewind = in.rewind();
-      }
       reconnects++;
-      if (log.isDebugEnabled()) {
-        log.debug("session {}: resumed on {} (replacing {}): mine {} peer {} plan {}", id, ch,
-            old, mine, peer, plan);
-      }
     }
-    restored = false;
     port = ch;
     connected = true;
     in.connectionChanged();
-    readPaused = false;
+    delivery.connectionChangedLocked();
     notifyAll();
-    return new Rebound(old, rewound, outboundRewind, inboundRewind);
-  }
-
-  /** Fails the messages a rewind dropped and tells the application what the resume did. */
-  private void report(Rebound r, boolean resumed) {
-    Checkpoint outbound = r.outboundRewind();
-    StreamRewoundException rewindCause =
-        outbound == null ? null : new StreamRewoundException(outbound);
-    for (CompletableFuture<Void> f : r.rewound()) {
-      f.completeExceptionally(rewindCause);
-    }
-    if (r.inboundRewind() != null) {
-      // A checkpoint asked for before the rewind (or by a message of the old stream still in the
-      // handler) may still land. The store only moves forward, so once it lands it is what a
-      // restart resumes from: the application must not discard what it covers. Report the
-      // rewind once those commits settled, at the checkpoint they leave (see checkpoint()).
-      app.executeWhen(this::commitsSettled,
-          () -> handler.onInboundRewind(this, lastCheckpoint()));
-    }
-    if (resumed) {
-      app.execute(() -> handler.onResumed(this));
-    }
-    if (outbound != null) {
-      log.info("session {}: outbound stream rewound to peer checkpoint {}", id,
-          outbound.position());
-      app.execute(() -> handler.onOutboundRewind(this, outbound));
-    }
+    return r;
   }
 
   /** The connection under the session is gone; the session itself lives on. */
@@ -263,7 +219,7 @@ public final class SessionCore implements Session {
       }
       port = null;
       connected = false;
-      if (closed) {
+      if (ending.isClosedLocked()) {
         return;
       }
     }
@@ -276,91 +232,12 @@ public final class SessionCore implements Session {
   }
 
   void onData(ConnectionPort ch, Frame.Data data) throws ProtocolException {
-    long epoch;
-    int length = data.payload().readableBytes();
-    long memory = data.memory();
-    synchronized (this) {
-      if (in.isDuplicate(data.seq()) || port != ch || closed) {
-        data.release();
-        return;
-      }
-      try {
-        // Memory, not payload: a small message can keep a whole read buffer alive (FrameDecoder).
-        epoch = in.accept(data.seq(), memory);
-      } catch (ProtocolException e) {
-        data.release();
-        throw e;
-      }
-      if (in.queuedMemory() > config.inboundQueueBytes() && !readPaused) {
-        readPaused = true;
-        ch.pauseReading();
-      }
-    }
-    app.execute(() -> deliver(data, epoch, length, memory));
-  }
-
-  private void deliver(Frame.Data data, long epoch, int length, long memory) {
-    try {
-      boolean covered;
-      synchronized (this) {
-        if (!in.isCurrent(epoch) || closed) {
-          return;
-        }
-        covered = !in.beginHandOver(data.seq());
-      }
-      if (!covered) {
-        try {
-          handOver(data);
-        } catch (Exception | Error e) {
-          log.warn("session {}: handler failed on message {}: {}", id, data.seq(), e.toString());
-          terminate(SessionEnd.TELL_PEER, ErrorCode.APPLICATION_ERROR,
-              "application failed: " + e, e);
-          return;
-        }
-        synchronized (this) {
-          in.handedOver(data.seq(), epoch, length);
-        }
-      }
-    } finally {
-      data.release();
-      resumeReadingIfDrained(memory);
-    }
-    scheduleWrite();
-  }
-
-  /**
-   * Gives a message to the handler without copying it where possible: a payload in one piece as
-   * is; one in several pieces (a large message assembled by the frame decoder from the TLS reads
-   * it came in) to a {@link PiecewiseHandler} as those pieces, and to any other handler copied
-   * here, on the application thread, into one reused buffer ({@link FlatBuffers}).
-   */
-  private void handOver(Frame.Data data) throws Exception {
-    ByteBuf payload = data.payload();
-    if (payload.nioBufferCount() <= 1) {
-      handler.onMessage(this, data.seq(), payload.nioBuffer());
-    } else if (handler instanceof PiecewiseHandler pieces) {
-      pieces.onMessagePieces(this, data.seq(), payload.nioBuffers());
-    } else {
-      handler.onMessage(this, data.seq(), FlatBuffers.of(payload));
-    }
-  }
-
-  private void resumeReadingIfDrained(long memory) {
-    ConnectionPort ch;
-    synchronized (this) {
-      in.released(memory);
-      if (!readPaused || in.queuedMemory() > config.inboundQueueBytes() / 2 || port == null) {
-        return;
-      }
-      readPaused = false;
-      ch = port;
-    }
-    ch.resumeReading();
+    delivery.onData(ch, data);
   }
 
   /** Whether reading is paused because the application is behind (idle checks must not fire). */
-  public synchronized boolean isReadPaused() {
-    return readPaused;
+  public boolean isReadPaused() {
+    return delivery.isReadPaused();
   }
 
   /** The peer acknowledged everything up to {@code seq}. */
@@ -383,8 +260,8 @@ public final class SessionCore implements Session {
       f.complete(null);
     }
     if (!done.isEmpty()) {
-      runWritableTasksIfRoom();
-      maybeFinishClose();
+      sender.runWritableTasksIfRoom();
+      ending.maybeFinishClose();
     }
   }
 
@@ -397,22 +274,9 @@ public final class SessionCore implements Session {
     }
   }
 
-  /**
-   * Queues one task on the channel's event loop that writes whatever is due, an ACK and messages
-   * from the write cursor, and flushes once: an echo and the ACK of the message it answers,
-   * asked for one after the other by the application thread, usually leave in one TLS record.
-   */
-  private void scheduleWrite() {
-    ConnectionPort ch;
-    synchronized (this) {
-      if (!connected || writeScheduledFor == port
-          || (!out.hasUnwritten() && !in.ackDue())) {
-        return;
-      }
-      ch = port;
-      writeScheduledFor = ch;
-    }
-    ch.execute(() -> writeAndFlush(ch, false));
+  /** Writes what is due (an ACK, messages) on the connection's event loop; see SessionWriter. */
+  void scheduleWrite() {
+    writer.scheduleWrite();
   }
 
   /** Writes messages from the write cursor while the channel accepts them. Event loop only. */
@@ -421,152 +285,40 @@ public final class SessionCore implements Session {
   }
 
   void drain(ConnectionPort ch) {
-    writeAndFlush(ch, false);
-  }
-
-  /**
-   * Writes an ACK if one is due, then messages from the write cursor while the channel accepts
-   * them, then flushes if anything was written (or {@code flush}). Event loop only.
-   */
-  private void writeAndFlush(ConnectionPort ch, boolean flush) {
-    boolean wrote = false;
-    synchronized (this) {
-      if (writeScheduledFor == ch) {
-        writeScheduledFor = null;
-      }
-      if (port == ch && connected) {
-        if (in.ackDue()) {
-          ch.write(new Frame.Ack(in.takeAck()));
-          wrote = true;
-        }
-        while (out.hasUnwritten() && ch.isWritable()) {
-          ReplayBuffer.Entry e = out.nextToWrite();
-          ch.write(new Frame.Data(e.seq(), e.payload().retainedDuplicate()));
-          wrote = true;
-        }
-      }
-    }
-    if (wrote || flush) {
-      ch.flush();
-    }
-  }
-
-  private synchronized CompletableFuture<?> commitsSettled() {
-    return in.commitsSettled();
+    writer.writeAndFlush(ch, false);
   }
 
   // ---------------------------------------------------------------- application side
 
   @Override
   public CompletableFuture<Void> send(byte[] message) throws InterruptedException, LifelineException {
-    checkSize(message.length);
-    return enqueue(Unpooled.wrappedBuffer(message), true);
+    return sender.send(message);
   }
 
   @Override
   public CompletableFuture<Void> send(ByteBuffer message)
       throws InterruptedException, LifelineException {
-    checkSize(message.remaining());
-    return enqueue(Unpooled.wrappedBuffer(message.duplicate()), true);
+    return sender.send(message);
   }
 
   @Override
   public CompletableFuture<Void> trySend(byte[] message) throws LifelineException {
-    checkSize(message.length);
-    return tryEnqueue(Unpooled.wrappedBuffer(message));
+    return sender.trySend(message);
   }
 
   @Override
   public CompletableFuture<Void> trySend(ByteBuffer message) throws LifelineException {
-    checkSize(message.remaining());
-    return tryEnqueue(Unpooled.wrappedBuffer(message.duplicate()));
-  }
-
-  private CompletableFuture<Void> tryEnqueue(ByteBuf payload) throws LifelineException {
-    try {
-      return enqueue(payload, false);
-    } catch (InterruptedException e) {
-      throw new AssertionError("a non-blocking enqueue waited", e);
-    }
-  }
-
-  /**
-   * Appends {@code payload} (which wraps the caller's memory, never copied) to the replay buffer;
-   * {@code block} waits for room, otherwise a full buffer returns null.
-   */
-  private CompletableFuture<Void> enqueue(ByteBuf payload, boolean block)
-      throws InterruptedException, LifelineException {
-    CompletableFuture<Void> acked = new CompletableFuture<>();
-    int length = payload.readableBytes();
-    boolean appended = false;
-    try {
-      synchronized (this) {
-        while (true) {
-          checkSendable();
-          if (out.hasRoom(length)) {
-            break;
-          }
-          if (!block) {
-            return null;
-          }
-          if (Thread.currentThread() instanceof FastThreadLocalThread) {
-            throw new IllegalStateException(
-                "send() would block an I/O thread; use trySend() and onWritable()");
-          }
-          wait();
-        }
-        out.append(new ReplayBuffer.Entry(out.nextSeq(), payload, acked));
-        appended = true;
-      }
-    } finally {
-      if (!appended) {
-        payload.release();
-      }
-    }
-    scheduleWrite();
-    return acked;
-  }
-
-  private void checkSize(int length) {
-    if (length > config.maxMessageSize()) {
-      throw new IllegalArgumentException("message: " + length + " bytes (expected: <= "
-          + config.maxMessageSize() + ")");
-    }
-  }
-
-  private void checkSendable() throws LifelineException {
-    if (closed || closing) {
-      throw new LifelineException("session " + id + " is closed");
-    }
-    Checkpoint rewound = out.takePendingRewind();
-    if (rewound != null) {
-      throw new StreamRewoundException(rewound);
-    }
+    return sender.trySend(message);
   }
 
   @Override
-  public synchronized boolean isWritable() {
-    return !closed && out.hasRoom(config.maxMessageSize());
+  public boolean isWritable() {
+    return sender.isWritable();
   }
 
   @Override
   public void onWritable(Runnable task) {
-    synchronized (this) {
-      writableTasks.add(task);
-    }
-    runWritableTasksIfRoom();
-  }
-
-  private void runWritableTasksIfRoom() {
-    List<Runnable> run;
-    synchronized (this) {
-      if (writableTasks.isEmpty() || !(closed || out.hasRoom(config.maxMessageSize()))) {
-        return;
-      }
-      run = new ArrayList<>(writableTasks);
-      writableTasks.clear();
-    }
-    run.forEach(app::execute);
+    sender.onWritable(task);
   }
 
   @Override
@@ -584,29 +336,7 @@ public final class SessionCore implements Session {
 
   @Override
   public CompletableFuture<Void> checkpoint(long position, byte[] state) {
-    Checkpoint cp = Checkpoint.of(position, state);
-    CompletableFuture<Void> settled;
-    synchronized (this) {
-      settled = in.checkpointAsked(position);
-    }
-    CompletableFuture<Void> durable;
-    try {
-      durable = persistence.commit(cp);
-    } catch (RuntimeException | Error e) {
-      settled.complete(null);
-      throw e;
-    }
-    return durable.whenComplete((v, e) -> {
-      if (e == null) {
-        landed(cp);
-      }
-      settled.complete(null);
-    }).thenRun(this::scheduleWrite);
-  }
-
-  /** A checkpoint is durable; see {@link InboundStream#landed}. */
-  private synchronized void landed(Checkpoint cp) {
-    in.landed(cp);
+    return commits.commit(position, state);
   }
 
   @Override
@@ -637,41 +367,12 @@ public final class SessionCore implements Session {
 
   @Override
   public CompletableFuture<Void> close(Duration timeout) {
-    synchronized (this) {
-      if (closed) {
-        return closeFuture;
-      }
-      closing = true;
-    }
-    maybeFinishClose();
-    config.timer().schedule(() -> {
-      if (!closeFuture.isDone()) {
-        terminate(SessionEnd.TELL_PEER, ErrorCode.NORMAL, "close timed out",
-            new LifelineException("close of session " + id + " timed out after " + timeout
-                + " with unacknowledged messages"));
-      }
-    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
-    return closeFuture;
-  }
-
-  private void maybeFinishClose() {
-    ConnectionPort ch;
-    synchronized (this) {
-      if (!closing || closed || out.unacknowledged() > 0 || !connected) {
-        return;
-      }
-      ch = port;
-    }
-    log.debug("session {}: closing on {}", id, ch);
-    ch.writeClose(new Frame.Close(ErrorCode.NORMAL, "session closed by application"),
-        written -> terminate(written ? SessionEnd.CLOSE_SENT : SessionEnd.FINISHED,
-            ErrorCode.NORMAL, "closed", null));
+    return ending.close(timeout);
   }
 
   @Override
   public void abort() {
-    terminate(SessionEnd.ABANDON, ErrorCode.GOING_AWAY, "aborted",
-        new LifelineException("session " + id + " aborted"));
+    ending.abort();
   }
 
   /**
@@ -681,73 +382,16 @@ public final class SessionCore implements Session {
    * counts.
    */
   public void terminate(SessionEnd how, ErrorCode code, String reason, Throwable cause) {
-    ConnectionPort ch;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      if (log.isDebugEnabled()) {
-        log.debug("session {}: terminated on {}: {} {} ({})", id, port, code, reason, how);
-      }
-      ch = port;
-      port = null;
-      connected = false;
-      notifyAll();
-    }
-    boolean lingering = false;
-    if (ch != null) {
-      switch (how.notice()) {
-        case SEND_CLOSE -> {
-          ch.writeClose(new Frame.Close(code, reason), written -> {
-            if (!written) {
-              ch.close();
-            }
-          });
-          lingering = ch.closeAfterPeer();
-        }
-        case CLOSE_ALREADY_SENT -> lingering = ch.closeAfterPeer();
-        case NONE -> ch.close();
-      }
-    }
-    failOutstanding(cause != null ? cause : new LifelineException("session " + id + " closed"));
-    persistence.released(this, how.forget());
-    app.execute(() -> handler.onClosed(this, cause));
-    Runnable complete = () -> {
-      if (cause == null) {
-        closeFuture.complete(null);
-      } else {
-        closeFuture.completeExceptionally(cause);
-      }
-    };
-    if (lingering) {
-      // Done once the connection is: a process that exits when its close completes would
-      // otherwise cut the connection itself, with the reset described at ChannelPort.
-      ch.whenClosed(() -> app.execute(complete));
-    } else {
-      complete.run();
-    }
-  }
-
-  private void failOutstanding(Throwable cause) {
-    List<CompletableFuture<Void>> dropped;
-    List<Runnable> tasks;
-    synchronized (this) {
-      dropped = out.clear();
-      tasks = new ArrayList<>(writableTasks);
-      writableTasks.clear();
-    }
-    dropped.forEach(f -> f.completeExceptionally(cause));
-    tasks.forEach(app::execute);
+    ending.terminate(how, code, reason, cause);
   }
 
   @Override
   public CompletableFuture<Void> closeFuture() {
-    return closeFuture;
+    return ending.closeFuture();
   }
 
   public synchronized boolean isClosed() {
-    return closed;
+    return ending.isClosedLocked();
   }
 
   /** Runs the application's {@link SessionHandler#onOpen} for a new session. */
@@ -773,6 +417,46 @@ public final class SessionCore implements Session {
   /** Unacknowledged outbound message bytes held for resend. */
   public synchronized long replayBufferedBytes() {
     return out.bufferedBytes();
+  }
+
+  // --------------------------------------------- for the parts; each caller holds this lock
+
+  /** Whether {@code ch} is the connection of this live session. */
+  boolean isAttachedLocked(ConnectionPort ch) {
+    assert Thread.holdsLock(this);
+    return port == ch && !ending.isClosedLocked();
+  }
+
+  /** The connection the session is attached to, null between them. */
+  ConnectionPort portLocked() {
+    assert Thread.holdsLock(this);
+    return port;
+  }
+
+  /** Whether the application may still send (neither closing nor closed). */
+  boolean acceptsSendsLocked() {
+    return ending.isOpenLocked();
+  }
+
+  /** Whether the session has ended. */
+  boolean isClosedLocked() {
+    return ending.isClosedLocked();
+  }
+
+  /** The connection, if attached and connected. */
+  ConnectionPort connectedPortLocked() {
+    assert Thread.holdsLock(this);
+    return connected ? port : null;
+  }
+
+  /** The session ended: it lets go of its connection and returns it. */
+  ConnectionPort releaseConnectionLocked() {
+    assert Thread.holdsLock(this);
+    ConnectionPort ch = port;
+    port = null;
+    connected = false;
+    notifyAll();
+    return ch;
   }
 
   @Override
