@@ -58,8 +58,20 @@ enum LibraryModule {
     return null;
   }
 
-  /** The main classes of every library module (tests and this module's own classes left out). */
-  static JavaClasses importAll() {
+  /**
+   * The main classes of every library module (tests and this module's own classes left out),
+   * imported once for all the checks in this JVM.
+   */
+  static synchronized JavaClasses importAll() {
+    if (imported == null) {
+      imported = importNow();
+    }
+    return imported;
+  }
+
+  private static JavaClasses imported;
+
+  private static JavaClasses importNow() {
     return new ClassFileImporter()
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
         .importPackages(List.of(values()).stream().map(m -> m.apiPackage).toList());
