@@ -78,6 +78,26 @@ public interface CheckpointStore extends AutoCloseable {
     return false;
   }
 
+  /**
+   * Whether {@link #openOutbox} works with this store (the file and in-memory stores: yes).
+   * Default {@code false}.
+   */
+  default boolean supportsOutbox() {
+    return false;
+  }
+
+  /**
+   * Opens, creating it if absent, the durable outbox kept under {@code key} (see {@link Outbox}).
+   * One process opens a key's outbox once at a time.
+   *
+   * @throws StoreException if it cannot be read (a corrupt file is an error naming it, never
+   *     silently emptied)
+   * @throws UnsupportedOperationException if {@link #supportsOutbox()} is false
+   */
+  default Outbox openOutbox(String key) throws StoreException {
+    throw new UnsupportedOperationException(this + " keeps no outbox; use FileCheckpointStore");
+  }
+
   /** Flushes pending work and releases files, locks and connections. Idempotent. */
   @Override
   void close();

@@ -1,5 +1,6 @@
 package dev.lifeline.store;
 
+import dev.lifeline.store.internal.MemoryOutbox;
 import dev.lifeline.store.internal.StoreRules;
 import java.time.Clock;
 import java.time.Duration;
@@ -38,6 +39,8 @@ public final class InMemoryCheckpointStore implements CheckpointStore {
   private final Map<String, SessionRecord> records = new HashMap<>();
   /** Guarded by {@link #lock}. */
   private boolean closed;
+  /** Guarded by {@link #lock}. */
+  private final Map<String, MemoryOutbox> outboxes = new HashMap<>();
 
   /** A store with the default time to live (one day) and the system clock. */
   public InMemoryCheckpointStore() {
@@ -158,6 +161,25 @@ public final class InMemoryCheckpointStore implements CheckpointStore {
       }
     }
     return CompletableFuture.completedFuture(ids);
+  }
+
+  @Override
+  public boolean supportsOutbox() {
+    return true;
+  }
+
+  /** The outbox under {@code key}, the same one (with what it holds) each time until deleted. */
+  @Override
+  public Outbox openOutbox(String key) {
+    Objects.requireNonNull(key, "key");
+    synchronized (lock) {
+      MemoryOutbox o = outboxes.get(key);
+      if (o == null || o.isDeleted()) {
+        o = new MemoryOutbox();
+        outboxes.put(key, o);
+      }
+      return o;
+    }
   }
 
   @Override
