@@ -73,7 +73,7 @@ public final class LifelineClient implements AutoCloseable {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, b.connectTimeout.toMillis()));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
-        b.inboundQueueBytes, appExecutor, timer);
+        b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox);
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ClientPipeline pipeline = new ClientPipeline(tls, b.host, b.port, b.idleTimeout,
         chaos == null ? () -> null : chaos::newHandlerOrNull);
@@ -136,6 +136,8 @@ public final class LifelineClient implements AutoCloseable {
     private int maxMessageSize = 1024 * 1024;
     private long replayBufferBytes = 32L * 1024 * 1024;
     private long inboundQueueBytes = 8L * 1024 * 1024;
+    private boolean autoAcknowledge = true;
+    private boolean durableOutbox;
     private int ioThreads = 1;
     private int appThreads = 4;
     private int maxConcurrentConnects = 64;
@@ -234,6 +236,30 @@ public final class LifelineClient implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The acknowledgement mode of every session of this client: {@code true} (the default)
+     * acknowledges a received message once its handler returned, unless the handler's {@link
+     * SessionHandler#autoAcknowledge} says otherwise; {@code false} makes every session a durable
+     * receiver, acknowledging only through {@link Session#checkpoint} (see {@code
+     * DurableReceiver}). Being configuration, it holds for sessions restored after a restart too.
+     */
+    public Builder autoAcknowledge(boolean autoAcknowledge) {
+      this.autoAcknowledge = autoAcknowledge;
+      return this;
+    }
+
+    /**
+     * Keeps every message a session of this client sends in a durable outbox in the store
+     * ({@link CheckpointStore#openOutbox}) before it goes on the wire; after this process is
+     * killed, reopening the session sends again, with no application code, every message the
+     * server has not acknowledged. Needs a store that {@linkplain CheckpointStore#supportsOutbox
+     * keeps outboxes}. Default {@code false}.
+     */
+    public Builder durableOutbox(boolean durableOutbox) {
+      this.durableOutbox = durableOutbox;
+      return this;
+    }
+
     public Builder appThreads(int appThreads) {
       this.appThreads = Math.max(1, appThreads);
       return this;
@@ -252,6 +278,10 @@ public final class LifelineClient implements AutoCloseable {
       }
       if (store == null) {
         store = InMemoryCheckpointStore.builder().build();
+      }
+      if (durableOutbox && !store.supportsOutbox()) {
+        throw new IllegalStateException("durableOutbox: " + store
+            + " keeps no outbox (expected: a store that does, e.g. FileCheckpointStore)");
       }
       if (replayBufferBytes < maxMessageSize) {
         throw new IllegalStateException("replayBufferBytes: " + replayBufferBytes

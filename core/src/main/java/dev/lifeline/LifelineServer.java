@@ -78,7 +78,7 @@ public final class LifelineServer implements AutoCloseable {
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads, daemon("lifeline-app"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
-        b.inboundQueueBytes, appExecutor, timer);
+        b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox);
     RefusalLimiter limiter = new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
         System::nanoTime);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
@@ -271,6 +271,8 @@ public final class LifelineServer implements AutoCloseable {
     private int maxMessageSize = 1024 * 1024;
     private long replayBufferBytes = 32L * 1024 * 1024;
     private long inboundQueueBytes = 8L * 1024 * 1024;
+    private boolean autoAcknowledge = true;
+    private boolean durableOutbox;
     private int maxSessions = 100_000;
     private int maxSessionsPerIdentity = 100_000;
     private int maxConnections = 10_000;
@@ -484,6 +486,30 @@ public final class LifelineServer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * The acknowledgement mode of every session of this server: {@code true} (the default)
+     * acknowledges a received message once its handler returned, unless the handler's {@link
+     * SessionHandler#autoAcknowledge} says otherwise; {@code false} makes every session a durable
+     * receiver, acknowledging only through {@link Session#checkpoint} (see {@code
+     * DurableReceiver}). Being configuration, it holds for sessions restored after a restart too.
+     */
+    public Builder autoAcknowledge(boolean autoAcknowledge) {
+      this.autoAcknowledge = autoAcknowledge;
+      return this;
+    }
+
+    /**
+     * Keeps every message a session of this server sends in a durable outbox in the store
+     * ({@link CheckpointStore#openOutbox}) before it goes on the wire; after this process is
+     * killed, reopening the session sends again, with no application code, every message the
+     * client has not acknowledged. Needs a store that {@linkplain CheckpointStore#supportsOutbox
+     * keeps outboxes}. Default {@code false}.
+     */
+    public Builder durableOutbox(boolean durableOutbox) {
+      this.durableOutbox = durableOutbox;
+      return this;
+    }
+
     /** Threads that run application callbacks (each session's callbacks stay in order). */
     public Builder appThreads(int appThreads) {
       this.appThreads = Math.max(1, appThreads);
@@ -515,6 +541,10 @@ public final class LifelineServer implements AutoCloseable {
       }
       if (store == null) {
         store = InMemoryCheckpointStore.builder().build();
+      }
+      if (durableOutbox && !store.supportsOutbox()) {
+        throw new IllegalStateException("durableOutbox: " + store
+            + " keeps no outbox (expected: a store that does, e.g. FileCheckpointStore)");
       }
       if (replayBufferBytes < maxMessageSize) {
         throw new IllegalStateException("replayBufferBytes: " + replayBufferBytes

@@ -86,6 +86,17 @@ public interface Session {
     return copy;
   }
 
+  /**
+   * The sequence of the last message handed over to this session for sending: where the
+   * application continues from ({@code handedOver() + 1} is the next message's sequence). After a
+   * restart with a durable outbox it is the last message the outbox made durable (the library
+   * sends every one the peer has not acknowledged); without one, once {@link
+   * LifelineClient#open} completed, the peer's last durable checkpoint of this stream. Asking
+   * counts as having learnt of a rewind: the next {@link #send} does not throw {@link
+   * StreamRewoundException} for one that happened before.
+   */
+  long handedOver();
+
   /** Whether a message of {@link #maxMessageSize()} would fit the replay buffer now. */
   boolean isWritable();
 

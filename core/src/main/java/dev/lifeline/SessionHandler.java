@@ -62,8 +62,15 @@ public interface SessionHandler {
    * One message, delivered once and in order. {@code message} is valid only during this call;
    * copy what you keep. An exception thrown here ends the session with {@link
    * ErrorCode#APPLICATION_ERROR}.
+   *
+   * <p>The default, for a side that only sends, refuses every message: a message arriving at such
+   * a side is a mistake of the peer's, and the session ends with {@code APPLICATION_ERROR} rather
+   * than dropping it unseen.
    */
-  void onMessage(Session session, long seq, ByteBuffer message) throws Exception;
+  default void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
+    throw new UnsupportedOperationException("this side only sends: " + getClass().getName()
+        + " does not override SessionHandler.onMessage, and message " + seq + " arrived");
+  }
 
   /**
    * The received stream went back to this side's last durable checkpoint because messages after

@@ -12,10 +12,22 @@ import java.util.concurrent.ScheduledExecutorService;
  *     buffers they keep alive, {@code Frame.Data#memory()}) before reading pauses
  * @param appExecutor runs application callbacks (serialised per session)
  * @param timer for close timeouts and other delayed work
+ * @param autoAcknowledge the endpoint's acknowledgement mode: false makes every session a durable
+ *     receiver whatever its handler declares
+ * @param durableOutbox whether sessions keep what they send in a durable outbox in the store
  */
 public record SessionConfig(
     int maxMessageSize,
     long replayBufferBytes,
     long inboundQueueBytes,
     Executor appExecutor,
-    ScheduledExecutorService timer) {}
+    ScheduledExecutorService timer,
+    boolean autoAcknowledge,
+    boolean durableOutbox) {
+
+  /** Acknowledgement on receipt unless the handler says otherwise; no outbox. */
+  public SessionConfig(int maxMessageSize, long replayBufferBytes, long inboundQueueBytes,
+      Executor appExecutor, ScheduledExecutorService timer) {
+    this(maxMessageSize, replayBufferBytes, inboundQueueBytes, appExecutor, timer, true, false);
+  }
+}

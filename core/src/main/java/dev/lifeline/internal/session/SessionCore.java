@@ -87,7 +87,7 @@ public final class SessionCore implements Session {
     this.app = new SerialExecutor(config.appExecutor());
     this.persistence = persistence;
     this.out = new OutboundStream(config.replayBufferBytes());
-    this.in = new InboundStream(handler.autoAcknowledge());
+    this.in = new InboundStream(config.autoAcknowledge() && handler.autoAcknowledge());
     this.sender = new SessionSender(this, config, out, app);
     this.ending = new SessionEnding(this, config, out, sender, app, handler);
     this.delivery = new InboundDelivery(this, config, in, app, handler);
@@ -319,6 +319,12 @@ public final class SessionCore implements Session {
   @Override
   public void onWritable(Runnable task) {
     sender.onWritable(task);
+  }
+
+  @Override
+  public synchronized long handedOver() {
+    out.takePendingRewind(); // asked where to continue: the rewind is reported
+    return out.nextSeq() - 1;
   }
 
   @Override

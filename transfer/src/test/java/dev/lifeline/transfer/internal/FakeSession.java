@@ -112,6 +112,11 @@ final class FakeSession implements Session {
   }
 
   @Override
+  public long handedOver() {
+    return sent.size();
+  }
+
+  @Override
   public int maxMessageSize() {
     return 1 << 20;
   }
