@@ -21,10 +21,10 @@ final class ReliableSenderSample {
 
   // tag::sender[]
   /** Sends records 1..count exactly once; run it again after a crash and it continues. */
-  static void ship(Path stateDir, Path caPem, long count) throws Exception {
+  static void ship(Path stateDir, Path caPem, int port, long count) throws Exception {
     try (FileCheckpointStore store = FileCheckpointStore.open(stateDir);
         LifelineClient client = LifelineClient.builder()
-            .server("localhost", 7443)
+            .server("localhost", port)
             .tls(ClientTlsConfig.builder().trustedCa(caPem).build())
             .store(store)              // the session, its token and its outbox outlive the process
             .durableOutbox(true)       // a record goes on the wire only once it is fsync'd here
