@@ -301,8 +301,8 @@ public final class FileOutbox implements Outbox {
         first = resetsInFlight == 0 ? firstSeq : Long.MIN_VALUE;
         returnBuffer(batch.buffer());
       }
+      deleteDeadSegments(first); // rare (once per segment), and then a test sees it at once
       owner.complete(batch.futures(), null);
-      deleteDeadSegments(first);
     } finally {
       io.unlock();
     }
