@@ -1,24 +1,24 @@
 package dev.lifeline;
 
+import static dev.lifeline.ReceiverEnds.WAIT;
+import static dev.lifeline.ReceiverEnds.awaitAll;
+import static dev.lifeline.ReceiverEnds.sendRecords;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifeline.store.FileCheckpointStore;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,17 +30,19 @@ import org.junit.jupiter.api.io.TempDir;
  * Whether a message is acknowledged is read from the sender's send future.
  */
 class DurableReceiverTest {
-  private static final Duration WAIT = Duration.ofSeconds(20);
   private static final Duration NEVER = Duration.ofHours(1);
 
   @TempDir Path dir;
-  private final List<AutoCloseable> closing = new ArrayList<>();
+  private ReceiverEnds ends;
+
+  @BeforeEach
+  void ends() {
+    ends = new ReceiverEnds(dir);
+  }
 
   @AfterEach
   void close() throws Exception {
-    for (int i = closing.size() - 1; i >= 0; i--) {
-      closing.get(i).close();
-    }
+    ends.close();
   }
 
   @Test
@@ -48,7 +50,7 @@ class DurableReceiverTest {
     FileSink.Log log = new FileSink.Log(dir.resolve("out"));
     DurableReceiver receiver = DurableReceiver.builder(FileSink.factory(log))
         .everyMessages(5).everyBytes(1 << 30).every(NEVER).build();
-    Session session = clientOf(startServer(receiver, null));
+    Session session = ends.sender(ends.server(receiver));
     List<CompletableFuture<Void>> acked = sendRecords(session, 1, 12, 16);
 
     awaitAll(acked.subList(0, 10));
@@ -66,7 +68,7 @@ class DurableReceiverTest {
     FileSink.Log log = new FileSink.Log(dir.resolve("out"));
     DurableReceiver receiver = DurableReceiver.builder(FileSink.factory(log))
         .everyBytes(1_000).every(NEVER).build();
-    Session session = clientOf(startServer(receiver, null));
+    Session session = ends.sender(ends.server(receiver));
     // 300 bytes each: the fourth passes 1,000 bytes.
     List<CompletableFuture<Void>> acked = sendRecords(session, 1, 9, 300);
 
@@ -83,7 +85,7 @@ class DurableReceiverTest {
     FileSink.Log log = new FileSink.Log(dir.resolve("out"));
     DurableReceiver receiver = DurableReceiver.builder(FileSink.factory(log))
         .every(Duration.ofMillis(20)).build();
-    Session session = clientOf(startServer(receiver, null));
+    Session session = ends.sender(ends.server(receiver));
 
     long start = System.nanoTime();
     sendRecords(session, 1, 1, 64).get(0).get(WAIT.toSeconds(), TimeUnit.SECONDS);
@@ -98,11 +100,11 @@ class DurableReceiverTest {
   @Test
   void theTimerFlushIsWhatAcknowledgesALoneMessage() throws Exception {
     ManualTimer timer = new ManualTimer();
-    closing.add(timer::shutdownNow);
+    ends.closeLater(timer::shutdownNow);
     FileSink.Log log = new FileSink.Log(dir.resolve("out"));
     DurableReceiver receiver = DurableReceiver.builder(FileSink.factory(log))
         .every(Duration.ofMillis(5)).timer(timer).build();
-    Session session = clientOf(startServer(receiver, null));
+    Session session = ends.sender(ends.server(receiver));
 
     CompletableFuture<Void> first = sendRecords(session, 1, 1, 64).get(0);
     await().atMost(WAIT).until(() -> log.written == 1);
@@ -127,7 +129,7 @@ class DurableReceiverTest {
     FileSink.Log log = new FileSink.Log(dir.resolve("out"));
     DurableReceiver receiver = DurableReceiver.builder(FileSink.factory(log))
         .everyMessages(7).every(Duration.ofMillis(2)).build();
-    Session session = clientOf(startServer(receiver, null));
+    Session session = ends.sender(ends.server(receiver));
     ConcurrentLinkedQueue<String> early = new ConcurrentLinkedQueue<>();
 
     List<CompletableFuture<Void>> acked = sendRecords(session, 1, 300, 100);
@@ -152,12 +154,12 @@ class DurableReceiverTest {
     Path storeDir = dir.resolve("server-store");
     FileSink.Log firstLog = new FileSink.Log(out);
     FileCheckpointStore firstStore = FileCheckpointStore.open(storeDir);
-    LifelineServer first = LifelineServer.builder().tls(serverTls()).store(firstStore)
+    LifelineServer first = LifelineServer.builder().tls(ends.serverTls()).store(firstStore)
         .handler(DurableReceiver.builder(FileSink.factory(firstLog))
             .everyMessages(4).every(NEVER).build())
         .start();
     int port = first.port();
-    Session session = clientOf(first);
+    Session session = ends.sender(first);
     List<CompletableFuture<Void>> acked = sendRecords(session, 1, 10, 32);
     awaitAll(acked.subList(0, 8));
     await().atMost(WAIT).until(() -> firstLog.written == 10); // 9, 10 written, never synced
@@ -168,13 +170,13 @@ class DurableReceiverTest {
     firstStore.close();
     FileSink.Log secondLog = new FileSink.Log(out);
     FileCheckpointStore secondStore = FileCheckpointStore.open(storeDir);
-    closing.add(secondStore);
-    LifelineServer second = LifelineServer.builder().tls(serverTls()).store(secondStore)
+    ends.closeLater(secondStore);
+    LifelineServer second = LifelineServer.builder().tls(ends.serverTls()).store(secondStore)
         .port(port)
         .handler(DurableReceiver.builder(FileSink.factory(secondLog))
             .everyMessages(4).every(NEVER).build())
         .start();
-    closing.add(second);
+    ends.closeLater(second);
 
     acked.addAll(sendRecords(session, 11, 12, 32));
     awaitAll(acked);
@@ -186,16 +188,16 @@ class DurableReceiverTest {
   @Test
   void aClientReceivesDurablyToo() throws Exception {
     CompletableFuture<Session> serverSide = new CompletableFuture<>();
-    LifelineServer server = startServer(new SessionHandler() {
+    LifelineServer server = ends.server(new SessionHandler() {
       @Override
       public void onOpen(Session session) {
         serverSide.complete(session);
       }
-    }, null);
+    });
     FileSink.Log log = new FileSink.Log(dir.resolve("out"));
     DurableReceiver receiver = DurableReceiver.builder(FileSink.factory(log))
         .everyMessages(6).every(Duration.ofMillis(10)).build();
-    LifelineClient client = client(server.port());
+    LifelineClient client = ends.client(server.port());
     client.open("download", receiver).get(WAIT.toSeconds(), TimeUnit.SECONDS);
     Session sender = serverSide.get(WAIT.toSeconds(), TimeUnit.SECONDS);
 
@@ -203,53 +205,6 @@ class DurableReceiverTest {
     assertTrue(log.syncedUpTo == 20, "synced up to " + log.syncedUpTo);
     assertEquals(20, log.records().size());
     assertTrue(receiver.stats().checkpointsByMessages() >= 3);
-  }
-
-  @Test
-  void aFailingSinkEndsTheSessionWithApplicationErrorAndItsMessage() throws Exception {
-    DurableReceiver receiver = DurableReceiver.builder(session -> new DurableReceiver.Sink() {
-      @Override
-      public void write(long seq, ByteBuffer message) throws IOException {
-        if (seq == 3) {
-          throw new IOException("disk on fire at message 3");
-        }
-      }
-
-      @Override
-      public byte[] sync() {
-        return new byte[0];
-      }
-    }).build();
-    Session session = clientOf(startServer(receiver, null));
-    sendRecords(session, 1, 3, 16);
-
-    ExecutionException e = assertThrows(ExecutionException.class,
-        () -> session.closeFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
-    SessionRefusedException refused = assertInstanceOf(SessionRefusedException.class, e.getCause());
-    assertEquals(ErrorCode.APPLICATION_ERROR, refused.code());
-    assertTrue(refused.getMessage().contains("disk on fire at message 3"), refused.getMessage());
-    await().atMost(WAIT).until(() -> receiver.sessions() == 0);
-  }
-
-  @Test
-  void aFailingTimerSyncEndsTheSessionToo() throws Exception {
-    DurableReceiver receiver = DurableReceiver.builder(session -> new DurableReceiver.Sink() {
-      @Override
-      public void write(long seq, ByteBuffer message) {}
-
-      @Override
-      public byte[] sync() throws IOException {
-        throw new IOException("fsync failed");
-      }
-    }).every(Duration.ofMillis(1)).build();
-    Session session = clientOf(startServer(receiver, null));
-    sendRecords(session, 1, 1, 16);
-
-    ExecutionException e = assertThrows(ExecutionException.class,
-        () -> session.closeFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS));
-    SessionRefusedException refused = assertInstanceOf(SessionRefusedException.class, e.getCause());
-    assertEquals(ErrorCode.APPLICATION_ERROR, refused.code());
-    assertTrue(refused.getMessage().contains("fsync failed"), refused.getMessage());
   }
 
   @Test
@@ -266,53 +221,6 @@ class DurableReceiverTest {
     assertThrows(NullPointerException.class,
         () -> DurableReceiver.builder(null));
     assertFalse(b.build().autoAcknowledge(), "acknowledges through checkpoints only");
-  }
-
-  // ------------------------------------------------------------------------------ fixtures
-
-  private ServerTlsConfig serverTls() throws Exception {
-    return ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls")).build();
-  }
-
-  private LifelineServer startServer(SessionHandler handler, Integer port) throws Exception {
-    LifelineServer.Builder b = LifelineServer.builder().tls(serverTls()).handler(handler);
-    if (port != null) {
-      b.port(port);
-    }
-    LifelineServer server = b.start();
-    closing.add(server);
-    return server;
-  }
-
-  private LifelineClient client(int port) throws Exception {
-    LifelineClient client = LifelineClient.builder()
-        .server("127.0.0.1", port)
-        .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
-        .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(60))
-        .build();
-    closing.add(client);
-    return client;
-  }
-
-  /** A client session that only sends. */
-  private Session clientOf(LifelineServer server) throws Exception {
-    return client(server.port()).open("upload", new SessionHandler() {})
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
-  }
-
-  /** Sends records {@code from..to}, each {@code size} bytes beginning with its number. */
-  private static List<CompletableFuture<Void>> sendRecords(Session session, long from, long to,
-      int size) throws Exception {
-    List<CompletableFuture<Void>> acked = new ArrayList<>();
-    for (long n = from; n <= to; n++) {
-      acked.add(session.send(ByteBuffer.allocate(size).putLong(n).array()));
-    }
-    return acked;
-  }
-
-  private static void awaitAll(List<CompletableFuture<Void>> futures) throws Exception {
-    CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
-        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   /**
