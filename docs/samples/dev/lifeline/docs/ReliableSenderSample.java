@@ -5,12 +5,15 @@ import dev.lifeline.LifelineClient;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.StreamRewoundException;
+import dev.lifeline.flow.SessionSubscriber;
 import dev.lifeline.store.FileCheckpointStore;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.SubmissionPublisher;
 
 /**
  * Quoted by docs/reliable-clients.md: the telemetry shipper's sender, which a re-run after
@@ -61,4 +64,18 @@ final class ReliableSenderSample {
     return (n + " " + new String(padding) + "\n").getBytes(StandardCharsets.US_ASCII);
   }
   // end::sender[]
+
+  // tag::flow[]
+  /** The same records through a Flow publisher (Reactor, RxJava and Akka Streams adapt to one). */
+  static void shipFrom(Session session, long count) throws Exception {
+    SessionSubscriber subscriber = SessionSubscriber.of(session);
+    try (SubmissionPublisher<ByteBuffer> records = new SubmissionPublisher<>()) {
+      records.subscribe(subscriber); // it requests a record only while the replay buffer has room
+      for (long n = session.handedOver() + 1; n <= count; n++) {
+        records.submit(ByteBuffer.wrap(record(n))); // waits while the subscriber is saturated
+      }
+    } // close() completes the stream
+    subscriber.completion().get(); // every record sent and acknowledged by the server
+  }
+  // end::flow[]
 }
