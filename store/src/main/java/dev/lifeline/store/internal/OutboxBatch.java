@@ -14,7 +14,8 @@ import java.util.zip.CRC32C;
  * is written), so appends never wait for a write. Not thread-safe: its outbox's lock guards it.
  */
 final class OutboxBatch {
-  private static final int INITIAL_BUFFER = 16 << 10;
+  /** Small: a server may hold thousands of idle outboxes; a busy one grows its buffers fast. */
+  private static final int INITIAL_BUFFER = 1 << 10;
   /** A buffer larger than this is dropped after a small batch: idle outboxes stay small. */
   private static final int KEEP_BUFFER = 1 << 20;
 
