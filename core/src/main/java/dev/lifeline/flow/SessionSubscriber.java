@@ -124,11 +124,13 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
   @Override
   public void onError(Throwable error) {
     Objects.requireNonNull(error, "error");
+    upstreamTerminated();
     fail(error);
   }
 
   @Override
   public void onComplete() {
+    upstreamTerminated();
     synchronized (this) {
       if (state != State.RUNNING) {
         return;
@@ -136,6 +138,13 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       state = State.UPSTREAM_DONE;
     }
     finishIfDone();
+  }
+
+  private void upstreamTerminated() {
+    UpstreamSubscription current = upstream;
+    if (current != null) {
+      current.terminated();
+    }
   }
 
   /** Sends {@code item} now, or holds it until the replay buffer has room. */
