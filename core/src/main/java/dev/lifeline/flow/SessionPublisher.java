@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Flow;
+import java.util.function.BiConsumer;
 
 /**
  * A {@link SessionHandler} that publishes the messages of one session to one {@link
@@ -40,11 +41,16 @@ import java.util.concurrent.Flow;
  * subscriber at once. A {@code request(n)} with {@code n <= 0} is answered with {@code onError}
  * ({@link IllegalArgumentException}) and ends the session as a cancel does.
  *
- * <p>One publisher serves one session and one subscriber: give it to {@code LifelineClient.open},
- * or, on a server, create one per session from a handler that routes to it. A callback of a
+ * <p>One publisher serves one session and one subscriber: give it to {@code LifelineClient.open};
+ * on a server, where one handler serves every session, use {@link #perSession}. A callback of a
  * second session fails with {@link IllegalStateException} (ending that session); a second
  * subscriber gets {@code onError} with one. Messages that arrive before the subscriber subscribes
  * wait for it.
+ *
+ * <p>The wait for demand also ends when the session ends from outside this process (the peer
+ * closed it, or {@link Session#abort()}). A {@link Session#close(Duration)} that this process
+ * makes itself while the subscriber has no demand completes only once the waiting callback
+ * returns, that is once the subscriber requests or cancels: callbacks run one at a time.
  *
  * <pre>{@code
  * SessionPublisher inbox = new SessionPublisher();
@@ -77,6 +83,26 @@ public final class SessionPublisher implements Flow.Publisher<ReceivedMessage>, 
 
   /** A publisher waiting for its session and its subscriber, in either order. */
   public SessionPublisher() {}
+
+  /**
+   * A server's handler that gives each session a publisher of its own: {@code subscribe} is
+   * called with both at the session's first callback (before its first message), on the
+   * session's callback thread, and subscribes to the publisher. The session's end is signalled
+   * to that subscriber and the publisher forgotten.
+   *
+   * <pre>{@code
+   * LifelineServer server = LifelineServer.builder()
+   *     .tls(tls)
+   *     .handler(SessionPublisher.perSession((session, inbox) ->
+   *         JdkFlowAdapter.flowPublisherToFlux(inbox)
+   *             .concatMap(m -> store.append(session.id(), m.payload()))
+   *             .subscribe()))
+   *     .start();
+   * }</pre>
+   */
+  public static SessionHandler perSession(BiConsumer<Session, SessionPublisher> subscribe) {
+    return new PerSessionPublishers(Objects.requireNonNull(subscribe, "subscribe"));
+  }
 
   /** The session this publisher serves, or {@code null} before its first callback. */
   public synchronized Session session() {
