@@ -24,6 +24,7 @@ import java.util.Objects;
  */
 public record ReceivedMessage(long seq, ByteBuffer payload) {
 
+  /** A message; {@code payload} must not be null. */
   public ReceivedMessage {
     Objects.requireNonNull(payload, "payload");
   }

@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class CountingSession implements Session {
   final AtomicLong sentBytes = new AtomicLong();
+  final AtomicLong ackedMessages = new AtomicLong();
   final AtomicInteger refusedSends = new AtomicInteger();
   final AtomicInteger writableWaits = new AtomicInteger();
   final CountDownLatch firstWait = new CountDownLatch(1);
@@ -37,6 +38,7 @@ final class CountingSession implements Session {
       return null;
     }
     sentBytes.addAndGet(length);
+    acked.thenRun(ackedMessages::incrementAndGet);
     return acked;
   }
 

@@ -12,14 +12,21 @@ import dev.lifeline.LifelineException;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,7 +42,7 @@ class SessionPublisherTest {
   @TempDir Path dir;
 
   /** Records what a subscriber receives; requests as the test says. */
-  static final class Recorder implements Flow.Subscriber<ReceivedMessage> {
+  static class Recorder implements Flow.Subscriber<ReceivedMessage> {
     final BlockingQueue<ReceivedMessage> items = new LinkedBlockingQueue<>();
     final AtomicInteger completes = new AtomicInteger();
     final AtomicInteger errors = new AtomicInteger();
@@ -221,6 +228,115 @@ class SessionPublisherTest {
       for (long n = 1; n <= count; n++) {
         oneByOne.expect(n);
       }
+    }
+  }
+
+  @Test
+  void perSessionGivesEachServerSessionAPublisherAndASubscriberOfItsOwn() throws Exception {
+    Map<String, Recorder> recorders = new ConcurrentHashMap<>();
+    SessionHandler perSession = SessionPublisher.perSession((session, inbox) -> {
+      Recorder recorder = new Recorder(1, true, 0);
+      recorders.put(session.id(), recorder);
+      inbox.subscribe(recorder);
+    });
+    int count = 300;
+    try (LifelineServer server = FlowFixtures.server(dir, perSession).start();
+        LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
+      List<Session> sessions = new ArrayList<>();
+      List<SessionSubscriber> sinks = new ArrayList<>();
+      for (String key : List.of("flow-a", "flow-b")) {
+        Session session = client.open(key, new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+        SessionSubscriber sink = SessionSubscriber.of(session);
+        new NumberedPublisher(count).subscribe(sink);
+        sessions.add(session);
+        sinks.add(sink);
+      }
+      for (int i = 0; i < sessions.size(); i++) {
+        sinks.get(i).completion().get(30, TimeUnit.SECONDS);
+        sessions.get(i).close(Duration.ofSeconds(5)).get(10, TimeUnit.SECONDS);
+      }
+      for (Session session : sessions) {
+        Recorder recorder = recorders.get(session.id());
+        assertNotNull(recorder, "no publisher for " + session.id());
+        assertTrue(recorder.ended.await(10, TimeUnit.SECONDS), "no end for " + session.id());
+        assertEquals(1, recorder.completes.get());
+        assertEquals(count, recorder.items.size());
+        for (long n = 1; n <= count; n++) {
+          recorder.expect(n);
+        }
+      }
+      assertEquals(2, recorders.size());
+    }
+  }
+
+  /**
+   * With {@code autoAcknowledge(false)} on the endpoint a message the subscriber got is not
+   * acknowledged until its checkpoint: the sender's completion waits for the last one.
+   */
+  @Test
+  void withAutoAcknowledgeOffOnlyTheSubscribersCheckpointsAcknowledge() throws Exception {
+    int count = 500;
+    CountDownLatch lastCheckpointAllowed = new CountDownLatch(1);
+    AtomicReference<CompletableFuture<Void>> lastCheckpoint = new AtomicReference<>();
+    SessionHandler durable = SessionPublisher.perSession((session, inbox) ->
+        inbox.subscribe(new Recorder(1, true, 0) {
+          @Override
+          public void onNext(ReceivedMessage item) {
+            super.onNext(item);
+            long seq = item.seq();
+            if (seq % 100 == 0 && seq < count) {
+              session.checkpoint(seq, new byte[0]);
+            } else if (seq == count) {
+              // After this callback (so after any ACK its return makes due) tell the client
+              // that everything was delivered; the frames keep that order on the wire.
+              session.runInOrder(() -> sendQuietly(session, new byte[] {1}));
+              lastCheckpoint.set(CompletableFuture.runAsync(() -> awaitQuietly(
+                  lastCheckpointAllowed)).thenCompose(v -> session.checkpoint(seq, new byte[0])));
+            }
+          }
+        }));
+    CountDownLatch allDelivered = new CountDownLatch(1);
+    SessionHandler client = new SessionHandler() {
+      @Override
+      public void onMessage(Session session, long seq, ByteBuffer message) {
+        allDelivered.countDown();
+      }
+    };
+    try (LifelineServer server = FlowFixtures.server(dir, durable).autoAcknowledge(false).start();
+        LifelineClient endpoint = FlowFixtures.client(dir, server.port()).build()) {
+      CountingSession session = new CountingSession(
+          endpoint.open("flow-durable", client).get(10, TimeUnit.SECONDS));
+      SessionSubscriber sink = SessionSubscriber.of(session);
+      new NumberedPublisher(count).subscribe(sink);
+
+      assertTrue(allDelivered.await(30, TimeUnit.SECONDS), "not all delivered");
+      assertFalse(sink.completion().isDone(), "acknowledged without a checkpoint");
+      long ackedBefore = session.ackedMessages.get();
+      assertTrue(ackedBefore < count, ackedBefore + " acknowledged");
+      lastCheckpointAllowed.countDown();
+      sink.completion().get(10, TimeUnit.SECONDS);
+      lastCheckpoint.get().get(10, TimeUnit.SECONDS);
+      Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> session.ackedMessages.get() == count);
+    } finally {
+      lastCheckpointAllowed.countDown();
+    }
+  }
+
+  static void sendQuietly(Session session, byte[] message) {
+    try {
+      session.trySend(message);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static void awaitQuietly(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 
