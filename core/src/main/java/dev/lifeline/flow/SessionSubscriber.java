@@ -73,8 +73,10 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
   private State state = State.NEW;
   // An item the replay buffer had no room for, sent first once room comes; guarded by this.
   private ByteBuffer held;
-  // Messages sent whose acknowledgement has not come; guarded by this.
-  private long unacknowledged;
+  // Items taken in and not yet acknowledged by the peer (a held one too), counted from onNext
+  // on, so an onComplete that races a held item's send cannot finish the stream before it;
+  // guarded by this.
+  private long unfinished;
 
   private SessionSubscriber(Session session) {
     this.session = Objects.requireNonNull(session, "session");
@@ -106,7 +108,8 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
     }
     // Runs at once if the session is already over, which cancels what was just accepted.
     session.closeFuture().whenComplete((ok, error) -> fail(error != null ? unwrap(error)
-        : new LifelineException("session " + session.id() + " closed before the stream completed")));
+        : new LifelineException(
+            "session " + session.id() + " closed before the stream completed")));
     requestWhenWritable();
   }
 
@@ -117,6 +120,7 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       if (state != State.RUNNING) {
         return; // arrived after a cancel: the rules allow it, and nothing more is sent
       }
+      unfinished++;
     }
     offer(item);
   }
@@ -147,7 +151,7 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
     }
   }
 
-  /** Sends {@code item} now, or holds it until the replay buffer has room. */
+  /** Sends {@code item} (counted in {@code unfinished}) now, or holds it until there is room. */
   private void offer(ByteBuffer item) {
     CompletableFuture<Void> acked;
     try {
@@ -163,9 +167,6 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       }
       session.onWritable(this::sendHeld);
       return;
-    }
-    synchronized (this) {
-      unacknowledged++;
     }
     acked.whenComplete((ok, error) -> acknowledged(error));
     requestWhenWritable();
@@ -216,14 +217,14 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       return;
     }
     synchronized (this) {
-      unacknowledged--;
+      unfinished--;
     }
     finishIfDone();
   }
 
   private void finishIfDone() {
     synchronized (this) {
-      if (state != State.UPSTREAM_DONE || held != null || unacknowledged > 0) {
+      if (state != State.UPSTREAM_DONE || unfinished > 0) {
         return;
       }
       state = State.FINISHED;

@@ -177,6 +177,31 @@ class SessionSubscriberTest {
   }
 
   /**
+   * Room taken by another sender between the request and the send: the item is kept and sent
+   * once room comes, and the publisher's completion meanwhile does not end the stream early.
+   */
+  @Test
+  void anItemRefusedForRoomIsHeldAndSentAfterAPublisherThatCompletedMeanwhile() throws Exception {
+    Receiver receiver = new Receiver(new CountDownLatch(0));
+    int count = 200;
+    try (LifelineServer server = FlowFixtures.server(dir, receiver).start();
+        LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
+      CountingSession session = new CountingSession(
+          client.open("flow-held", new SessionHandler() {}).get(10, TimeUnit.SECONDS));
+      session.refuseCall = count; // the last item: the publisher completes right after it
+      NumberedPublisher publisher = new NumberedPublisher(count);
+      SessionSubscriber sink = SessionSubscriber.of(session);
+      publisher.subscribe(sink);
+
+      sink.completion().get(30, TimeUnit.SECONDS);
+      assertEquals(count, receiver.received.get(), "completed before the held item's ack");
+      assertEquals(1, session.refusedSends.get());
+      assertTrue(receiver.errors.isEmpty(), receiver.errors::toString);
+      assertTrue(publisher.violations.isEmpty(), publisher.violations::toString);
+    }
+  }
+
+  /**
    * Sits between a publisher and a subscriber and records the most items ever requested and not
    * yet delivered.
    */
