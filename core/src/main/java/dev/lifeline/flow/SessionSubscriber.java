@@ -39,7 +39,7 @@ import java.util.concurrent.Flow;
  * holds this subscriber back until it returns.
  *
  * <pre>{@code
- * Session session = client.open("telemetry", new SessionHandler() {}).get();
+ * Session session = client.open("telemetry", new SessionHandler.SendOnly() {}).get();
  * try (SubmissionPublisher<ByteBuffer> records = new SubmissionPublisher<>()) {
  *   SessionSubscriber sink = SessionSubscriber.of(session);
  *   records.subscribe(sink);

@@ -118,7 +118,7 @@ class SessionPublisherTest {
         LifelineClient client = FlowFixtures.client(dir, server.port())
             .replayBufferBytes(REPLAY_BYTES).build()) {
       Session session =
-          client.open("flow-slow-reader", new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+          client.open("flow-slow-reader", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
       NumberedPublisher source = new NumberedPublisher(count);
       SessionSubscriber sink = SessionSubscriber.of(session);
       source.subscribe(sink);
@@ -155,7 +155,7 @@ class SessionPublisherTest {
         LifelineClient client = FlowFixtures.client(dir, server.port())
             .replayBufferBytes(REPLAY_BYTES).build()) {
       Session session =
-          client.open("flow-cancel", new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+          client.open("flow-cancel", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
       SessionSubscriber sink = SessionSubscriber.of(session);
       new NumberedPublisher(1_000).subscribe(sink);
 
@@ -177,7 +177,7 @@ class SessionPublisherTest {
 
   @Test
   void theSessionEndingMidStreamSignalsOnErrorOnce() throws Exception {
-    SessionHandler sender = new SessionHandler() {
+    SessionHandler sender = new SessionHandler.SendOnly() {
       @Override
       public void onOpen(Session session) {
         new NumberedPublisher(Long.MAX_VALUE).subscribe(SessionSubscriber.of(session));
@@ -206,7 +206,7 @@ class SessionPublisherTest {
   @Test
   void thePeerClosingAfterItsLastMessageCompletesTheSubscriberOnce() throws Exception {
     int count = 500;
-    SessionHandler sender = new SessionHandler() {
+    SessionHandler sender = new SessionHandler.SendOnly() {
       @Override
       public void onOpen(Session session) {
         SessionSubscriber sink = SessionSubscriber.of(session);
@@ -245,7 +245,7 @@ class SessionPublisherTest {
       List<Session> sessions = new ArrayList<>();
       List<SessionSubscriber> sinks = new ArrayList<>();
       for (String key : List.of("flow-a", "flow-b")) {
-        Session session = client.open(key, new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+        Session session = client.open(key, new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
         SessionSubscriber sink = SessionSubscriber.of(session);
         new NumberedPublisher(count).subscribe(sink);
         sessions.add(session);

@@ -71,7 +71,7 @@ class SessionSubscriberTest {
         SubmissionPublisher<ByteBuffer> publisher =
             new SubmissionPublisher<>(publisherThread, 256)) {
       CountingSession session = new CountingSession(
-          client.open("flow-subscriber", new SessionHandler() {}).get(10, TimeUnit.SECONDS));
+          client.open("flow-subscriber", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS));
       SessionSubscriber sink = SessionSubscriber.of(session);
       DemandProbe probe = new DemandProbe(sink);
       publisher.subscribe(probe);
@@ -111,7 +111,7 @@ class SessionSubscriberTest {
         LifelineClient client = FlowFixtures.client(dir, server.port())
             .replayBufferBytes(REPLAY_BYTES).build()) {
       Session session =
-          client.open("flow-abort", new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+          client.open("flow-abort", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
       NumberedPublisher endless = new NumberedPublisher(Long.MAX_VALUE);
       SessionSubscriber sink = SessionSubscriber.of(session);
       endless.subscribe(sink);
@@ -145,7 +145,7 @@ class SessionSubscriberTest {
     try (LifelineServer server = FlowFixtures.server(dir, receiver).start();
         LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
       Session session =
-          client.open("flow-too-large", new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+          client.open("flow-too-large", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
       NumberedPublisher publisher = new NumberedPublisher(1_000, 500);
       SessionSubscriber sink = SessionSubscriber.of(session);
       publisher.subscribe(sink);
@@ -187,7 +187,7 @@ class SessionSubscriberTest {
     try (LifelineServer server = FlowFixtures.server(dir, receiver).start();
         LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
       CountingSession session = new CountingSession(
-          client.open("flow-held", new SessionHandler() {}).get(10, TimeUnit.SECONDS));
+          client.open("flow-held", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS));
       session.refuseCall = count; // the last item: the publisher completes right after it
       NumberedPublisher publisher = new NumberedPublisher(count);
       SessionSubscriber sink = SessionSubscriber.of(session);
