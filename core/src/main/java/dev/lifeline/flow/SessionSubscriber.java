@@ -33,6 +33,12 @@ import java.util.concurrent.Flow;
  * with the session either way. The future completes on a session thread (possibly a network
  * I/O thread): chain blocking work with an {@code ...Async} method.
  *
+ * <p><b>After a restart.</b> On a session with a durable outbox (the endpoint's {@code
+ * durableOutbox(true)}) a message counts as sent once the outbox holds it, and a new process that
+ * opens the session again (same key, same store) sends what the peer had not acknowledged by
+ * itself. Its publisher starts after {@link Session#handedOver()}: the first item it publishes is
+ * message {@code handedOver() + 1}. The new subscriber's completion covers only what it sent.
+ *
  * <p>A subscriber serves one subscription: a second {@code onSubscribe} is cancelled, as the
  * Reactive Streams rules ask. The session's callback thread runs its {@code onWritable} waits,
  * so a handler of the same session that blocks (a {@link SessionPublisher} waiting for demand)

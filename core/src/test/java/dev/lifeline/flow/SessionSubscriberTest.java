@@ -10,6 +10,7 @@ import dev.lifeline.LifelineException;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.store.InMemoryCheckpointStore;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -146,7 +147,7 @@ class SessionSubscriberTest {
         LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
       Session session =
           client.open("flow-too-large", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
-      NumberedPublisher publisher = new NumberedPublisher(1_000, 500);
+      NumberedPublisher publisher = new NumberedPublisher(1, 1_000, 500);
       SessionSubscriber sink = SessionSubscriber.of(session);
       publisher.subscribe(sink);
 
@@ -199,6 +200,54 @@ class SessionSubscriberTest {
       assertTrue(receiver.errors.isEmpty(), receiver.errors::toString);
       assertTrue(publisher.violations.isEmpty(), publisher.violations::toString);
     }
+  }
+
+  /**
+   * With a durable outbox a new process continues where the last one handed over: what the old
+   * one's subscriber had sent and the peer had not acknowledged goes out from the outbox, and a
+   * publisher started at {@code handedOver() + 1} supplies the rest. The peer sees each once.
+   */
+  @Test
+  void withADurableOutboxTheNextProcessContinuesAfterHandedOver() throws Exception {
+    InMemoryCheckpointStore clientStore = InMemoryCheckpointStore.builder().build();
+    CountDownLatch holdFirst = new CountDownLatch(1);
+    Receiver receiver = new Receiver(holdFirst);
+    long total = 2_000;
+    try (LifelineServer server = FlowFixtures.server(dir, receiver).start()) {
+      LifelineClient first = outboxClient(server.port(), clientStore);
+      Session dying = first.open("flow-outbox", new SessionHandler.SendOnly() {})
+          .get(10, TimeUnit.SECONDS);
+      SessionSubscriber firstSink = SessionSubscriber.of(dying);
+      new NumberedPublisher(total).subscribe(firstSink);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !dying.isWritable());
+      long handedOver = dying.handedOver();
+      assertTrue(handedOver > 1 && handedOver < total, "handed over " + handedOver);
+      first.close(); // the process "dies": connections dropped, its records and outbox kept
+      Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> firstSink.completion().isCompletedExceptionally());
+      holdFirst.countDown();
+
+      try (LifelineClient second = outboxClient(server.port(), clientStore)) {
+        Session next = second.open("flow-outbox", new SessionHandler.SendOnly() {})
+            .get(10, TimeUnit.SECONDS);
+        assertEquals(handedOver, next.handedOver());
+        SessionSubscriber sink = SessionSubscriber.of(next);
+        new NumberedPublisher(handedOver + 1, total - handedOver, 0).subscribe(sink);
+        sink.completion().get(30, TimeUnit.SECONDS);
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+            .until(() -> receiver.received.get() == total);
+        assertTrue(receiver.errors.isEmpty(), receiver.errors::toString);
+      }
+    } finally {
+      holdFirst.countDown();
+    }
+  }
+
+  private LifelineClient outboxClient(int port, InMemoryCheckpointStore store) throws Exception {
+    return FlowFixtures.client(dir, port).store(store).durableOutbox(true)
+        .replayBufferBytes(REPLAY_BYTES)
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30))
+        .build();
   }
 
   /**
