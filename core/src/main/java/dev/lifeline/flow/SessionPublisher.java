@@ -48,9 +48,11 @@ import java.util.function.BiConsumer;
  * wait for it.
  *
  * <p>The wait for demand also ends when the session ends from outside this process (the peer
- * closed it, or {@link Session#abort()}). A {@link Session#close(Duration)} that this process
- * makes itself while the subscriber has no demand completes only once the waiting callback
- * returns, that is once the subscriber requests or cancels: callbacks run one at a time.
+ * closed it, or {@link Session#abort()}, or a client endpoint's close). It does not end for a
+ * {@link Session#close(Duration)} this process makes itself while the subscriber has no demand,
+ * which completes only once the waiting callback returns (callbacks run one at a time), nor for
+ * a server endpoint's close, which keeps its sessions for a resume elsewhere: a subscriber that
+ * stops for good cancels, so the thread it holds is freed.
  *
  * <pre>{@code
  * SessionPublisher inbox = new SessionPublisher();
