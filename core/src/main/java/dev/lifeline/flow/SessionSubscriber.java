@@ -33,13 +33,19 @@ import java.util.concurrent.Flow;
  * with the session either way. The future completes on a session thread (possibly a network
  * I/O thread): chain blocking work with an {@code ...Async} method.
  *
+ * <p><b>After a restart.</b> On a session with a durable outbox (the endpoint's {@code
+ * durableOutbox(true)}) a message counts as sent once the outbox holds it, and a new process that
+ * opens the session again (same key, same store) sends what the peer had not acknowledged by
+ * itself. Its publisher starts after {@link Session#handedOver()}: the first item it publishes is
+ * message {@code handedOver() + 1}. The new subscriber's completion covers only what it sent.
+ *
  * <p>A subscriber serves one subscription: a second {@code onSubscribe} is cancelled, as the
  * Reactive Streams rules ask. The session's callback thread runs its {@code onWritable} waits,
  * so a handler of the same session that blocks (a {@link SessionPublisher} waiting for demand)
  * holds this subscriber back until it returns.
  *
  * <pre>{@code
- * Session session = client.open("telemetry", new SessionHandler() {}).get();
+ * Session session = client.open("telemetry", new SessionHandler.SendOnly() {}).get();
  * try (SubmissionPublisher<ByteBuffer> records = new SubmissionPublisher<>()) {
  *   SessionSubscriber sink = SessionSubscriber.of(session);
  *   records.subscribe(sink);
@@ -73,8 +79,10 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
   private State state = State.NEW;
   // An item the replay buffer had no room for, sent first once room comes; guarded by this.
   private ByteBuffer held;
-  // Messages sent whose acknowledgement has not come; guarded by this.
-  private long unacknowledged;
+  // Items taken in and not yet acknowledged by the peer (a held one too), counted from onNext
+  // on, so an onComplete that races a held item's send cannot finish the stream before it;
+  // guarded by this.
+  private long unfinished;
 
   private SessionSubscriber(Session session) {
     this.session = Objects.requireNonNull(session, "session");
@@ -106,7 +114,8 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
     }
     // Runs at once if the session is already over, which cancels what was just accepted.
     session.closeFuture().whenComplete((ok, error) -> fail(error != null ? unwrap(error)
-        : new LifelineException("session " + session.id() + " closed before the stream completed")));
+        : new LifelineException(
+            "session " + session.id() + " closed before the stream completed")));
     requestWhenWritable();
   }
 
@@ -117,6 +126,7 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       if (state != State.RUNNING) {
         return; // arrived after a cancel: the rules allow it, and nothing more is sent
       }
+      unfinished++;
     }
     offer(item);
   }
@@ -124,11 +134,13 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
   @Override
   public void onError(Throwable error) {
     Objects.requireNonNull(error, "error");
+    upstreamTerminated();
     fail(error);
   }
 
   @Override
   public void onComplete() {
+    upstreamTerminated();
     synchronized (this) {
       if (state != State.RUNNING) {
         return;
@@ -138,7 +150,14 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
     finishIfDone();
   }
 
-  /** Sends {@code item} now, or holds it until the replay buffer has room. */
+  private void upstreamTerminated() {
+    UpstreamSubscription current = upstream;
+    if (current != null) {
+      current.terminated();
+    }
+  }
+
+  /** Sends {@code item} (counted in {@code unfinished}) now, or holds it until there is room. */
   private void offer(ByteBuffer item) {
     CompletableFuture<Void> acked;
     try {
@@ -154,9 +173,6 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       }
       session.onWritable(this::sendHeld);
       return;
-    }
-    synchronized (this) {
-      unacknowledged++;
     }
     acked.whenComplete((ok, error) -> acknowledged(error));
     requestWhenWritable();
@@ -207,14 +223,14 @@ public final class SessionSubscriber implements Flow.Subscriber<ByteBuffer> {
       return;
     }
     synchronized (this) {
-      unacknowledged--;
+      unfinished--;
     }
     finishIfDone();
   }
 
   private void finishIfDone() {
     synchronized (this) {
-      if (state != State.UPSTREAM_DONE || held != null || unacknowledged > 0) {
+      if (state != State.UPSTREAM_DONE || unfinished > 0) {
         return;
       }
       state = State.FINISHED;

@@ -19,6 +19,9 @@ final class UpstreamSubscription {
   // How many calls arrived since the running one last looked; 0 when none runs.
   private final AtomicInteger work = new AtomicInteger();
   private volatile boolean cancelled;
+  // The publisher signalled onComplete or onError: the subscription is over (rule 2.4), so a
+  // request decided before the signal arrived is dropped rather than sent.
+  private volatile boolean terminated;
   // Touched only by the thread that holds work.
   private boolean cancelSent;
 
@@ -36,13 +39,20 @@ final class UpstreamSubscription {
     drain();
   }
 
+  /** The publisher completed or failed: nothing more is requested or cancelled. */
+  void terminated() {
+    terminated = true;
+  }
+
   private void drain() {
     if (work.getAndIncrement() != 0) {
       return;
     }
     int missed = 1;
     do {
-      if (cancelled) {
+      if (terminated) {
+        toRequest.set(0);
+      } else if (cancelled) {
         toRequest.set(0);
         if (!cancelSent) {
           cancelSent = true;

@@ -19,9 +19,14 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class CountingSession implements Session {
   final AtomicLong sentBytes = new AtomicLong();
+  final AtomicLong ackedMessages = new AtomicLong();
   final AtomicInteger refusedSends = new AtomicInteger();
   final AtomicInteger writableWaits = new AtomicInteger();
   final CountDownLatch firstWait = new CountDownLatch(1);
+  // The number of the trySend call to refuse once as if another sender had taken the room; 0
+  // for none.
+  volatile long refuseCall;
+  private final AtomicLong calls = new AtomicLong();
   private final Session session;
 
   CountingSession(Session session) {
@@ -31,12 +36,17 @@ final class CountingSession implements Session {
   @Override
   public CompletableFuture<Void> trySend(ByteBuffer message) throws LifelineException {
     int length = message.remaining();
+    if (calls.incrementAndGet() == refuseCall) {
+      refusedSends.incrementAndGet();
+      return null;
+    }
     CompletableFuture<Void> acked = session.trySend(message);
     if (acked == null) {
       refusedSends.incrementAndGet();
       return null;
     }
     sentBytes.addAndGet(length);
+    acked.thenRun(ackedMessages::incrementAndGet);
     return acked;
   }
 

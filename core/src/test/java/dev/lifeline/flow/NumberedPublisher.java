@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Publishes {@link FlowFixtures#message} 1..count synchronously from inside {@code request}, as
+ * Publishes {@link FlowFixtures#message} first..last synchronously from inside {@code request}, as
  * a synchronous source (Reactor's {@code Flux.range}) does, and records what a well-behaved
  * subscriber must not do: overlapping calls, a request that is not positive, a request after a
  * cancel.
@@ -21,15 +21,20 @@ final class NumberedPublisher implements Flow.Publisher<ByteBuffer> {
   final AtomicLong emitted = new AtomicLong();
   // The most items ever requested and not yet emitted.
   final AtomicLong peakDemand = new AtomicLong();
+  private final long first;
   private final long count;
   private final long failAt;
 
   NumberedPublisher(long count) {
-    this(count, 0);
+    this(1, count, 0);
   }
 
-  /** Sends an item one byte over the maximum size in place of message {@code failAt}. */
-  NumberedPublisher(long count, long failAt) {
+  /**
+   * Messages {@code first..first + count - 1}, with an item one byte over the maximum size in
+   * place of message {@code failAt} (none if 0).
+   */
+  NumberedPublisher(long first, long count, long failAt) {
+    this.first = first;
     this.count = count;
     this.failAt = failAt;
   }
@@ -79,7 +84,7 @@ final class NumberedPublisher implements Flow.Publisher<ByteBuffer> {
         do {
           while (!done && demand.get() > 0 && emitted.get() < count) {
             demand.decrementAndGet();
-            long n = emitted.incrementAndGet();
+            long n = first - 1 + emitted.incrementAndGet();
             subscriber.onNext(n == failAt
                 ? ByteBuffer.allocate(FlowFixtures.MAX_MESSAGE + 1) : FlowFixtures.message(n));
           }

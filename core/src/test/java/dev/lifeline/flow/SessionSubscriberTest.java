@@ -10,6 +10,7 @@ import dev.lifeline.LifelineException;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
+import dev.lifeline.store.InMemoryCheckpointStore;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -71,7 +72,7 @@ class SessionSubscriberTest {
         SubmissionPublisher<ByteBuffer> publisher =
             new SubmissionPublisher<>(publisherThread, 256)) {
       CountingSession session = new CountingSession(
-          client.open("flow-subscriber", new SessionHandler() {}).get(10, TimeUnit.SECONDS));
+          client.open("flow-subscriber", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS));
       SessionSubscriber sink = SessionSubscriber.of(session);
       DemandProbe probe = new DemandProbe(sink);
       publisher.subscribe(probe);
@@ -111,7 +112,7 @@ class SessionSubscriberTest {
         LifelineClient client = FlowFixtures.client(dir, server.port())
             .replayBufferBytes(REPLAY_BYTES).build()) {
       Session session =
-          client.open("flow-abort", new SessionHandler() {}).get(10, TimeUnit.SECONDS);
+          client.open("flow-abort", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
       NumberedPublisher endless = new NumberedPublisher(Long.MAX_VALUE);
       SessionSubscriber sink = SessionSubscriber.of(session);
       endless.subscribe(sink);
@@ -145,8 +146,8 @@ class SessionSubscriberTest {
     try (LifelineServer server = FlowFixtures.server(dir, receiver).start();
         LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
       Session session =
-          client.open("flow-too-large", new SessionHandler() {}).get(10, TimeUnit.SECONDS);
-      NumberedPublisher publisher = new NumberedPublisher(1_000, 500);
+          client.open("flow-too-large", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS);
+      NumberedPublisher publisher = new NumberedPublisher(1, 1_000, 500);
       SessionSubscriber sink = SessionSubscriber.of(session);
       publisher.subscribe(sink);
 
@@ -174,6 +175,79 @@ class SessionSubscriberTest {
       assertEquals(0, secondCancelled.getCount());
       assertTrue(publisher.violations.isEmpty(), publisher.violations::toString);
     }
+  }
+
+  /**
+   * Room taken by another sender between the request and the send: the item is kept and sent
+   * once room comes, and the publisher's completion meanwhile does not end the stream early.
+   */
+  @Test
+  void anItemRefusedForRoomIsHeldAndSentAfterAPublisherThatCompletedMeanwhile() throws Exception {
+    Receiver receiver = new Receiver(new CountDownLatch(0));
+    int count = 200;
+    try (LifelineServer server = FlowFixtures.server(dir, receiver).start();
+        LifelineClient client = FlowFixtures.client(dir, server.port()).build()) {
+      CountingSession session = new CountingSession(
+          client.open("flow-held", new SessionHandler.SendOnly() {}).get(10, TimeUnit.SECONDS));
+      session.refuseCall = count; // the last item: the publisher completes right after it
+      NumberedPublisher publisher = new NumberedPublisher(count);
+      SessionSubscriber sink = SessionSubscriber.of(session);
+      publisher.subscribe(sink);
+
+      sink.completion().get(30, TimeUnit.SECONDS);
+      assertEquals(count, receiver.received.get(), "completed before the held item's ack");
+      assertEquals(1, session.refusedSends.get());
+      assertTrue(receiver.errors.isEmpty(), receiver.errors::toString);
+      assertTrue(publisher.violations.isEmpty(), publisher.violations::toString);
+    }
+  }
+
+  /**
+   * With a durable outbox a new process continues where the last one handed over: what the old
+   * one's subscriber had sent and the peer had not acknowledged goes out from the outbox, and a
+   * publisher started at {@code handedOver() + 1} supplies the rest. The peer sees each once.
+   */
+  @Test
+  void withADurableOutboxTheNextProcessContinuesAfterHandedOver() throws Exception {
+    InMemoryCheckpointStore clientStore = InMemoryCheckpointStore.builder().build();
+    CountDownLatch holdFirst = new CountDownLatch(1);
+    Receiver receiver = new Receiver(holdFirst);
+    long total = 2_000;
+    try (LifelineServer server = FlowFixtures.server(dir, receiver).start()) {
+      LifelineClient first = outboxClient(server.port(), clientStore);
+      Session dying = first.open("flow-outbox", new SessionHandler.SendOnly() {})
+          .get(10, TimeUnit.SECONDS);
+      SessionSubscriber firstSink = SessionSubscriber.of(dying);
+      new NumberedPublisher(total).subscribe(firstSink);
+      Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> !dying.isWritable());
+      long handedOver = dying.handedOver();
+      assertTrue(handedOver > 1 && handedOver < total, "handed over " + handedOver);
+      first.close(); // the process "dies": connections dropped, its records and outbox kept
+      Awaitility.await().atMost(Duration.ofSeconds(10))
+          .until(() -> firstSink.completion().isCompletedExceptionally());
+      holdFirst.countDown();
+
+      try (LifelineClient second = outboxClient(server.port(), clientStore)) {
+        Session next = second.open("flow-outbox", new SessionHandler.SendOnly() {})
+            .get(10, TimeUnit.SECONDS);
+        assertEquals(handedOver, next.handedOver());
+        SessionSubscriber sink = SessionSubscriber.of(next);
+        new NumberedPublisher(handedOver + 1, total - handedOver, 0).subscribe(sink);
+        sink.completion().get(30, TimeUnit.SECONDS);
+        Awaitility.await().atMost(Duration.ofSeconds(10))
+            .until(() -> receiver.received.get() == total);
+        assertTrue(receiver.errors.isEmpty(), receiver.errors::toString);
+      }
+    } finally {
+      holdFirst.countDown();
+    }
+  }
+
+  private LifelineClient outboxClient(int port, InMemoryCheckpointStore store) throws Exception {
+    return FlowFixtures.client(dir, port).store(store).durableOutbox(true)
+        .replayBufferBytes(REPLAY_BYTES)
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30))
+        .build();
   }
 
   /**

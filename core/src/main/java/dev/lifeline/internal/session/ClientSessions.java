@@ -3,16 +3,23 @@ package dev.lifeline.internal.session;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.Outbox;
+import dev.lifeline.store.StoreException;
 import io.netty.bootstrap.Bootstrap;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The sessions of one client: opens or restores each by resume key and keeps it connected. */
 public final class ClientSessions {
+  private static final Logger log = LoggerFactory.getLogger(ClientSessions.class);
   private final CheckpointStore store;
   private final SessionConfig config;
   private final Bootstrap base;
@@ -56,7 +63,11 @@ public final class ClientSessions {
         port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime,
         gate, connectionLog);
     return store.load(resumeKey).thenCompose(record -> {
-      connector.restoreFrom(persistence.adopt(record));
+      Optional<ClientPersistence.Stored> stored = persistence.adopt(record);
+      connector.restoreFrom(stored);
+      if (config.durableOutbox()) {
+        useOutbox(core, resumeKey, stored);
+      }
       connector.connect();
       return connector.opened();
     }).whenComplete((s, e) -> {
@@ -64,6 +75,38 @@ public final class ClientSessions {
         open.remove(resumeKey, core);
       }
     });
+  }
+
+  /**
+   * Opens the outbox kept under {@code resumeKey}: a session restored from the store sends again
+   * what it holds; a new one sends it first, numbered after what the outbox already numbered.
+   */
+  private void useOutbox(SessionCore core, String resumeKey,
+      Optional<ClientPersistence.Stored> stored) {
+    try {
+      Outbox outbox = store.openOutbox(resumeKey);
+      long base = stored.isPresent() ? stored.get().producerBase() : outbox.firstSeq() - 1;
+      int loaded = core.useOutbox(outbox, base);
+      if (loaded > 0) {
+        log.info("session {} ({}): {} unacknowledged messages loaded from the outbox to send{}",
+            core.id() == null ? "new" : core.id(), resumeKey, loaded,
+            stored.isPresent() ? " again" : " first");
+      }
+    } catch (StoreException e) {
+      throw new CompletionException(e);
+    }
+  }
+
+  /**
+   * Forgets the session stored under {@code resumeKey} (its outbox stays, to be sent first) and
+   * opens a new one there.
+   */
+  public CompletableFuture<Session> openNew(String resumeKey, SessionHandler handler) {
+    if (open.containsKey(resumeKey)) {
+      return CompletableFuture.failedFuture(new IllegalStateException(
+          "resumeKey: " + resumeKey + " is already open in this client"));
+    }
+    return store.delete(resumeKey).thenCompose(v -> open(resumeKey, handler));
   }
 
   /** Drops every session's connection, keeping their records. */

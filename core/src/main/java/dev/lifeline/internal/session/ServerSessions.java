@@ -8,8 +8,10 @@ import dev.lifeline.SessionInfo;
 import dev.lifeline.SessionMovedException;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
+import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.SessionRecord;
+import dev.lifeline.store.StoreException;
 import io.netty.channel.Channel;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -139,6 +141,25 @@ public final class ServerSessions {
           ErrorCode.TOO_MANY_SESSIONS_FOR_IDENTITY, "this identity holds its maximum of "
               + maxSessionsPerIdentity + " sessions; close one or let it expire"));
     }
+    if (open.producerId().length == 0) {
+      return admitOpen(identity, null);
+    }
+    String producerKey = Producers.key(open.producerId());
+    return store.load(producerKey).handle((found, err) -> {
+      if (err != null) {
+        unreserve(identity);
+        return CompletableFuture.<Admission>failedFuture(err);
+      }
+      return admitOpen(identity,
+          Producers.resume(producerKey, open.producerBase(), identity, found));
+    }).thenCompose(admission -> admission);
+  }
+
+  /**
+   * Creates the session of an admitted OPEN; {@code producer} (null without one) says what the
+   * client's outbox had stored here in earlier sessions, which the new session starts after.
+   */
+  private CompletableFuture<Admission> admitOpen(String identity, Producers.Resume producer) {
     String id = tokens.newSessionId();
     byte[] token = tokens.newToken();
     long now = clock.millis();
@@ -147,9 +168,24 @@ public final class ServerSessions {
         .identity(identity)
         .createdAtMillis(now)
         .lastActiveMillis(now)
+        .checkpoint(producer == null ? Checkpoint.NONE : producer.checkpoint())
         .build();
     Live entry = newLive(record);
     entry.core().assignId(id);
+    if (producer != null) {
+      entry.core().startAfter(producer.checkpoint());
+      entry.persistence().producer(producer, tokens.newToken());
+      if (producer.checkpoint().position() > 0) {
+        log.info("session {}: producer {} continues; its messages 1..{} of this session were "
+            + "stored in an earlier one and are dropped", id, producer.key(),
+            producer.checkpoint().position());
+      }
+    }
+    if (!useOutbox(entry, false)) {
+      unreserve(identity);
+      return CompletableFuture.completedFuture(Admission.refused(ErrorCode.STORE_UNAVAILABLE,
+          "the server could not open the session's outbox"));
+    }
     return store.put(record).handle((v, err) -> {
       if (err != null) {
         unreserve(identity);
@@ -291,6 +327,9 @@ public final class ServerSessions {
     Live entry = live.computeIfAbsent(id, k -> {
       Live c = newLive(record);
       c.core().restore(id, record.checkpoint());
+      if (!useOutbox(c, true)) {
+        return null; // refused below: nothing is sent again that the outbox could not load
+      }
       log.debug("session {}: restored from the store at checkpoint {}", id,
           record.checkpoint().position());
       if (store.isShared()) {
@@ -301,6 +340,10 @@ public final class ServerSessions {
       perIdentity.merge(record.identity(), 1, Integer::sum);
       return c;
     });
+    if (entry == null) {
+      return CompletableFuture.completedFuture(Admission.refused(ErrorCode.STORE_UNAVAILABLE,
+          "the server could not load session " + id + "'s outbox"));
+    }
     byte[] token = tokens.newToken();
     byte[] secret = ResumeTokens.afterResume(record.secret(), match, resume.token(), token);
     return entry.persistence().putSecret(secret)
@@ -312,6 +355,41 @@ public final class ServerSessions {
     ServerPersistence p = entry.persistence();
     synchronized (p) {
       p.putSecret(ResumeTokens.afterConfirm(p.record().secret()));
+    }
+  }
+
+  /**
+   * Gives a session its durable outbox when the server keeps them: a restored one sends again
+   * what it holds. False (logged) if the store could not open it.
+   */
+  private boolean useOutbox(Live entry, boolean restore) {
+    if (!config.durableOutbox()) {
+      return true;
+    }
+    SessionCore core = entry.core();
+    try {
+      // The server's outbox is one session's: it numbers as the session does.
+      int loaded = core.useOutbox(store.openOutbox(core.id()), 0);
+      if (loaded > 0) {
+        log.info("session {}: {} unacknowledged messages loaded from the outbox to send again",
+            core.id(), loaded);
+      }
+      return true;
+    } catch (StoreException | RuntimeException e) {
+      log.error("session {}: cannot open its outbox: {}", core.id(), e.getMessage());
+      return false;
+    }
+  }
+
+  /** The outbox of a session that expired while nothing held it in memory. */
+  private void deleteOutbox(String id) {
+    if (!config.durableOutbox()) {
+      return;
+    }
+    try {
+      store.deleteOutbox(id);
+    } catch (StoreException | RuntimeException e) {
+      log.warn("session {} expired, but its outbox could not be removed: {}", id, e.getMessage());
     }
   }
 
@@ -350,12 +428,16 @@ public final class ServerSessions {
     return CompletableFuture.allOf(touches.toArray(new CompletableFuture<?>[0]))
         .exceptionally(e -> null) // a failed touch must not stop the sweep
         .thenCompose(v -> store.sweepExpired())
+        .thenApply(Producers::withoutProducers) // they expire too, but are no sessions
         .thenApply(expired -> {
           for (String id : expired) {
             synchronized (tombstones) {
               tombstones.put(id, Boolean.TRUE);
             }
             Live s = live.get(id);
+            if (s == null) {
+              deleteOutbox(id); // a live one goes with its session's end
+            }
             if (s != null) {
               forget(id, s);
               s.core().terminate(SessionEnd.TELL_PEER, ErrorCode.EXPIRED_SESSION, "session expired",

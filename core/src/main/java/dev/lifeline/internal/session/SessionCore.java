@@ -9,6 +9,8 @@ import dev.lifeline.SessionStats;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
+import dev.lifeline.store.Outbox;
+import dev.lifeline.store.StoreException;
 import io.netty.channel.Channel;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -71,6 +73,9 @@ public final class SessionCore implements Session {
   // Applies a resume plan to both streams and reports it; shares this lock.
   private final Resumption resumption;
 
+  // The durable outbox, null without one; set once before the session is used.
+  private SessionOutbox outbox;
+
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
   private ConnectionPort port;
@@ -105,6 +110,35 @@ public final class SessionCore implements Session {
     this.id = id;
     resumption.restoredLocked();
     out.replayLost();
+    in.restore(checkpoint);
+  }
+
+  /**
+   * Gives the session a durable outbox (before it is used): what it sends from now on is durable
+   * in {@code store} before it goes on the wire, and what the outbox holds already is loaded to
+   * be sent (again): this session's message {@code seq} is the outbox's {@code base + seq}.
+   * Returns how many messages were loaded.
+   */
+  public synchronized int useOutbox(Outbox store, long base) throws StoreException {
+    outbox = new SessionOutbox(this, out, store, base, config.timer());
+    return outbox.loadLocked();
+  }
+
+  /** The outbox's identity, or empty without one: a new session sends it in OPEN. */
+  public synchronized byte[] producerId() {
+    return outbox == null ? new byte[0] : outbox.producerId();
+  }
+
+  /** The outbox's number of this session's message 0 (0 without an outbox). */
+  public synchronized long producerBase() {
+    return outbox == null ? 0 : outbox.base();
+  }
+
+  /**
+   * A new session that starts its inbound stream after {@code checkpoint}: what a producer stored
+   * in earlier sessions ({@code Producers}); messages up to it are dropped as duplicates.
+   */
+  public synchronized void startAfter(Checkpoint checkpoint) {
     in.restore(checkpoint);
   }
 
@@ -256,6 +290,9 @@ public final class SessionCore implements Session {
         notifyAll();
       }
     }
+    if (outbox != null) {
+      outbox.trim(seq);
+    }
     for (CompletableFuture<Void> f : done) {
       f.complete(null);
     }
@@ -324,7 +361,7 @@ public final class SessionCore implements Session {
   @Override
   public synchronized long handedOver() {
     out.takePendingRewind(); // asked where to continue: the rewind is reported
-    return out.nextSeq() - 1;
+    return producerBase() + out.nextSeq() - 1;
   }
 
   @Override
@@ -425,7 +462,36 @@ public final class SessionCore implements Session {
     return out.bufferedBytes();
   }
 
+  /** The outbox made every message up to {@code seq} durable: they may be written. */
+  void outboxDurable(long seq) {
+    synchronized (this) {
+      out.durable(seq);
+    }
+    scheduleWrite();
+  }
+
+  /** The session ended in this process; {@code forget}: its outbox goes with its record. */
+  void outboxReleased(boolean forget) {
+    if (outbox != null) {
+      outbox.released(forget);
+    }
+  }
+
   // --------------------------------------------- for the parts; each caller holds this lock
+
+  /** A message was appended to the outbound stream: into the outbox with it, if there is one. */
+  void appendedLocked(ReplayBuffer.Entry e) {
+    if (outbox != null) {
+      outbox.appendLocked(e);
+    }
+  }
+
+  /** The outbound stream restarts at {@code nextSeq} (a rewind): the outbox with it. */
+  void outboundRestartedLocked(long nextSeq) {
+    if (outbox != null) {
+      outbox.resetLocked(nextSeq);
+    }
+  }
 
   /** Whether {@code ch} is the connection of this live session. */
   boolean isAttachedLocked(ConnectionPort ch) {
