@@ -53,7 +53,7 @@ class DurableReceiverCrashTest {
   @Test
   void everyRecordLandsOnceInOrderThroughKillsOfTheReceiver() throws Exception {
     int port = startChild(0);
-    Session session = ends.client(port).open("shipper", new SessionHandler() {})
+    Session session = ends.client(port).open("shipper", new SessionHandler.SendOnly() {})
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
     List<CompletableFuture<Void>> acked = new ArrayList<>();
     for (long killAt : List.of(1_000L, 3_000L)) {

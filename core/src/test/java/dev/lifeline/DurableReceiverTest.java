@@ -188,7 +188,7 @@ class DurableReceiverTest {
   @Test
   void aClientReceivesDurablyToo() throws Exception {
     CompletableFuture<Session> serverSide = new CompletableFuture<>();
-    LifelineServer server = ends.server(new SessionHandler() {
+    LifelineServer server = ends.server(new SessionHandler.SendOnly() {
       @Override
       public void onOpen(Session session) {
         serverSide.complete(session);
@@ -204,13 +204,13 @@ class DurableReceiverTest {
     awaitAll(sendRecords(sender, 1, 20, 48));
     assertTrue(log.syncedUpTo == 20, "synced up to " + log.syncedUpTo);
     assertEquals(20, log.records().size());
-    assertTrue(receiver.stats().checkpointsByMessages() >= 3);
+    assertTrue(receiver.stats().checkpoints() >= 1, receiver.stats().toString());
   }
 
   @Test
   void aRestartedClientRewindsTheSinkToTheLastCheckpointBeforeAnyLaterMessage() throws Exception {
     CompletableFuture<Session> serverSide = new CompletableFuture<>();
-    LifelineServer server = ends.server(new SessionHandler() {
+    LifelineServer server = ends.server(new SessionHandler.SendOnly() {
       @Override
       public void onOpen(Session session) {
         serverSide.complete(session);

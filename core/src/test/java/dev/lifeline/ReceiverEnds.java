@@ -51,7 +51,7 @@ final class ReceiverEnds implements AutoCloseable {
 
   /** A client session to {@code server} that only sends. */
   Session sender(LifelineServer server) throws Exception {
-    return client(server.port()).open("upload", new SessionHandler() {})
+    return client(server.port()).open("upload", new SessionHandler.SendOnly() {})
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
