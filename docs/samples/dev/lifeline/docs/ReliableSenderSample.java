@@ -33,9 +33,9 @@ final class ReliableSenderSample {
             .durableOutbox(true)       // a record goes on the wire only once it is fsync'd here
             .idleTimeout(Duration.ofSeconds(5)) // a silent server is given up on within 5 s
             .build()) {
-      // A send-only side: SessionHandler's defaults are enough (a message from the server would
-      // end the session with APPLICATION_ERROR instead of going unseen).
-      Session session = client.open("telemetry", new SessionHandler() {}).get();
+      // A send-only side: SendOnly's defaults are enough (a message from the server would end
+      // the session with APPLICATION_ERROR instead of going unseen).
+      Session session = client.open("telemetry", new SessionHandler.SendOnly() {}).get();
 
       // Where to continue: the last record this process or an earlier one handed over. The
       // library itself resends those the server has not acknowledged, from the outbox.
