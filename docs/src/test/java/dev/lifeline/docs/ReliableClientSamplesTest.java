@@ -3,17 +3,32 @@ package dev.lifeline.docs;
 import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.lifeline.ClientTlsConfig;
+import dev.lifeline.ErrorCode;
+import dev.lifeline.LifelineClient;
+import dev.lifeline.LifelineServer;
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionRefusedException;
+import dev.lifeline.store.FileCheckpointStore;
 import dev.lifeline.testing.ChaosSpec;
 import dev.lifeline.testing.FaultProxy;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -66,12 +81,100 @@ class ReliableClientSamplesTest {
     } finally {
       server.destroyForcibly().waitFor();
     }
-    List<String> lines = Files.readAllLines(onlyRecordsFile(data), StandardCharsets.US_ASCII);
+    assertRecords(Files.readAllLines(onlyRecordsFile(data), StandardCharsets.US_ASCII), RECORDS);
+  }
+
+  /**
+   * The page's refused-resume path: the server forgets the session (as when it expired), {@code
+   * open} fails and keeps the client's state, and {@code openNew} continues the producer where it
+   * was. The server had stored everything the client saw acknowledged, so the new session starts
+   * from nothing there and its sink writes a file of its own: the files, in order, hold every
+   * record once.
+   */
+  @Test
+  @Timeout(60)
+  void openNewAfterARefusedResumeContinuesTheProducersFileOnce(@TempDir Path dir)
+      throws Exception {
+    Path data = dir.resolve("server");
+    FileCheckpointStore sessions = FileCheckpointStore.open(data.resolve("sessions"));
+    LifelineServer server = DurableReceiverSample.shipperServer(data, sessions, 0);
+    int port = server.port();
+    FileCheckpointStore clientStore = FileCheckpointStore.open(dir.resolve("client"));
+    try {
+      String sessionId;
+      try (LifelineClient client = client(data, port, clientStore)) {
+        Session session = client.open("telemetry", new SessionHandler.SendOnly() {}).get();
+        sessionId = session.id();
+        send(session, 1, 300).get(30, SECONDS);
+      } // the client stops; its session stays resumable
+      server.close();
+      sessions.delete(sessionId).get(10, SECONDS); // the server forgets it
+      sessions.close();
+      sessions = FileCheckpointStore.open(data.resolve("sessions"));
+      server = DurableReceiverSample.shipperServer(data, sessions, port);
+
+      try (LifelineClient client = client(data, port, clientStore)) {
+        ExecutionException refused = assertThrows(ExecutionException.class,
+            () -> client.open("telemetry", new SessionHandler.SendOnly() {}).get());
+        assertEquals(ErrorCode.UNKNOWN_SESSION,
+            assertInstanceOf(SessionRefusedException.class, refused.getCause()).code());
+        Session session = client.openNew("telemetry", new SessionHandler.SendOnly() {}).get();
+        assertEquals(300, session.handedOver(), "the producer goes on where it was");
+        send(session, session.handedOver() + 1, 600).get(30, SECONDS);
+        session.close(Duration.ofSeconds(10)).get();
+      }
+    } finally {
+      server.close();
+      sessions.close();
+      clientStore.close();
+    }
+    List<String> lines = new ArrayList<>();
+    try (Stream<Path> files = Files.list(data.resolve("records"))) {
+      for (Path file : files.sorted(Comparator.comparing(ReliableClientSamplesTest::firstRecord))
+          .toList()) {
+        lines.addAll(Files.readAllLines(file, StandardCharsets.US_ASCII));
+      }
+    }
+    assertRecords(lines, 600);
+  }
+
+  private static LifelineClient client(Path data, int port, FileCheckpointStore store)
+      throws IOException {
+    return LifelineClient.builder()
+        .server("localhost", port)
+        .tls(ClientTlsConfig.builder().trustedCa(data.resolve("tls/ca.pem")).build())
+        .store(store)
+        .durableOutbox(true)
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(30))
+        .build();
+  }
+
+  /** Sends records {@code from..to}; completes when the server acknowledged the last. */
+  private static CompletableFuture<Void> send(Session session, long from, long to)
+      throws Exception {
+    CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
+    for (long n = from; n <= to; n++) {
+      last = session.send(ReliableSenderSample.record(n));
+    }
+    return last;
+  }
+
+  private static long firstRecord(Path file) {
+    try (Stream<String> lines = Files.lines(file, StandardCharsets.US_ASCII)) {
+      String first = lines.findFirst().orElse("0 ");
+      return Long.parseLong(first.substring(0, first.indexOf(' ')));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** The lines are records 1..count, each once, in order, and nothing else. */
+  private static void assertRecords(List<String> lines, long count) {
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
       assertEquals(String.valueOf(i + 1), line.substring(0, line.indexOf(' ')), "line " + (i + 1));
     }
-    assertEquals(RECORDS, lines.size(), "records stored");
+    assertEquals(count, lines.size(), "records stored");
   }
 
   private static Process startServer(Path data, Path out) throws IOException {
