@@ -84,7 +84,8 @@ final class DurableReceiverSample {
 
     @Override
     public void rewind(Checkpoint checkpoint) throws IOException {
-      long length = checkpoint.stateLength() == 0 ? 0 : ByteBuffer.wrap(checkpoint.state()).getLong();
+      long length = checkpoint.stateLength() == 0 ? 0
+          : ByteBuffer.wrap(checkpoint.state()).getLong(); // the state's first 8 bytes
       if (file.size() < length) { // sync() forced these bytes: the storage lost them anyway
         throw new IOException(name + " is " + file.size() + " bytes, its checkpoint says "
             + length + ": data forced to disk is gone");

@@ -66,12 +66,14 @@ class ReliableClientSamplesTest {
 
       // kill -9 once a third of the records is in the file, then start again on the same
       // data directory, behind the same proxy.
-      await().atMost(45, SECONDS).until(() -> recordsStored(data) > RECORDS / 3 || shipped.isDone());
+      await().atMost(45, SECONDS)
+          .until(() -> recordsStored(data) > RECORDS / 3 || shipped.isDone());
       long before = recordsStored(data);
       server.destroyForcibly().waitFor(); // SIGKILL
       // Whether the records after the last checkpoint are many or none depends on timing; a
       // record half written when the process died is always beyond it, so add one.
-      Files.write(onlyRecordsFile(data), "999999 torn by the kill".getBytes(StandardCharsets.US_ASCII),
+      Files.write(onlyRecordsFile(data),
+          "999999 torn by the kill".getBytes(StandardCharsets.US_ASCII),
           StandardOpenOption.APPEND);
       server = startServer(data, dir.resolve("server-2.out"));
       proxy.setTarget("127.0.0.1", portOf(dir.resolve("server-2.out")));
