@@ -4,6 +4,7 @@ import dev.lifeline.demo.common.Cli;
 import dev.lifeline.demo.common.DemoLogging;
 import dev.lifeline.examples.shipper.ShipperClientCommand;
 import dev.lifeline.examples.shipper.ShipperExitCodes;
+import dev.lifeline.examples.shipper.ShipperServerCommand;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -40,6 +41,7 @@ public final class ExamplesMain implements Callable<Integer> {
   /** Runs one command; returns its exit code. Usable in-process: it never calls System.exit. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     CommandLine cl = new CommandLine(new ExamplesMain());
+    cl.addSubcommand(new ShipperServerCommand(out, err));
     cl.addSubcommand(new ShipperClientCommand(out, err));
     Cli.configure(cl, PROGRAM, out, err);
     cl.getSubcommands().get("shipper-client").getCommandSpec().usageMessage()
