@@ -214,7 +214,7 @@ public final class FileCheckpointStore implements CheckpointStore {
       return this;
     }
 
-    /** For fault-injection tests: how journal files are opened. */
+    /** For fault-injection tests: how journal and outbox segment files are opened. */
     Builder journalChannels(JournalChannels channels) {
       this.channels = Objects.requireNonNull(channels, "channels");
       return this;
