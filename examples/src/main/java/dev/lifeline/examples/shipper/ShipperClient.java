@@ -50,7 +50,7 @@ public final class ShipperClient {
 
   /** What {@link ShipperClientCommand} parsed and checked. */
   record Settings(String host, int port, Path ca, long records, int recordBytes,
-      Duration idleTimeout, Duration reconnectDeadline) {}
+      Duration idleTimeout, Duration reconnectDeadline, boolean newSession) {}
 
   /** What one run did. */
   record Result(long continuedAfter, long sentNow, long reconnects, double seconds) {}
@@ -121,9 +121,19 @@ public final class ShipperClient {
   }
 
   private Session open(LifelineClient client) throws ShipperException, InterruptedException {
+    // Send only: a message from the server (which sends none) would end the session.
+    SessionHandler handler = new SessionHandler.SendOnly() {};
     try {
-      // Send only: a message from the server (which sends none) would end the session.
-      return client.open(RESUME_KEY, new SessionHandler.SendOnly() {}).get();
+      return client.open(RESUME_KEY, handler).get();
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof SessionRefusedException) || !settings.newSession()) {
+        throw failure(null, e.getCause());
+      }
+    }
+    // The user's explicit choice (--new-session): the outbox's records not yet acknowledged go
+    // first, and the server drops those its producer record says it already stored.
+    try {
+      return client.openNew(RESUME_KEY, handler).get();
     } catch (ExecutionException e) {
       throw failure(null, e.getCause());
     }
@@ -212,11 +222,12 @@ public final class ShipperClient {
           + r.getMessage() + " (see the server's log)", r);
     }
     return new ShipperException(ShipperExitCodes.REFUSED, "the server refused to resume this "
-        + "job's session (" + r.getMessage() + "): it lost or expired it, e.g. its data directory "
-        + "was restored from an older copy. The records it acknowledged are stored there; "
-        + "starting a new session would send records from 1 again, so nothing was sent. To ship "
-        + "all records again as a new job, use a new --state directory (and a new --out file on "
-        + "the server)", r);
+        + "job's session (" + r.getMessage() + "), so nothing was sent. If the session expired "
+        + "there, re-run with --new-session to go on in a new one: the server recognises the "
+        + "records it already stored by this client's producer identity. If the server lost its "
+        + "data (its --data-dir was replaced or restored from an older copy), it cannot tell "
+        + "which records it holds: ship them all again as a new job with a new --state (and a "
+        + "new --out on the server)", r);
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -61,16 +61,18 @@ final class ShipperProcess implements AutoCloseable {
   }
 
   /** Starts a server and waits (up to a minute) until it printed its ready line. */
-  static ShipperProcess server(Path dataDir, int port, Path out, Path log)
+  static ShipperProcess server(Path dataDir, int port, Path out, Path log, String... extraArgs)
       throws IOException, InterruptedException {
-    return server(CLASS_PATH, dataDir, port, out, log);
+    return server(CLASS_PATH, dataDir, port, out, log, extraArgs);
   }
 
-  /** As {@link #server(Path, int, Path, Path)}, started by {@code launcher}. */
-  static ShipperProcess server(Launcher launcher, Path dataDir, int port, Path out, Path log)
-      throws IOException, InterruptedException {
-    Process p = launcher.command(List.of("shipper-server", "--port", String.valueOf(port),
-            "--data-dir", dataDir.toString(), "--out", out.toString(), "--idle-timeout", "2s"))
+  /** As {@link #server(Path, int, Path, Path, String...)}, started by {@code launcher}. */
+  static ShipperProcess server(Launcher launcher, Path dataDir, int port, Path out, Path log,
+      String... extraArgs) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("shipper-server", "--port", String.valueOf(port),
+        "--data-dir", dataDir.toString(), "--out", out.toString(), "--idle-timeout", "2s"));
+    args.addAll(List.of(extraArgs));
+    Process p = launcher.command(args)
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
     CompletableFuture<String> ready = new CompletableFuture<>();
