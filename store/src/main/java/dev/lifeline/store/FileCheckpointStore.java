@@ -108,6 +108,11 @@ public final class FileCheckpointStore implements CheckpointStore {
     return outboxes.open(key);
   }
 
+  @Override
+  public void deleteOutbox(String key) throws StoreException {
+    outboxes.deleteClosed(key);
+  }
+
   /**
    * Writes a snapshot of everything acknowledged so far and deletes journal segments and
    * snapshots it made unnecessary. The store also does this by itself every {@link

@@ -381,6 +381,18 @@ public final class ServerSessions {
     }
   }
 
+  /** The outbox of a session that expired while nothing held it in memory. */
+  private void deleteOutbox(String id) {
+    if (!config.durableOutbox()) {
+      return;
+    }
+    try {
+      store.deleteOutbox(id);
+    } catch (StoreException | RuntimeException e) {
+      log.warn("session {} expired, but its outbox could not be removed: {}", id, e.getMessage());
+    }
+  }
+
   private Live newLive(SessionRecord record) {
     Live[] entry = new Live[1];
     ServerPersistence persistence = new ServerPersistence(store, clock, record,
@@ -423,6 +435,9 @@ public final class ServerSessions {
               tombstones.put(id, Boolean.TRUE);
             }
             Live s = live.get(id);
+            if (s == null) {
+              deleteOutbox(id); // a live one goes with its session's end
+            }
             if (s != null) {
               forget(id, s);
               s.core().terminate(SessionEnd.TELL_PEER, ErrorCode.EXPIRED_SESSION, "session expired",
