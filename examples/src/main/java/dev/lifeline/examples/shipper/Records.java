@@ -20,6 +20,9 @@ public final class Records {
   /** A record is one message; the library's default largest message is 1 MiB. */
   public static final int MAX_BYTES = 1 << 20;
 
+  private static final byte[] LETTERS =
+      "abcdefghijklmnopqrstuvwxyz".getBytes(StandardCharsets.US_ASCII);
+
   private Records() {}
 
   /** Record {@code n} of {@code bytes} bytes, newline included. */
@@ -35,8 +38,12 @@ public final class Records {
     if (i < bytes - 1) {
       line[i++] = ' ';
     }
-    for (long f = n; i < bytes - 1; i++, f++) {
-      line[i] = (byte) ('a' + Math.floorMod(f, 26));
+    // Filler letter k is 'a' + (n + k) mod 26: copied in runs of the alphabet, since a client
+    // makes 200,000 of these in a second or two.
+    for (int from = (int) Math.floorMod(n, (long) LETTERS.length); i < bytes - 1; from = 0) {
+      int run = Math.min(LETTERS.length - from, bytes - 1 - i);
+      System.arraycopy(LETTERS, from, line, i, run);
+      i += run;
     }
     line[bytes - 1] = '\n';
     return line;

@@ -17,6 +17,12 @@ class RecordsTest {
   }
 
   @Test
+  void theFillerGoesOnThroughTheAlphabetFromTheRecordsNumber() {
+    assertEquals("25 zabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabc\n",
+        new String(Records.line(25, 60), StandardCharsets.US_ASCII));
+  }
+
+  @Test
   void theShortestRecordIsItsNumberAndTheNewline() {
     assertEquals("1234\n", new String(Records.line(1234, 5), StandardCharsets.US_ASCII));
     assertEquals("1234 \n", new String(Records.line(1234, 6), StandardCharsets.US_ASCII));
