@@ -175,6 +175,20 @@ public final class DurableReceiver implements SessionHandler {
     of(session).rewind(checkpoint);
   }
 
+  /**
+   * A new session that continues a producer's earlier one (a client's durable outbox in a new
+   * session, after a refused resume) starts at that producer's last checkpoint: its sink rewinds
+   * to it first, so what an earlier session wrote after it (its process killed before that
+   * session came back) is discarded before the messages arrive again.
+   */
+  @Override
+  public void onOpen(Session session) {
+    Checkpoint start = session.lastCheckpoint();
+    if (start.position() > 0 || start.stateLength() > 0) {
+      of(session).rewind(start);
+    }
+  }
+
   @Override
   public void onClosed(Session session, Throwable cause) {
     ReceiverSession s = sessions.remove(session);

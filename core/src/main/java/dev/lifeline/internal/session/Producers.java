@@ -44,14 +44,14 @@ final class Producers {
   /**
    * The start of a new session of the producer whose record is {@code found}: after what it
    * stored beyond {@code base}. A record of another identity is ignored (a client cannot learn
-   * or move another's progress); a base beyond the record starts at 0.
+   * or move another's progress); a base beyond the record starts from nothing.
    */
   static Resume resume(String key, long base, String identity,
       Optional<SessionRecord> found) {
     Checkpoint start = Checkpoint.NONE;
     if (found.isPresent() && found.get().identity().equals(identity)) {
       Checkpoint stored = found.get().checkpoint();
-      if (stored.position() > base) {
+      if (stored.position() >= base) { // equal: nothing to drop, but the state to start from
         start = Checkpoint.of(stored.position() - base, stored.state());
       }
     }

@@ -175,7 +175,7 @@ public final class ServerSessions {
     if (producer != null) {
       entry.core().startAfter(producer.checkpoint());
       entry.persistence().producer(producer, tokens.newToken());
-      if (producer.checkpoint().position() > 0) {
+      if (producer.checkpoint().position() > 0 || producer.checkpoint().stateLength() > 0) {
         log.info("session {}: producer {} continues; its messages 1..{} of this session were "
             + "stored in an earlier one and are dropped", id, producer.key(),
             producer.checkpoint().position());
