@@ -63,14 +63,10 @@ public interface SessionHandler {
    * copy what you keep. An exception thrown here ends the session with {@link
    * ErrorCode#APPLICATION_ERROR}.
    *
-   * <p>The default, for a side that only sends, refuses every message: a message arriving at such
-   * a side is a mistake of the peer's, and the session ends with {@code APPLICATION_ERROR} rather
-   * than dropping it unseen.
+   * <p>The one method without a default, so a receiver can be a lambda; a side that only sends
+   * implements {@link SendOnly} instead.
    */
-  default void onMessage(Session session, long seq, ByteBuffer message) throws Exception {
-    throw new UnsupportedOperationException("this side only sends: " + getClass().getName()
-        + " does not override SessionHandler.onMessage, and message " + seq + " arrived");
-  }
+  void onMessage(Session session, long seq, ByteBuffer message) throws Exception;
 
   /**
    * The received stream went back to this side's last durable checkpoint because messages after
@@ -101,4 +97,24 @@ public interface SessionHandler {
 
   /** The session is over: {@code cause} is {@code null} after a normal close. */
   default void onClosed(Session session, Throwable cause) {}
+
+  /**
+   * A handler for a side that only sends: every method has a default, so it implements only what
+   * it uses ({@code new SessionHandler.SendOnly() {}} when it needs none). A message arriving at
+   * such a side is a mistake of the peer's: the session ends with {@link
+   * ErrorCode#APPLICATION_ERROR} rather than dropping it unseen.
+   *
+   * <pre>{@code
+   * Session session = client.open("telemetry", new SessionHandler.SendOnly() {
+   *   public void onClosed(Session s, Throwable cause) { log.info("done: {}", cause); }
+   * }).get();
+   * }</pre>
+   */
+  interface SendOnly extends SessionHandler {
+    @Override
+    default void onMessage(Session session, long seq, ByteBuffer message) {
+      throw new UnsupportedOperationException("this side only sends: " + getClass().getName()
+          + " is a SessionHandler.SendOnly, and message " + seq + " arrived");
+    }
+  }
 }

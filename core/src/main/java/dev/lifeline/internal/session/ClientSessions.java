@@ -3,16 +3,22 @@ package dev.lifeline.internal.session;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.StoreException;
 import io.netty.bootstrap.Bootstrap;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.random.RandomGenerator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** The sessions of one client: opens or restores each by resume key and keeps it connected. */
 public final class ClientSessions {
+  private static final Logger log = LoggerFactory.getLogger(ClientSessions.class);
   private final CheckpointStore store;
   private final SessionConfig config;
   private final Bootstrap base;
@@ -56,7 +62,11 @@ public final class ClientSessions {
         port, backoff, credentials, maxFrameSize, RandomGenerator.getDefault(), System::nanoTime,
         gate, connectionLog);
     return store.load(resumeKey).thenCompose(record -> {
-      connector.restoreFrom(persistence.adopt(record));
+      Optional<ClientPersistence.Stored> stored = persistence.adopt(record);
+      connector.restoreFrom(stored);
+      if (config.durableOutbox()) {
+        useOutbox(core, resumeKey, stored.isPresent());
+      }
       connector.connect();
       return connector.opened();
     }).whenComplete((s, e) -> {
@@ -64,6 +74,22 @@ public final class ClientSessions {
         open.remove(resumeKey, core);
       }
     });
+  }
+
+  /**
+   * Opens the outbox kept under {@code resumeKey}: a session restored from the store sends again
+   * what it holds; a new one starts it afresh.
+   */
+  private void useOutbox(SessionCore core, String resumeKey, boolean restored) {
+    try {
+      int loaded = core.useOutbox(store.openOutbox(resumeKey), restored);
+      if (loaded > 0) {
+        log.info("session {}: {} unacknowledged messages loaded from the outbox to send again",
+            core.id(), loaded);
+      }
+    } catch (StoreException e) {
+      throw new CompletionException(e);
+    }
   }
 
   /** Drops every session's connection, keeping their records. */

@@ -30,6 +30,11 @@ final class OutboundStream {
   // Reported to the next sender (StreamRewoundException) so it learns where the stream restarts.
   private Checkpoint pendingRewind;
 
+  // With a durable outbox a message goes on the wire only once the outbox made it durable: a peer
+  // must never hold a message this side could lose in a crash (it would then be numbered twice).
+  private boolean gated;
+  private long durableUpTo;
+
   private long rewinds;
   private long resentBytes;
   private long sentBytes;
@@ -41,6 +46,36 @@ final class OutboundStream {
   /** The messages sent before a restart are gone: the first resume must rewind. */
   void replayLost() {
     replayLost = true;
+  }
+
+  /** From now on only messages marked {@link #durable} are written (a durable outbox is on). */
+  void gateOnDurability() {
+    gated = true;
+    durableUpTo = nextSeq - 1;
+  }
+
+  /** The outbox made every message up to {@code seq} durable: they may go on the wire. */
+  void durable(long seq) {
+    durableUpTo = Math.max(durableUpTo, seq);
+  }
+
+  /**
+   * Continues a stream whose unacknowledged messages a previous process left in its outbox: the
+   * buffer restarts at {@code firstSeq}, empty, for the caller to {@link #append} them in order
+   * with {@link #restored()} after; they are all durable and, having been sent before, count as
+   * resent when written again.
+   */
+  void restartAt(long firstSeq) {
+    replay.clear(firstSeq);
+    nextSeq = firstSeq;
+    writeCursor = firstSeq;
+    replayLost = false;
+  }
+
+  /** The messages appended since {@link #restartAt} came from the outbox. */
+  void restored() {
+    highestWritten = nextSeq - 1;
+    durableUpTo = nextSeq - 1;
   }
 
   /** The first sequence this side can send again, for the stream state it tells the peer. */
@@ -79,6 +114,7 @@ final class OutboundStream {
     pendingRewind = at;
     replayLost = false;
     highestWritten = at.position();
+    durableUpTo = at.position();
     writeCursor = nextSeq;
     rewinds++;
     return dropped;
@@ -100,7 +136,7 @@ final class OutboundStream {
 
   /** Whether a message is waiting to be written. */
   boolean hasUnwritten() {
-    return writeCursor < nextSeq;
+    return writeCursor < (gated ? Math.min(nextSeq, durableUpTo + 1) : nextSeq);
   }
 
   /**

@@ -93,6 +93,7 @@ final class Resumption {
       if (plan.outboundRewind()) {
         outboundRewind = Checkpoint.of(peer.checkpointSeq(), peer.checkpointState());
         rewound = out.rewindTo(outboundRewind); // plan.replayFrom() is right after it
+        session.outboundRestartedLocked(outboundRewind.position() + 1);
       } else {
         out.replayFrom(plan.replayFrom());
       }

@@ -10,6 +10,7 @@ import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.SessionRecord;
+import dev.lifeline.store.StoreException;
 import io.netty.channel.Channel;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -150,6 +151,11 @@ public final class ServerSessions {
         .build();
     Live entry = newLive(record);
     entry.core().assignId(id);
+    if (!useOutbox(entry, false)) {
+      unreserve(identity);
+      return CompletableFuture.completedFuture(Admission.refused(ErrorCode.STORE_UNAVAILABLE,
+          "the server could not open the session's outbox"));
+    }
     return store.put(record).handle((v, err) -> {
       if (err != null) {
         unreserve(identity);
@@ -291,6 +297,9 @@ public final class ServerSessions {
     Live entry = live.computeIfAbsent(id, k -> {
       Live c = newLive(record);
       c.core().restore(id, record.checkpoint());
+      if (!useOutbox(c, true)) {
+        return null; // refused below: nothing is sent again that the outbox could not load
+      }
       log.debug("session {}: restored from the store at checkpoint {}", id,
           record.checkpoint().position());
       if (store.isShared()) {
@@ -301,6 +310,10 @@ public final class ServerSessions {
       perIdentity.merge(record.identity(), 1, Integer::sum);
       return c;
     });
+    if (entry == null) {
+      return CompletableFuture.completedFuture(Admission.refused(ErrorCode.STORE_UNAVAILABLE,
+          "the server could not load session " + id + "'s outbox"));
+    }
     byte[] token = tokens.newToken();
     byte[] secret = ResumeTokens.afterResume(record.secret(), match, resume.token(), token);
     return entry.persistence().putSecret(secret)
@@ -312,6 +325,28 @@ public final class ServerSessions {
     ServerPersistence p = entry.persistence();
     synchronized (p) {
       p.putSecret(ResumeTokens.afterConfirm(p.record().secret()));
+    }
+  }
+
+  /**
+   * Gives a session its durable outbox when the server keeps them: a restored one sends again
+   * what it holds. False (logged) if the store could not open it.
+   */
+  private boolean useOutbox(Live entry, boolean restore) {
+    if (!config.durableOutbox()) {
+      return true;
+    }
+    SessionCore core = entry.core();
+    try {
+      int loaded = core.useOutbox(store.openOutbox(core.id()), restore);
+      if (loaded > 0) {
+        log.info("session {}: {} unacknowledged messages loaded from the outbox to send again",
+            core.id(), loaded);
+      }
+      return true;
+    } catch (StoreException | RuntimeException e) {
+      log.error("session {}: cannot open its outbox: {}", core.id(), e.getMessage());
+      return false;
     }
   }
 

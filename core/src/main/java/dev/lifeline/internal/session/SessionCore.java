@@ -9,6 +9,8 @@ import dev.lifeline.SessionStats;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
 import dev.lifeline.store.Checkpoint;
+import dev.lifeline.store.Outbox;
+import dev.lifeline.store.StoreException;
 import io.netty.channel.Channel;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -71,6 +73,9 @@ public final class SessionCore implements Session {
   // Applies a resume plan to both streams and reports it; shares this lock.
   private final Resumption resumption;
 
+  // The durable outbox, null without one; set once before the session is used.
+  private SessionOutbox outbox;
+
   // Connection; guarded by this.
   // The connection the session is attached to; null between connections.
   private ConnectionPort port;
@@ -106,6 +111,21 @@ public final class SessionCore implements Session {
     resumption.restoredLocked();
     out.replayLost();
     in.restore(checkpoint);
+  }
+
+  /**
+   * Gives the session a durable outbox (before it is used): what it sends from now on is durable
+   * in {@code store} before it goes on the wire. For a session restored from the store ({@code
+   * restore}), what the outbox holds is loaded to be sent again; otherwise the outbox starts with
+   * the stream. Returns how many messages were loaded.
+   */
+  public synchronized int useOutbox(Outbox store, boolean restore) throws StoreException {
+    outbox = new SessionOutbox(this, out, store, config.timer());
+    if (restore) {
+      return outbox.restoreLocked();
+    }
+    outbox.resetLocked(out.nextSeq());
+    return 0;
   }
 
   public void assignId(String id) {
@@ -255,6 +275,9 @@ public final class SessionCore implements Session {
       if (!done.isEmpty()) {
         notifyAll();
       }
+    }
+    if (outbox != null) {
+      outbox.trim(seq);
     }
     for (CompletableFuture<Void> f : done) {
       f.complete(null);
@@ -425,7 +448,36 @@ public final class SessionCore implements Session {
     return out.bufferedBytes();
   }
 
+  /** The outbox made every message up to {@code seq} durable: they may be written. */
+  void outboxDurable(long seq) {
+    synchronized (this) {
+      out.durable(seq);
+    }
+    scheduleWrite();
+  }
+
+  /** The session ended in this process; {@code forget}: its outbox goes with its record. */
+  void outboxReleased(boolean forget) {
+    if (outbox != null) {
+      outbox.released(forget);
+    }
+  }
+
   // --------------------------------------------- for the parts; each caller holds this lock
+
+  /** A message was appended to the outbound stream: into the outbox with it, if there is one. */
+  void appendedLocked(ReplayBuffer.Entry e) {
+    if (outbox != null) {
+      outbox.appendLocked(e);
+    }
+  }
+
+  /** The outbound stream restarts at {@code nextSeq} (a rewind): the outbox with it. */
+  void outboundRestartedLocked(long nextSeq) {
+    if (outbox != null) {
+      outbox.resetLocked(nextSeq);
+    }
+  }
 
   /** Whether {@code ch} is the connection of this live session. */
   boolean isAttachedLocked(ConnectionPort ch) {

@@ -130,6 +130,7 @@ final class SessionEnding {
     sender.failOutstanding(cause != null ? cause
         : new LifelineException("session " + session.id() + " closed"));
     session.persistence().released(session, how.forget());
+    session.outboxReleased(how.forget());
     app.execute(() -> handler.onClosed(session, cause));
     Runnable complete = () -> {
       if (cause == null) {

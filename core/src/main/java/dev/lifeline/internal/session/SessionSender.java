@@ -90,8 +90,10 @@ final class SessionSender {
           }
           session.wait();
         }
-        out.append(new ReplayBuffer.Entry(out.nextSeq(), payload, acked));
+        ReplayBuffer.Entry entry = new ReplayBuffer.Entry(out.nextSeq(), payload, acked);
+        out.append(entry);
         appended = true;
+        session.appendedLocked(entry);
       }
     } finally {
       if (!appended) {
