@@ -1,5 +1,6 @@
 package dev.lifeline.store;
 
+import dev.lifeline.store.internal.FileOutboxes;
 import dev.lifeline.store.internal.FileStoreEngine;
 import dev.lifeline.store.internal.JournalChannels;
 import dev.lifeline.store.internal.StoreRules;
@@ -34,9 +35,11 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class FileCheckpointStore implements CheckpointStore {
   private final FileStoreEngine engine;
+  private final FileOutboxes outboxes;
 
-  private FileCheckpointStore(FileStoreEngine engine) {
+  private FileCheckpointStore(FileStoreEngine engine, JournalChannels channels) {
     this.engine = engine;
+    this.outboxes = new FileOutboxes(engine.directory(), channels);
   }
 
   /** Opens (creating if needed) the store in {@code dir} with default settings. */
@@ -84,6 +87,27 @@ public final class FileCheckpointStore implements CheckpointStore {
     return engine.sweep();
   }
 
+  /** Yes: under {@code outbox/} in the store directory (see {@code docs/store.md}). */
+  @Override
+  public boolean supportsOutbox() {
+    return true;
+  }
+
+  /**
+   * Opens, creating it if absent, the outbox of {@code key} in {@code outbox/} of the store
+   * directory; appends share forces (group commit) and never wait for the disk.
+   *
+   * @throws IllegalStateException if this process has the key's outbox open already, or the store
+   *     is closed
+   * @throws IllegalArgumentException if {@code key} is empty, longer than 1024 characters or not
+   *     printable ASCII
+   * @throws StoreCorruptedException naming the file if its data is damaged
+   */
+  @Override
+  public Outbox openOutbox(String key) throws StoreException {
+    return outboxes.open(key);
+  }
+
   /**
    * Writes a snapshot of everything acknowledged so far and deletes journal segments and
    * snapshots it made unnecessary. The store also does this by itself every {@link
@@ -103,9 +127,13 @@ public final class FileCheckpointStore implements CheckpointStore {
     return engine.directory();
   }
 
-  /** Waits for queued changes to become durable, then releases the files and the lock. */
+  /**
+   * Waits for queued changes to become durable, closes the open outboxes (writing what they hold
+   * pending), then releases the files and the lock.
+   */
   @Override
   public void close() {
+    outboxes.close();
     engine.close();
   }
 
@@ -201,7 +229,7 @@ public final class FileCheckpointStore implements CheckpointStore {
     public FileCheckpointStore build() throws StoreException {
       return new FileCheckpointStore(FileStoreEngine.open(new FileStoreEngine.Config(dir, clock,
           ttl, groupCommitWindow, snapshotAfterBytes, flatSnapshotMaxBytes, sweepInterval,
-          expiryListener, channels)));
+          expiryListener, channels)), channels);
     }
   }
 }
