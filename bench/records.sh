@@ -59,9 +59,10 @@ trap cleanup EXIT
 cp_file=benchmarks/target/records-classpath.txt
 if [ ! -s "$cp_file" ] || [ -n "$(find benchmarks/src/main core/src/main store/src/main \
     benchmarks/pom.xml -newer "$cp_file" -type f | head -1)" ]; then
-  # test-compile: the modules' test-jars (test scope in the benchmarks pom) must resolve in the
-  # reactor for build-classpath, though the harnesses' class path (runtime) leaves them out.
-  mvn -q -B -pl benchmarks -am test-compile dependency:build-classpath \
+  # Up to test-compile with tests skipped: the reactor then resolves the modules' test-jars (test
+  # scope in the benchmarks pom, which build-classpath resolves) to their test output
+  # directories without compiling any test source.
+  mvn -q -B -pl benchmarks -am test-compile dependency:build-classpath -Dmaven.test.skip=true \
     -Dmdep.includeScope=runtime -Dmdep.outputFile="$root/$cp_file" -Dlifeline.skipToolCheck >&2
 fi
 cp="benchmarks/target/classes:$(cat "$cp_file")"
@@ -183,7 +184,8 @@ mqtt_strace() {
     mqtt_start "strace -f -c -e trace=fsync,fdatasync,msync,sync_file_range -o $s"
     mqtt_run "$qos" file "strace -f -c -e trace=fsync,fdatasync,msync,sync_file_range -o $s2" \
       > /dev/null
-    kill -INT "$mqtt_pid" 2>/dev/null || true
+    # mosquitto (strace's child) saves its database and exits on SIGINT; strace then reports.
+    kill -INT $(pgrep -P "$mqtt_pid") 2>/dev/null || true
     wait "$mqtt_pid" 2>/dev/null || true
     echo "# QoS $qos, $mqtt_records records: mosquitto's sync calls (until it exited):"
     grep -E 'fsync|fdatasync|msync|sync_file|total' "$s" | sed 's/^/#   /' || true
@@ -271,9 +273,10 @@ shipper_rows() {
 
 echo "# $(date -u +%FT%TZ) $(nproc) CPUs, $(uname -r), $(mosquitto -h 2>/dev/null | head -1 || true)"
 uptime | sed 's/^/# load before: /'
-if has_row mqtt; then
-  mqtt_rows
-  [ -n "$strace_runs" ] && mqtt_strace
+has_row mqtt && mqtt_rows
+if [ -n "$strace_runs" ]; then
+  [ -f "$work/tls/ca.pem" ] || mqtt_setup
+  mqtt_strace
 fi
 has_row lifeline && lifeline_rows
 has_row shipper && shipper_rows

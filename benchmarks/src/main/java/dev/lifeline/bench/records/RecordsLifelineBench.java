@@ -1,15 +1,18 @@
 package dev.lifeline.bench.records;
 
 import dev.lifeline.ClientTlsConfig;
+import dev.lifeline.DurableReceiver;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineServer;
 import dev.lifeline.ServerTlsConfig;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.store.FileCheckpointStore;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -20,8 +23,8 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * Lifeline's exactly-once record rate, warm, in one JVM (issue 20, "Measured"): a {@link
  * LifelineServer} on loopback TLS with a {@link FileCheckpointStore} whose every session
- * acknowledges only through durable checkpoints ({@link CadenceReceiver}: append to a file, fsync,
- * checkpoint), and a {@link LifelineClient} with its own {@code FileCheckpointStore} and, when the
+ * acknowledges only through durable checkpoints (a {@link DurableReceiver} whose {@link
+ * RecordFileSink} appends to a file and fsyncs before each checkpoint), and a {@link LifelineClient} with its own {@code FileCheckpointStore} and, when the
  * store keeps outboxes, a durable outbox. One session sends numbered 200-byte records.
  *
  * <ol>
@@ -36,7 +39,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <pre>
  * java -cp ... dev.lifeline.bench.records.RecordsLifelineBench --dir /tmp/r --records 2000000 \
- *     --checkpoint-every 4096 --checkpoint-bytes 1048576 --checkpoint-millis 2 --replay-mib 32
+ *     --checkpoint-every 1000 --checkpoint-bytes 1048576 --checkpoint-millis 5 --replay-mib 32
  * </pre>
  *
  * Prints {@code result ...} lines on standard output; exits 1 if a record was lost, duplicated
@@ -52,25 +55,29 @@ public final class RecordsLifelineBench {
     int records = Integer.parseInt(opt.getOrDefault("records", "2000000"));
     int warmup = Integer.parseInt(opt.getOrDefault("warmup", "600000"));
     int recordBytes = Integer.parseInt(opt.getOrDefault("record-bytes", "200"));
-    int everyRecords = Integer.parseInt(opt.getOrDefault("checkpoint-every", "4096"));
+    int everyRecords = Integer.parseInt(opt.getOrDefault("checkpoint-every", "1000"));
     long everyBytes = Long.parseLong(opt.getOrDefault("checkpoint-bytes", "1048576"));
-    long everyMillis = Long.parseLong(opt.getOrDefault("checkpoint-millis", "2"));
+    long everyMillis = Long.parseLong(opt.getOrDefault("checkpoint-millis", "5"));
     long replayBytes = Long.parseLong(opt.getOrDefault("replay-mib", "32")) << 20;
     double latencySeconds = Double.parseDouble(opt.getOrDefault("latency-seconds", "10"));
     String outboxOption = opt.getOrDefault("outbox", "auto");
     Files.createDirectories(dir);
+    RecordFileSink sink = new RecordFileSink(dir.resolve("records.out"));
+    DurableReceiver receiver = DurableReceiver.builder(session -> sink)
+        .everyMessages(everyRecords)
+        .everyBytes(everyBytes)
+        .every(Duration.ofMillis(everyMillis))
+        .build();
 
     try (FileCheckpointStore serverStore = FileCheckpointStore.open(dir.resolve("server-store"));
         FileCheckpointStore clientStore = FileCheckpointStore.open(dir.resolve("client-store"));
-        CadenceReceiver sink = new CadenceReceiver(dir.resolve("records.out"), everyRecords,
-            everyBytes, everyMillis);
         LifelineServer server = LifelineServer.builder()
             .port(0)
             .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("tls")).build())
             .store(serverStore)
             .autoAcknowledge(false)
             .replayBufferBytes(replayBytes)
-            .handler(sink)
+            .handler(receiver)
             .start()) {
       boolean outbox = switch (outboxOption) {
         case "on" -> true;
@@ -87,28 +94,45 @@ public final class RecordsLifelineBench {
           .durableOutbox(outbox)
           .replayBufferBytes(replayBytes)
           .build()) {
-        Session session = client.open("records-" + System.nanoTime(), new SessionHandler() {})
+        Session session = client.open("records-" + System.nanoTime(), new SessionHandler.SendOnly() {})
             .get(30, TimeUnit.SECONDS);
         Sender sender = new Sender(session, recordBytes);
         sender.burst(warmup);
-        long syncsBefore = sink.syncs();
+        DurableReceiver.Stats before = receiver.stats();
+        long cpuBefore = processCpuNanos();
         double seconds = sender.burst(records);
+        double cpuMicrosPerRecord = (processCpuNanos() - cpuBefore) / 1e3 / records;
         double rate = records / seconds;
-        System.out.printf("result rate records=%d seconds=%.3f rate=%.0f receiver-syncs=%d%n",
-            records, seconds, rate, sink.syncs() - syncsBefore);
+        DurableReceiver.Stats after = receiver.stats();
+        long checkpoints = after.checkpoints() - before.checkpoints();
+        System.out.printf("result rate records=%d seconds=%.3f rate=%.0f checkpoints=%d"
+                + " (messages %d, bytes %d, time %d) sync-ms-avg=%.2f cpu-us-per-record=%.2f"
+                + " load=%.1f%n", records, seconds, rate, checkpoints,
+            after.checkpointsByMessages() - before.checkpointsByMessages(),
+            after.checkpointsByBytes() - before.checkpointsByBytes(),
+            after.checkpointsByTime() - before.checkpointsByTime(),
+            (after.syncNanos() - before.syncNanos()) / 1e6 / Math.max(1, checkpoints),
+            cpuMicrosPerRecord,
+            ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         double paced = Double.parseDouble(opt.getOrDefault("rate", Double.toString(rate / 2)));
         long[] latencies = sender.paced(paced, latencySeconds);
         System.out.printf("result latency rate=%.0f records=%d p50-ms=%.3f p99-ms=%.3f"
                 + " p999-ms=%.3f max-ms=%.3f%n", paced, latencies.length,
             percentile(latencies, 0.50), percentile(latencies, 0.99),
             percentile(latencies, 0.999), latencies[latencies.length - 1] / 1e6);
-        session.close(java.time.Duration.ofSeconds(30)).get(60, TimeUnit.SECONDS);
+        session.close(Duration.ofSeconds(30)).get(60, TimeUnit.SECONDS);
         check(sink, sender.sent());
       }
     }
   }
 
-  private static void check(CadenceReceiver sink, long sent) {
+  /** CPU time of this whole JVM (both endpoints, the stores, GC and JIT). */
+  private static long processCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+  }
+
+  private static void check(RecordFileSink sink, long sent) {
     if (sink.error() != null || sink.received() != sent) {
       System.out.println("result FAILED received=" + sink.received() + " sent=" + sent + " "
           + sink.error());
