@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Exactly-once records, Lifeline against MQTT (issue 20, "Measured"), every row in one run.
 #
-#   bench/records.sh [--runs 3] [--rows mqtt,lifeline,shipper] [--mqtt-records 20000]
+#   bench/records.sh [--runs 3] [--rows mqtt,lifeline,shipper] [--mqtt-records 10000]
 #                    [--records 2000000] [--shipper-records 200000] [--strace]
 #
 # Rows, each 200-byte records, one sender, loopback TLS, --runs runs each:
@@ -30,7 +30,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-runs=3 rows=mqtt,lifeline,shipper mqtt_records=20000 records=2000000 shipper_records=200000
+runs=3 rows=mqtt,lifeline,shipper mqtt_records=10000 records=2000000 shipper_records=200000
 strace_runs=
 while [ $# -gt 0 ]; do
   case "$1" in

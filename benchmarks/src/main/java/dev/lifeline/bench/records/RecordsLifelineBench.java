@@ -34,7 +34,8 @@ import java.util.concurrent.locks.LockSupport;
  *       durable and acknowledged).
  *   <li>Latency: for {@code --latency-seconds}, records paced at {@code --rate} (default half the
  *       measured rate); for each, the time from when it was due to be sent to its future
- *       completing, so a sender that falls behind is charged for it.
+ *       completing, so a sender that falls behind is charged for it. With {@code --low-rate R},
+ *       the same again at R/s: the floor set by the checkpoint cadence and the fsyncs.
  * </ol>
  *
  * <pre>
@@ -115,15 +116,22 @@ public final class RecordsLifelineBench {
             cpuMicrosPerRecord,
             ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         double paced = Double.parseDouble(opt.getOrDefault("rate", Double.toString(rate / 2)));
-        long[] latencies = sender.paced(paced, latencySeconds);
-        System.out.printf("result latency rate=%.0f records=%d p50-ms=%.3f p99-ms=%.3f"
-                + " p999-ms=%.3f max-ms=%.3f%n", paced, latencies.length,
-            percentile(latencies, 0.50), percentile(latencies, 0.99),
-            percentile(latencies, 0.999), latencies[latencies.length - 1] / 1e6);
+        printLatency("latency", paced, sender.paced(paced, latencySeconds));
+        double low = Double.parseDouble(opt.getOrDefault("low-rate", "0"));
+        if (low > 0) { // the floor: the checkpoint cadence's time bound and the fsyncs, no queue
+          printLatency("latency-low", low, sender.paced(low, latencySeconds));
+        }
         session.close(Duration.ofSeconds(30)).get(60, TimeUnit.SECONDS);
         check(sink, sender.sent());
       }
     }
+  }
+
+  private static void printLatency(String label, double rate, long[] latencies) {
+    System.out.printf("result %s rate=%.0f records=%d p50-ms=%.3f p99-ms=%.3f p999-ms=%.3f"
+            + " max-ms=%.3f%n", label, rate, latencies.length, percentile(latencies, 0.50),
+        percentile(latencies, 0.99), percentile(latencies, 0.999),
+        latencies[latencies.length - 1] / 1e6);
   }
 
   /** CPU time of this whole JVM (both endpoints, the stores, GC and JIT). */
