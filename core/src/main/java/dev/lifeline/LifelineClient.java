@@ -92,13 +92,45 @@ public final class LifelineClient implements AutoCloseable {
    *
    * @param resumeKey the application's name for this job, 1 to 128 printable ASCII characters
    * @return completes when the session is established, or fails with {@link
-   *     SessionRefusedException} (e.g. the server no longer knows the session) or a {@link
+   *     SessionRefusedException} (e.g. the server no longer knows the session: it is not
+   *     started over, see {@link #openNew}) or a {@link
    *     LifelineException} when the server cannot be reached before the reconnect deadline
    */
   public CompletableFuture<Session> open(String resumeKey, SessionHandler handler) {
     SessionRecord.validateId(resumeKey);
     Objects.requireNonNull(handler, "handler");
     return sessions.open(resumeKey, handler);
+  }
+
+  /**
+   * Starts a new session under {@code resumeKey}, forgetting the one stored there: the explicit
+   * choice after {@link #open} failed with a {@link SessionRefusedException} because the server
+   * would not resume it (it expired, or this client's state was an older copy). {@link #open}
+   * never starts over by itself, because the work of the refused session may be partly done on
+   * the server.
+   *
+   * <p>With a {@linkplain Builder#durableOutbox durable outbox} nothing is lost or stored twice:
+   * the messages the old session had not seen acknowledged are sent first in the new one, and
+   * the server drops those it had already stored (the outbox's producer identity, as Kafka's
+   * idempotent producer); {@link Session#handedOver()} goes on from where it was. Without one,
+   * the new session starts from nothing and the application decides what to send again.
+   *
+   * <pre>{@code
+   * Session session;
+   * try {
+   *   session = client.open("telemetry", handler).get();
+   * } catch (ExecutionException e) {
+   *   if (!(e.getCause() instanceof SessionRefusedException)) {
+   *     throw e;
+   *   }
+   *   session = client.openNew("telemetry", handler).get(); // decided: start a new session
+   * }
+   * }</pre>
+   */
+  public CompletableFuture<Session> openNew(String resumeKey, SessionHandler handler) {
+    SessionRecord.validateId(resumeKey);
+    Objects.requireNonNull(handler, "handler");
+    return sessions.openNew(resumeKey, handler);
   }
 
   /** The TLS provider in use: "OpenSSL (BoringSSL)" or "JDK". */

@@ -25,7 +25,7 @@ final class ApiDump {
 
   static String of(LibraryModule module, JavaClasses classes) {
     List<Class<?>> types = classes.stream()
-        .filter(c -> c.getPackageName().equals(module.apiPackage))
+        .filter(c -> module.isApi(c.getPackageName()))
         .map(JavaClass::reflect)
         .filter(ApiDump::visible)
         .sorted(Comparator.comparing(Class::getName))

@@ -13,31 +13,36 @@ import java.util.List;
  * and the package its implementation is in. A class belongs to the module whose packages hold it.
  */
 enum LibraryModule {
-  STORE("store", "lifeline-store", "dev.lifeline.store", "dev.lifeline.store.internal"),
-  CORE("core", "lifeline-core", "dev.lifeline", "dev.lifeline.internal"),
-  STORE_REDIS("store-redis", "lifeline-store-redis", "dev.lifeline.store.redis",
-      "dev.lifeline.store.redis.internal"),
-  TRANSFER("transfer", "lifeline-transfer", "dev.lifeline.transfer",
-      "dev.lifeline.transfer.internal"),
-  HTTP("http", "lifeline-http", "dev.lifeline.http", "dev.lifeline.http.internal"),
-  TESTING("testing", "lifeline-testing", "dev.lifeline.testing", "dev.lifeline.testing.internal");
+  STORE("store", "lifeline-store", "dev.lifeline.store.internal", "dev.lifeline.store"),
+  CORE("core", "lifeline-core", "dev.lifeline.internal", "dev.lifeline", "dev.lifeline.flow"),
+  STORE_REDIS("store-redis", "lifeline-store-redis", "dev.lifeline.store.redis.internal",
+      "dev.lifeline.store.redis"),
+  TRANSFER("transfer", "lifeline-transfer", "dev.lifeline.transfer.internal",
+      "dev.lifeline.transfer"),
+  HTTP("http", "lifeline-http", "dev.lifeline.http.internal", "dev.lifeline.http"),
+  TESTING("testing", "lifeline-testing", "dev.lifeline.testing.internal", "dev.lifeline.testing");
 
   final String directory;
   final String artifactId;
-  /** The one package of public API (its subpackages belong to other modules or to internal). */
-  final String apiPackage;
+  /** The packages of public API (their subpackages belong to other modules or to internal). */
+  final List<String> apiPackages;
   /** The root of the implementation packages (this package and every package under it). */
   final String internalRoot;
 
-  LibraryModule(String directory, String artifactId, String apiPackage, String internalRoot) {
+  LibraryModule(String directory, String artifactId, String internalRoot,
+      String... apiPackages) {
     this.directory = directory;
     this.artifactId = artifactId;
-    this.apiPackage = apiPackage;
+    this.apiPackages = List.of(apiPackages);
     this.internalRoot = internalRoot;
   }
 
   boolean owns(JavaClass c) {
-    return c.getPackageName().equals(apiPackage) || isInternal(c.getPackageName());
+    return isApi(c.getPackageName()) || isInternal(c.getPackageName());
+  }
+
+  boolean isApi(String packageName) {
+    return apiPackages.contains(packageName);
   }
 
   boolean isInternal(String packageName) {
@@ -74,7 +79,7 @@ enum LibraryModule {
   private static JavaClasses importNow() {
     return new ClassFileImporter()
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
-        .importPackages(List.of(values()).stream().map(m -> m.apiPackage).toList());
+        .importPackages(List.of(values()).stream().flatMap(m -> m.apiPackages.stream()).toList());
   }
 
   /** The checkout this build runs in: the directory above this module. */

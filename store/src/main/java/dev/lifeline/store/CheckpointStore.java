@@ -98,6 +98,13 @@ public interface CheckpointStore extends AutoCloseable {
     throw new UnsupportedOperationException(this + " keeps no outbox; use FileCheckpointStore");
   }
 
+  /**
+   * Removes the outbox kept under {@code key}, if there is one and it is not open: the session
+   * it belonged to expired without coming back. The default (a store without outboxes) does
+   * nothing.
+   */
+  default void deleteOutbox(String key) throws StoreException {}
+
   /** Flushes pending work and releases files, locks and connections. Idempotent. */
   @Override
   void close();

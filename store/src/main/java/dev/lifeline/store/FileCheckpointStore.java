@@ -108,6 +108,11 @@ public final class FileCheckpointStore implements CheckpointStore {
     return outboxes.open(key);
   }
 
+  @Override
+  public void deleteOutbox(String key) throws StoreException {
+    outboxes.deleteClosed(key);
+  }
+
   /**
    * Writes a snapshot of everything acknowledged so far and deletes journal segments and
    * snapshots it made unnecessary. The store also does this by itself every {@link
@@ -214,7 +219,7 @@ public final class FileCheckpointStore implements CheckpointStore {
       return this;
     }
 
-    /** For fault-injection tests: how journal files are opened. */
+    /** For fault-injection tests: how journal and outbox segment files are opened. */
     Builder journalChannels(JournalChannels channels) {
       this.channels = Objects.requireNonNull(channels, "channels");
       return this;

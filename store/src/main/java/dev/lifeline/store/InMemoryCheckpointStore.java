@@ -183,6 +183,16 @@ public final class InMemoryCheckpointStore implements CheckpointStore {
   }
 
   @Override
+  public void deleteOutbox(String key) {
+    synchronized (lock) {
+      MemoryOutbox o = outboxes.remove(key);
+      if (o != null) {
+        o.delete();
+      }
+    }
+  }
+
+  @Override
   public void close() {
     synchronized (lock) {
       closed = true;

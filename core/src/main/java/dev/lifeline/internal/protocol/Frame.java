@@ -38,8 +38,19 @@ public sealed interface Frame {
     }
   }
 
-  /** A client asks for a new session. */
-  record Open(int maxFrameSize, byte[] credentials) implements Frame {
+  /**
+   * A client asks for a new session. {@code producerId} (empty, or {@link
+   * FrameDescriptor#PRODUCER_ID_BYTES}) names the client's durable outbox, whose message {@code
+   * producerBase + seq} is this session's message {@code seq}: the server drops what it already
+   * stored of that producer in an earlier session.
+   */
+  record Open(int maxFrameSize, byte[] credentials, byte[] producerId, long producerBase)
+      implements Frame {
+    /** An OPEN without a producer. */
+    public Open(int maxFrameSize, byte[] credentials) {
+      this(maxFrameSize, credentials, new byte[0], 0);
+    }
+
     @Override
     public byte type() {
       return FrameDescriptor.OPEN;

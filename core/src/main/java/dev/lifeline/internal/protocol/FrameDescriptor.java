@@ -41,6 +41,9 @@ import dev.lifeline.store.Checkpoint;
  *                 | bytes16 serverName (UTF-8) [MAX_SERVER_NAME_BYTES]
  *  OPEN     0x02  client → server: start a new session
  *                 u32 maxFrameSize | bytes16 credentials [MAX_CREDENTIALS_BYTES]
+ *                 [ | bytes16 producerId [exactly PRODUCER_ID_BYTES] | u64 producerBase ]
+ *                 (only from a client with a durable outbox: its message producerBase + seq
+ *                 is this session's message seq; the server drops those it already stored)
  *  RESUME   0x03  client → server: continue an existing session
  *                 bytes16 sessionId (printable ASCII) [MAX_SESSION_ID_BYTES]
  *                 | bytes16 token [exactly TOKEN_BYTES]
@@ -116,6 +119,9 @@ public final class FrameDescriptor {
 
   /** A resume token's exact length. */
   public static final int TOKEN_BYTES = 32;
+  /** The size of a producer id in OPEN (a durable outbox's identity). */
+  public static final int PRODUCER_ID_BYTES = 16;
+
   /** The longest credentials in OPEN or RESUME. */
   public static final int MAX_CREDENTIALS_BYTES = 4 * 1024;
   /** The longest CLOSE reason; the encoder cuts longer ones. */

@@ -63,6 +63,10 @@ public final class FrameEncoder extends ChannelOutboundHandlerAdapter {
     } else if (frame instanceof Frame.Open o) {
       b.writeInt(o.maxFrameSize());
       bytes16(b, o.credentials());
+      if (o.producerId().length > 0) {
+        bytes16(b, o.producerId());
+        b.writeLong(o.producerBase());
+      }
     } else if (frame instanceof Frame.Resume r) {
       bytes16(b, r.sessionId().getBytes(StandardCharsets.US_ASCII));
       bytes16(b, r.token());

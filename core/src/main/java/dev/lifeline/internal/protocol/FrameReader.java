@@ -78,7 +78,7 @@ final class FrameReader {
       case PONG -> new Frame.Pong(f.readLong());
       case HELLO -> new Frame.Hello(
           f.readUnsignedShort(), f.readInt(), utf8(f, MAX_SERVER_NAME_BYTES));
-      case OPEN -> new Frame.Open(f.readInt(), bytes16(f, MAX_CREDENTIALS_BYTES));
+      case OPEN -> open(f);
       case RESUME -> new Frame.Resume(
           sessionId(f), token(f), bytes16(f, MAX_CREDENTIALS_BYTES), streamState(f));
       case OPENED -> new Frame.Opened(sessionId(f), token(f));
@@ -94,6 +94,21 @@ final class FrameReader {
           f.readableBytes() + " trailing bytes in " + typeName(type) + " frame");
     }
     return frame;
+  }
+
+  private static Frame.Open open(ByteBuf f) throws ProtocolException {
+    int maxFrameSize = f.readInt();
+    byte[] credentials = bytes16(f, MAX_CREDENTIALS_BYTES);
+    if (!f.isReadable()) {
+      return new Frame.Open(maxFrameSize, credentials);
+    }
+    byte[] producer = bytes16(f, PRODUCER_ID_BYTES);
+    long base = f.readLong();
+    if (producer.length != PRODUCER_ID_BYTES || base < 0) {
+      throw new ProtocolException(ErrorCode.PROTOCOL_ERROR, "producer of " + producer.length
+          + " bytes at base " + base + " (expected: " + PRODUCER_ID_BYTES + " bytes, base >= 0)");
+    }
+    return new Frame.Open(maxFrameSize, credentials, producer, base);
   }
 
   private static byte[] bytes16(ByteBuf f, int max) throws ProtocolException {

@@ -109,7 +109,7 @@ public final class ClientConnector {
 
   Frame openOrResume() {
     if (!hasSessionId()) {
-      return new Frame.Open(maxFrameSize, credentials);
+      return new Frame.Open(maxFrameSize, credentials, core.producerId(), core.producerBase());
     }
     return new Frame.Resume(persistence.sessionId(), persistence.token(), credentials,
         core.localState());
@@ -150,7 +150,7 @@ public final class ClientConnector {
   SessionCore opened(Channel ch, Frame.Opened frame, boolean tlsResumed) throws ProtocolException {
     core.assignId(frame.sessionId());
     core.attach(ch, null, tlsResumed, null);
-    persistence.created(frame.sessionId(), frame.token()).whenComplete((v, err) -> {
+    persistence.created(frame.sessionId(), frame.token(), core.producerBase()).whenComplete((v, err) -> {
       if (err != null) {
         log.warn("session {}: could not store it locally: {}", frame.sessionId(), err.toString());
       }
@@ -189,6 +189,34 @@ public final class ClientConnector {
     return core;
   }
 
+  /**
+   * The server would not resume the session (it expired or is unknown there, or this client's
+   * state is an older copy). Starting over here could do the session's work twice, so the client
+   * does not: the record (and outbox) stay, every later open of the key is refused the same way,
+   * and the error says what the application can choose instead.
+   */
+  private void refusedResume(SessionRefusedException refused) {
+    String key = persistence.key();
+    SessionRefusedException reported = new SessionRefusedException(refused.code(),
+        refusedResumeReason(refused.getMessage(), key));
+    log.warn("session {} ({}) refused by {}:{}: {}", core.id(), key, host, port,
+        refused.getMessage());
+    core.terminate(SessionEnd.ABANDON, refused.code(), refused.getMessage(), reported);
+    opened.completeExceptionally(reported);
+  }
+
+  private String refusedResumeReason(String refusal, String key) {
+    return "the server refused to resume session " + core.id() + " (" + refusal + "). This "
+        + "client did not start over on its own: what the server stored of that session cannot "
+        + "be told apart from what it did not, so a new session could do the work twice. The "
+        + "session's state stays in this client's store, and opening '" + key + "' again is "
+        + "refused the same way. To start a new session under that key, call "
+        + "LifelineClient.openNew(\"" + key + "\", handler)"
+        + (core.producerId().length > 0 ? ": the durable outbox's unacknowledged messages are "
+            + "sent in it first, and the server drops those it already stored" : "")
+        + ".";
+  }
+
   private void releasePermit() {
     if (holdingPermit.compareAndSet(true, false)) {
       gate.release();
@@ -216,9 +244,13 @@ public final class ClientConnector {
       return;
     }
     if (cause instanceof SessionRefusedException refused) {
-      log.warn("session {} refused by {}:{}: {}", core.id(), host, port, refused.getMessage());
-      core.terminate(SessionEnd.FINISHED, refused.code(), refused.getMessage(), refused);
-      opened.completeExceptionally(refused);
+      if (hasSessionId()) {
+        refusedResume(refused);
+      } else {
+        log.warn("new session refused by {}:{}: {}", host, port, refused.getMessage());
+        core.terminate(SessionEnd.FINISHED, refused.code(), refused.getMessage(), refused);
+        opened.completeExceptionally(refused);
+      }
       return;
     }
     long delayNanos;

@@ -16,13 +16,20 @@ import java.util.concurrent.CompletableFuture;
  * attributes hold the server's session id followed by the application's attributes:
  *
  * <pre>
- *  +----------------+------------------------+---------------------------+
- *  | u16 id length  | session id (ASCII)     | application attributes    |
- *  +----------------+------------------------+---------------------------+
+ *  +----------------+------------------------+----------------+---------------------------+
+ *  | u16 id length  | session id (ASCII)     | [u64 producer  | application attributes    |
+ *  | (| 0x8000 if a |                        |  base]         |                           |
+ *  |  base follows) |                        |                |                           |
+ *  +----------------+------------------------+----------------+---------------------------+
  * </pre>
+ *
+ * The producer base (see {@link SessionOutbox}) is written only when it is not 0, so records of
+ * sessions without it read as before.
  */
 final class ClientPersistence implements SessionPersistence {
   static final int MAX_APP_ATTRIBUTES = 16 * 1024;
+  // Session ids are at most 128 characters, so the length's top bit is free for this flag.
+  private static final int BASE_FOLLOWS = 0x8000;
 
   private final CheckpointStore store;
   private final Clock clock;
@@ -33,6 +40,7 @@ final class ClientPersistence implements SessionPersistence {
   private byte[] appAttributes = new byte[0];
   private Checkpoint checkpoint = Checkpoint.NONE;
   private long createdAt;
+  private long producerBase;
 
   ClientPersistence(CheckpointStore store, Clock clock, String key) {
     this.store = store;
@@ -41,7 +49,12 @@ final class ClientPersistence implements SessionPersistence {
   }
 
   /** What a stored record says, if this key has one. */
-  record Stored(String sessionId, byte[] token, Checkpoint checkpoint) {}
+  record Stored(String sessionId, byte[] token, Checkpoint checkpoint, long producerBase) {}
+
+  /** The application's resume key the record is stored under. */
+  String key() {
+    return key;
+  }
 
   synchronized Optional<Stored> adopt(Optional<SessionRecord> record) {
     if (record.isEmpty()) {
@@ -52,18 +65,21 @@ final class ClientPersistence implements SessionPersistence {
     if (attrs.remaining() < 2) {
       return Optional.empty();
     }
-    int n = attrs.getShort() & 0xffff;
-    if (n == 0 || attrs.remaining() < n) {
+    int field = attrs.getShort() & 0xffff;
+    boolean hasBase = (field & BASE_FOLLOWS) != 0;
+    int n = field & ~BASE_FOLLOWS;
+    if (n == 0 || attrs.remaining() < n + (hasBase ? Long.BYTES : 0)) {
       return Optional.empty();
     }
     byte[] id = new byte[n];
     attrs.get(id);
     sessionId = new String(id, StandardCharsets.US_ASCII);
-    appAttributes = Arrays.copyOfRange(r.attributes(), 2 + n, r.attributes().length);
+    producerBase = hasBase ? attrs.getLong() : 0;
+    appAttributes = Arrays.copyOfRange(r.attributes(), attrs.position(), r.attributes().length);
     token = r.secret();
     checkpoint = r.checkpoint();
     createdAt = r.createdAtMillis();
-    return Optional.of(new Stored(sessionId, token, checkpoint));
+    return Optional.of(new Stored(sessionId, token, checkpoint, producerBase));
   }
 
   synchronized String sessionId() {
@@ -74,9 +90,14 @@ final class ClientPersistence implements SessionPersistence {
     return token.clone();
   }
 
-  /** Stores a newly opened session. */
-  synchronized CompletableFuture<Void> created(String sessionId, byte[] token) {
+  /**
+   * Stores a newly opened session whose message {@code seq} is its outbox's message {@code
+   * producerBase + seq}.
+   */
+  synchronized CompletableFuture<Void> created(String sessionId, byte[] token,
+      long producerBase) {
     this.sessionId = sessionId;
+    this.producerBase = producerBase;
     this.token = token.clone();
     this.createdAt = clock.millis();
     return store.put(record());
@@ -90,8 +111,14 @@ final class ClientPersistence implements SessionPersistence {
 
   private SessionRecord record() {
     byte[] id = sessionId.getBytes(StandardCharsets.US_ASCII);
-    ByteBuffer attrs = ByteBuffer.allocate(2 + id.length + appAttributes.length);
-    attrs.putShort((short) id.length).put(id).put(appAttributes);
+    boolean hasBase = producerBase != 0;
+    ByteBuffer attrs = ByteBuffer.allocate(
+        2 + id.length + (hasBase ? Long.BYTES : 0) + appAttributes.length);
+    attrs.putShort((short) (id.length | (hasBase ? BASE_FOLLOWS : 0))).put(id);
+    if (hasBase) {
+      attrs.putLong(producerBase);
+    }
+    attrs.put(appAttributes);
     return SessionRecord.builder(key)
         .secret(token)
         .createdAtMillis(createdAt)

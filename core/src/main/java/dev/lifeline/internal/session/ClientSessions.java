@@ -3,6 +3,7 @@ package dev.lifeline.internal.session;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.store.CheckpointStore;
+import dev.lifeline.store.Outbox;
 import dev.lifeline.store.StoreException;
 import io.netty.bootstrap.Bootstrap;
 import java.time.Clock;
@@ -65,7 +66,7 @@ public final class ClientSessions {
       Optional<ClientPersistence.Stored> stored = persistence.adopt(record);
       connector.restoreFrom(stored);
       if (config.durableOutbox()) {
-        useOutbox(core, resumeKey, stored.isPresent());
+        useOutbox(core, resumeKey, stored);
       }
       connector.connect();
       return connector.opened();
@@ -78,18 +79,34 @@ public final class ClientSessions {
 
   /**
    * Opens the outbox kept under {@code resumeKey}: a session restored from the store sends again
-   * what it holds; a new one starts it afresh.
+   * what it holds; a new one sends it first, numbered after what the outbox already numbered.
    */
-  private void useOutbox(SessionCore core, String resumeKey, boolean restored) {
+  private void useOutbox(SessionCore core, String resumeKey,
+      Optional<ClientPersistence.Stored> stored) {
     try {
-      int loaded = core.useOutbox(store.openOutbox(resumeKey), restored);
+      Outbox outbox = store.openOutbox(resumeKey);
+      long base = stored.isPresent() ? stored.get().producerBase() : outbox.firstSeq() - 1;
+      int loaded = core.useOutbox(outbox, base);
       if (loaded > 0) {
-        log.info("session {}: {} unacknowledged messages loaded from the outbox to send again",
-            core.id(), loaded);
+        log.info("session {} ({}): {} unacknowledged messages loaded from the outbox to send{}",
+            core.id() == null ? "new" : core.id(), resumeKey, loaded,
+            stored.isPresent() ? " again" : " first");
       }
     } catch (StoreException e) {
       throw new CompletionException(e);
     }
+  }
+
+  /**
+   * Forgets the session stored under {@code resumeKey} (its outbox stays, to be sent first) and
+   * opens a new one there.
+   */
+  public CompletableFuture<Session> openNew(String resumeKey, SessionHandler handler) {
+    if (open.containsKey(resumeKey)) {
+      return CompletableFuture.failedFuture(new IllegalStateException(
+          "resumeKey: " + resumeKey + " is already open in this client"));
+    }
+    return store.delete(resumeKey).thenCompose(v -> open(resumeKey, handler));
   }
 
   /** Drops every session's connection, keeping their records. */

@@ -32,6 +32,10 @@ final class ServerPersistence implements SessionPersistence {
   private boolean claimNext;
   // guarded by this
   private boolean taken;
+  // guarded by this: the client's producer, null without one, and its highest durable message
+  private Producers.Resume producer;
+  private byte[] producerSecret;
+  private long producerStored;
 
   ServerPersistence(CheckpointStore store, Clock clock, SessionRecord record,
       BiConsumer<SessionCore, Boolean> onRelease, ServerEventListener events,
@@ -58,6 +62,28 @@ final class ServerPersistence implements SessionPersistence {
     return putRecord();
   }
 
+  /**
+   * The session belongs to a client's durable outbox: each checkpoint that lands also moves the
+   * producer's record ({@link Producers}). {@code secret} is one no client knows (the record is
+   * not a session that could be resumed).
+   */
+  synchronized void producer(Producers.Resume producer, byte[] secret) {
+    this.producer = producer;
+    this.producerSecret = ResumeTokens.initialSecret(secret);
+    this.producerStored = producer.base() + producer.checkpoint().position();
+  }
+
+  /** After a checkpoint landed: the producer's progress, written if it moved. */
+  private synchronized void producerProgress(Checkpoint checkpoint) {
+    long position = producer.base() + checkpoint.position();
+    if (position <= producerStored) {
+      return;
+    }
+    producerStored = position;
+    store.put(Producers.record(producer.key(), record.identity(), producerSecret,
+        Checkpoint.of(position, checkpoint.state()), clock.millis()));
+  }
+
   /** Refreshes the activity time so a connected session does not expire. */
   synchronized CompletableFuture<Void> touch() {
     record = record.toBuilder().lastActiveMillis(clock.millis()).build();
@@ -73,6 +99,9 @@ final class ServerPersistence implements SessionPersistence {
     long start = System.nanoTime();
     CompletableFuture<Void> done = watch(store.commit(id, checkpoint));
     done.thenRun(() -> events.checkpointCommitted(id, System.nanoTime() - start));
+    if (producer != null) {
+      done.thenRun(() -> producerProgress(checkpoint));
+    }
     return done;
   }
 

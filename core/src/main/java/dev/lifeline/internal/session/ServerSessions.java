@@ -8,6 +8,7 @@ import dev.lifeline.SessionInfo;
 import dev.lifeline.SessionMovedException;
 import dev.lifeline.internal.protocol.Frame;
 import dev.lifeline.internal.protocol.ProtocolException;
+import dev.lifeline.store.Checkpoint;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.SessionRecord;
 import dev.lifeline.store.StoreException;
@@ -140,6 +141,25 @@ public final class ServerSessions {
           ErrorCode.TOO_MANY_SESSIONS_FOR_IDENTITY, "this identity holds its maximum of "
               + maxSessionsPerIdentity + " sessions; close one or let it expire"));
     }
+    if (open.producerId().length == 0) {
+      return admitOpen(identity, null);
+    }
+    String producerKey = Producers.key(open.producerId());
+    return store.load(producerKey).handle((found, err) -> {
+      if (err != null) {
+        unreserve(identity);
+        return CompletableFuture.<Admission>failedFuture(err);
+      }
+      return admitOpen(identity,
+          Producers.resume(producerKey, open.producerBase(), identity, found));
+    }).thenCompose(admission -> admission);
+  }
+
+  /**
+   * Creates the session of an admitted OPEN; {@code producer} (null without one) says what the
+   * client's outbox had stored here in earlier sessions, which the new session starts after.
+   */
+  private CompletableFuture<Admission> admitOpen(String identity, Producers.Resume producer) {
     String id = tokens.newSessionId();
     byte[] token = tokens.newToken();
     long now = clock.millis();
@@ -148,9 +168,19 @@ public final class ServerSessions {
         .identity(identity)
         .createdAtMillis(now)
         .lastActiveMillis(now)
+        .checkpoint(producer == null ? Checkpoint.NONE : producer.checkpoint())
         .build();
     Live entry = newLive(record);
     entry.core().assignId(id);
+    if (producer != null) {
+      entry.core().startAfter(producer.checkpoint());
+      entry.persistence().producer(producer, tokens.newToken());
+      if (producer.checkpoint().position() > 0) {
+        log.info("session {}: producer {} continues; its messages 1..{} of this session were "
+            + "stored in an earlier one and are dropped", id, producer.key(),
+            producer.checkpoint().position());
+      }
+    }
     if (!useOutbox(entry, false)) {
       unreserve(identity);
       return CompletableFuture.completedFuture(Admission.refused(ErrorCode.STORE_UNAVAILABLE,
@@ -338,7 +368,8 @@ public final class ServerSessions {
     }
     SessionCore core = entry.core();
     try {
-      int loaded = core.useOutbox(store.openOutbox(core.id()), restore);
+      // The server's outbox is one session's: it numbers as the session does.
+      int loaded = core.useOutbox(store.openOutbox(core.id()), 0);
       if (loaded > 0) {
         log.info("session {}: {} unacknowledged messages loaded from the outbox to send again",
             core.id(), loaded);
@@ -347,6 +378,18 @@ public final class ServerSessions {
     } catch (StoreException | RuntimeException e) {
       log.error("session {}: cannot open its outbox: {}", core.id(), e.getMessage());
       return false;
+    }
+  }
+
+  /** The outbox of a session that expired while nothing held it in memory. */
+  private void deleteOutbox(String id) {
+    if (!config.durableOutbox()) {
+      return;
+    }
+    try {
+      store.deleteOutbox(id);
+    } catch (StoreException | RuntimeException e) {
+      log.warn("session {} expired, but its outbox could not be removed: {}", id, e.getMessage());
     }
   }
 
@@ -385,12 +428,16 @@ public final class ServerSessions {
     return CompletableFuture.allOf(touches.toArray(new CompletableFuture<?>[0]))
         .exceptionally(e -> null) // a failed touch must not stop the sweep
         .thenCompose(v -> store.sweepExpired())
+        .thenApply(Producers::withoutProducers) // they expire too, but are no sessions
         .thenApply(expired -> {
           for (String id : expired) {
             synchronized (tombstones) {
               tombstones.put(id, Boolean.TRUE);
             }
             Live s = live.get(id);
+            if (s == null) {
+              deleteOutbox(id); // a live one goes with its session's end
+            }
             if (s != null) {
               forget(id, s);
               s.core().terminate(SessionEnd.TELL_PEER, ErrorCode.EXPIRED_SESSION, "session expired",

@@ -115,17 +115,31 @@ public final class SessionCore implements Session {
 
   /**
    * Gives the session a durable outbox (before it is used): what it sends from now on is durable
-   * in {@code store} before it goes on the wire. For a session restored from the store ({@code
-   * restore}), what the outbox holds is loaded to be sent again; otherwise the outbox starts with
-   * the stream. Returns how many messages were loaded.
+   * in {@code store} before it goes on the wire, and what the outbox holds already is loaded to
+   * be sent (again): this session's message {@code seq} is the outbox's {@code base + seq}.
+   * Returns how many messages were loaded.
    */
-  public synchronized int useOutbox(Outbox store, boolean restore) throws StoreException {
-    outbox = new SessionOutbox(this, out, store, config.timer());
-    if (restore) {
-      return outbox.restoreLocked();
-    }
-    outbox.resetLocked(out.nextSeq());
-    return 0;
+  public synchronized int useOutbox(Outbox store, long base) throws StoreException {
+    outbox = new SessionOutbox(this, out, store, base, config.timer());
+    return outbox.loadLocked();
+  }
+
+  /** The outbox's identity, or empty without one: a new session sends it in OPEN. */
+  public synchronized byte[] producerId() {
+    return outbox == null ? new byte[0] : outbox.producerId();
+  }
+
+  /** The outbox's number of this session's message 0 (0 without an outbox). */
+  public synchronized long producerBase() {
+    return outbox == null ? 0 : outbox.base();
+  }
+
+  /**
+   * A new session that starts its inbound stream after {@code checkpoint}: what a producer stored
+   * in earlier sessions ({@code Producers}); messages up to it are dropped as duplicates.
+   */
+  public synchronized void startAfter(Checkpoint checkpoint) {
+    in.restore(checkpoint);
   }
 
   public void assignId(String id) {
@@ -347,7 +361,7 @@ public final class SessionCore implements Session {
   @Override
   public synchronized long handedOver() {
     out.takePendingRewind(); // asked where to continue: the rewind is reported
-    return out.nextSeq() - 1;
+    return producerBase() + out.nextSeq() - 1;
   }
 
   @Override

@@ -35,12 +35,17 @@ final class SessionOutbox {
   private final OutboundStream out;
   private final Outbox outbox;
   private final AtomicBoolean failed = new AtomicBoolean();
+  // The outbox numbers messages across the sessions of one producer: this session's message seq
+  // is the outbox's base + seq (0 for the first session; see ClientPersistence).
+  private final long base;
 
   // Ends the session after a failed write, never on the thread that holds the session's lock.
   private final Executor executor;
 
-  SessionOutbox(SessionCore session, OutboundStream out, Outbox outbox, Executor executor) {
+  SessionOutbox(SessionCore session, OutboundStream out, Outbox outbox, long base,
+      Executor executor) {
     this.session = session;
+    this.base = base;
     this.executor = executor;
     this.out = out;
     this.outbox = outbox;
@@ -48,39 +53,52 @@ final class SessionOutbox {
   }
 
   /**
-   * Loads what the outbox holds into the outbound stream, for a session restored by a process
-   * that did not send those messages; the caller holds the session's lock. Returns how many.
+   * Loads what the outbox holds into the outbound stream as its messages from {@code
+   * outbox.firstSeq() - base} on; the caller holds the session's lock. For a session restored by
+   * a process that did not send them, they are sent again where the peer lacks them; for a new
+   * session (a refused resume, an expired record) they are its first messages, and the server
+   * drops those it stored in an earlier session (the producer identity). Returns how many.
    */
-  int restoreLocked() throws StoreException {
+  int loadLocked() throws StoreException {
     assert Thread.holdsLock(session);
-    out.restartAt(outbox.firstSeq());
+    long first = outbox.firstSeq() - base;
+    if (first < 1) {
+      throw new StoreException("outbox " + outbox + " holds messages before its session's base "
+          + base);
+    }
+    out.restartAt(first);
     int[] n = {0};
     outbox.read((seq, message) -> {
       ByteBuf copy = Unpooled.buffer(message.remaining());
       copy.writeBytes(message);
-      out.append(new ReplayBuffer.Entry(seq, copy, new CompletableFuture<>()));
+      out.append(new ReplayBuffer.Entry(seq - base, copy, new CompletableFuture<>()));
       n[0]++;
     });
     out.restored();
     return n[0];
   }
 
-  /**
-   * The stream starts (again) at {@code nextSeq}: a new session numbers from 1, a rewind from the
-   * peer's checkpoint. Whatever the outbox held before is dropped.
-   */
+  /** The stream restarts at {@code nextSeq} (a rewind): whatever the outbox held is dropped. */
   void resetLocked(long nextSeq) {
     assert Thread.holdsLock(session);
-    if (outbox.lastSeq() + 1 != nextSeq || outbox.bytes() > 0) {
-      outbox.reset(nextSeq).whenComplete((v, e) -> failed(e));
-    }
+    outbox.reset(base + nextSeq).whenComplete((v, e) -> failed(e));
+  }
+
+  /** The outbox's number of this session's message 0: its message {@code seq} is base + seq. */
+  long base() {
+    return base;
+  }
+
+  /** The outbox's identity, sent in OPEN so the server can drop what it already stored. */
+  byte[] producerId() {
+    return outbox.producerId();
   }
 
   /** Appends the message just added to the stream; the caller holds the session's lock. */
   void appendLocked(ReplayBuffer.Entry e) {
     assert Thread.holdsLock(session);
     long seq = e.seq();
-    outbox.append(seq, e.payload().nioBuffer()).whenComplete((v, err) -> {
+    outbox.append(base + seq, e.payload().nioBuffer()).whenComplete((v, err) -> {
       if (err == null) {
         session.outboxDurable(seq);
       } else {
@@ -91,7 +109,7 @@ final class SessionOutbox {
 
   /** The peer acknowledged everything up to {@code seq}. */
   void trim(long seq) {
-    outbox.trim(seq);
+    outbox.trim(base + seq);
   }
 
   /** The session ended in this process: {@code forget} removes the outbox with the record. */

@@ -17,6 +17,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.DecoderException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.nio.ByteBuffer;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.function.Consumer;
@@ -311,6 +312,25 @@ class FrameCodecTest {
     assertEquals(ErrorCode.PROTOCOL_ERROR, open.code());
     // DATA without a complete sequence number
     assertEquals(ErrorCode.PROTOCOL_ERROR, failure(frame(FrameDescriptor.DATA, new byte[7])).code());
+  }
+
+  @Test
+  void openCarriesTheProducerOfADurableOutbox() {
+    byte[] producer = new byte[FrameDescriptor.PRODUCER_ID_BYTES];
+    producer[0] = 7;
+    Frame.Open open = (Frame.Open) roundTrip(
+        new Frame.Open(4096, "hi".getBytes(UTF_8), producer, 300));
+    assertArrayEquals(producer, open.producerId());
+    assertEquals(300, open.producerBase());
+    Frame.Open plain = (Frame.Open) roundTrip(new Frame.Open(4096, new byte[0]));
+    assertEquals(0, plain.producerId().length);
+    // a producer id of the wrong size, and a truncated base, are protocol errors
+    assertEquals(ErrorCode.PROTOCOL_ERROR, failure(frame(FrameDescriptor.OPEN,
+        new byte[] {0, 0, 16, 0, 0, 0, 0, 2, 1, 2, 0, 0, 0, 0, 0, 0, 0, 1})).code());
+    byte[] truncated = ByteBuffer.allocate(4 + 2 + 2 + 16 + 4)
+        .putInt(4096).putShort((short) 0).putShort((short) 16).put(producer).array();
+    assertEquals(ErrorCode.PROTOCOL_ERROR,
+        failure(frame(FrameDescriptor.OPEN, truncated)).code());
   }
 
   @Test

@@ -1,7 +1,5 @@
 package dev.lifeline.store.internal;
 
-import static dev.lifeline.store.internal.OutboxDescriptor.RECORD_HEADER_LENGTH;
-
 import dev.lifeline.store.Outbox;
 import dev.lifeline.store.StoreException;
 import java.io.IOException;
@@ -11,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,15 +29,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class FileOutbox implements Outbox {
   private static final Logger log = LoggerFactory.getLogger(FileOutbox.class);
-  private static final int INITIAL_BUFFER = 16 << 10;
-  /** A spare buffer larger than this is dropped after a small batch: idle outboxes stay small. */
-  private static final int KEEP_BUFFER = 1 << 20;
 
   private enum Phase { OPEN, CLOSING, CLOSED }
-
-  /** What one flush writes. */
-  private record Batch(ByteBuffer buffer, List<CompletableFuture<Void>> futures, long endLastSeq,
-      int resetEnd, int resets) {}
 
   private final String key;
   private final Path dir;
@@ -53,17 +43,12 @@ public final class FileOutbox implements Outbox {
   private long durableLastSeq;
 
   // Guarded by this:
-  private final CRC32C crc = new CRC32C();
+  private final OutboxBatch batch = new OutboxBatch();
   private final MessageSizes sizes;
   private long firstSeq;
   private long lastSeq;
   /** The trim point last put in a batch: a TRIM record is written only when it moved. */
   private long trimWritten;
-  private ByteBuffer pending = ByteBuffer.allocate(INITIAL_BUFFER);
-  private ByteBuffer spare = ByteBuffer.allocate(INITIAL_BUFFER);
-  private List<CompletableFuture<Void>> pendingFutures = new ArrayList<>();
-  private int pendingResetEnd = -1;
-  private int pendingResets;
   /** Resets appended but not yet durable: until then no durable message is held. */
   private int resetsInFlight;
   /** Whether a flush task is queued or running (or close() is flushing itself). */
@@ -126,10 +111,9 @@ public final class FileOutbox implements Outbox {
       if (refused != null) {
         return refused;
       }
-      encode(seq, OutboxDescriptor.TYPE_MESSAGE, message);
+      batch.add(seq, OutboxDescriptor.TYPE_MESSAGE, message, future);
       lastSeq = seq;
       sizes.add(length);
-      pendingFutures.add(future);
       if (!scheduleFlush()) {
         return future;
       }
@@ -158,15 +142,12 @@ public final class FileOutbox implements Outbox {
       if (refused != null) {
         return refused;
       }
-      encode(nextSeq, OutboxDescriptor.TYPE_RESET, null);
-      pendingResetEnd = pending.position();
-      pendingResets++;
+      batch.add(nextSeq, OutboxDescriptor.TYPE_RESET, null, future);
       resetsInFlight++;
       sizes.clear();
       firstSeq = nextSeq;
       lastSeq = nextSeq - 1;
       trimWritten = lastSeq;
-      pendingFutures.add(future);
       if (!scheduleFlush()) {
         return future;
       }
@@ -219,36 +200,23 @@ public final class FileOutbox implements Outbox {
     return true;
   }
 
-  /** Guarded by this. */
-  private void encode(long seq, byte type, ByteBuffer payload) {
-    int need = RECORD_HEADER_LENGTH + (payload == null ? 0 : payload.remaining());
-    if (pending.remaining() < need) {
-      ByteBuffer bigger = ByteBuffer.allocate(
-          Math.max(pending.capacity() * 2, pending.position() + need));
-      pending.flip();
-      bigger.put(pending);
-      pending = bigger;
-    }
-    OutboxDescriptor.putRecord(pending, crc, seq, type, payload);
-  }
-
   // ---- flushing (outbox threads, or close) ----------------------------------------------------
 
   /** Writes one batch; resubmits itself while more is pending, so outboxes take turns. */
   private void flushOnce() {
-    Batch batch;
+    OutboxBatch.Taken taken;
     synchronized (this) {
-      batch = takeBatch(false);
-      if (batch == null) {
+      taken = takeBatch(false);
+      if (taken == null) {
         scheduled = false;
         notifyAll();
         return;
       }
     }
-    write(batch);
+    write(taken);
     boolean more;
     synchronized (this) {
-      more = broken == null && pending.position() > 0;
+      more = broken == null && !batch.isEmpty();
       scheduled = more;
       if (!more) {
         notifyAll();
@@ -263,46 +231,39 @@ public final class FileOutbox implements Outbox {
    * Guarded by this: swaps out what is pending, adding a TRIM record if the trim point moved, or
    * returns null if there is nothing to write. A lone trim is written only when {@code closing}.
    */
-  private Batch takeBatch(boolean closing) {
+  private OutboxBatch.Taken takeBatch(boolean closing) {
     if (broken != null) {
       return null;
     }
     boolean trimMoved = firstSeq - 1 > trimWritten;
-    if (pending.position() == 0 && !(closing && trimMoved)) {
+    if (batch.isEmpty() && !(closing && trimMoved)) {
       return null;
     }
     if (trimMoved) {
-      encode(firstSeq - 1, OutboxDescriptor.TYPE_TRIM, null);
+      batch.add(firstSeq - 1, OutboxDescriptor.TYPE_TRIM, null, null);
       trimWritten = firstSeq - 1;
     }
-    Batch batch = new Batch(pending.flip(), pendingFutures, lastSeq, pendingResetEnd,
-        pendingResets);
-    pending = spare.clear();
-    spare = null;
-    pendingFutures = new ArrayList<>();
-    pendingResetEnd = -1;
-    pendingResets = 0;
-    return batch;
+    return batch.take(lastSeq);
   }
 
-  private void write(Batch batch) {
+  private void write(OutboxBatch.Taken taken) {
     io.lock();
     try {
       try {
-        files.append(batch.buffer(), batch.endLastSeq(), batch.resetEnd());
+        files.append(taken.buffer(), taken.endLastSeq(), taken.resetEnd());
       } catch (IOException e) {
-        failed(batch, e);
+        failed(taken, e);
         return;
       }
       long first;
       synchronized (this) {
-        durableLastSeq = batch.endLastSeq();
-        resetsInFlight -= batch.resets();
+        durableLastSeq = taken.endLastSeq();
+        resetsInFlight -= taken.resets();
         first = resetsInFlight == 0 ? firstSeq : Long.MIN_VALUE;
-        returnBuffer(batch.buffer());
+        batch.recycle(taken.buffer());
       }
-      owner.complete(batch.futures(), null);
-      deleteDeadSegments(first);
+      deleteDeadSegments(first); // rare (once per segment), and then a test sees it at once
+      owner.complete(taken.futures(), null);
     } finally {
       io.unlock();
     }
@@ -320,16 +281,10 @@ public final class FileOutbox implements Outbox {
     }
   }
 
-  /** Guarded by this. */
-  private void returnBuffer(ByteBuffer used) {
-    boolean oversized = used.capacity() > KEEP_BUFFER && used.limit() < used.capacity() / 4;
-    spare = oversized ? ByteBuffer.allocate(INITIAL_BUFFER) : used;
-  }
-
   /** Under io: fails the batch and everything after it, and cuts the half-written bytes. */
-  private void failed(Batch batch, IOException e) {
+  private void failed(OutboxBatch.Taken taken, IOException e) {
     StoreException failure = new StoreException("cannot write outbox file " + files.activePath()
-        + " (key " + key + "): " + e.getMessage() + "; " + batch.futures().size()
+        + " (key " + key + "): " + e.getMessage() + "; " + taken.futures().size()
         + " changes not stored, appends refused until the outbox is reopened", e);
     try {
       files.rollback();
@@ -339,13 +294,10 @@ public final class FileOutbox implements Outbox {
           rollbackFailure);
     }
     log.warn("{}", failure.getMessage());
-    List<CompletableFuture<Void>> failing = new ArrayList<>(batch.futures());
+    List<CompletableFuture<Void>> failing = new ArrayList<>(taken.futures());
     synchronized (this) {
       broken = failure;
-      failing.addAll(pendingFutures);
-      pendingFutures = new ArrayList<>();
-      pending.clear();
-      spare = ByteBuffer.allocate(INITIAL_BUFFER);
+      failing.addAll(batch.abandon());
     }
     owner.complete(failing, failure);
   }
@@ -370,8 +322,8 @@ public final class FileOutbox implements Outbox {
   private void shutDown(boolean deleteFiles) throws StoreException {
     boolean first = beginClose();
     if (first) {
-      for (Batch batch; (batch = closingBatch()) != null; ) {
-        write(batch);
+      for (OutboxBatch.Taken taken; (taken = closingBatch()) != null; ) {
+        write(taken);
       }
     }
     io.lock();
@@ -405,7 +357,7 @@ public final class FileOutbox implements Outbox {
     return true;
   }
 
-  private synchronized Batch closingBatch() {
+  private synchronized OutboxBatch.Taken closingBatch() {
     return takeBatch(true);
   }
 

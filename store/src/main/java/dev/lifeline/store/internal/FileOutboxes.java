@@ -95,6 +95,38 @@ public final class FileOutboxes implements AutoCloseable {
     return outbox;
   }
 
+  /**
+   * Removes the files of {@code key}'s outbox if it has any and is not open (its session expired
+   * without coming back); an open one is left to its owner.
+   */
+  public void deleteClosed(String key) throws StoreException {
+    checkKey(key);
+    synchronized (this) {
+      if (closed || keys.contains(key)) {
+        return;
+      }
+      keys.add(key); // nobody opens it while its files go
+    }
+    Path dir = root.resolve(directoryName(key));
+    try {
+      if (Files.isDirectory(dir)) {
+        try (var files = Files.list(dir)) {
+          for (Path f : (Iterable<Path>) files::iterator) {
+            Files.deleteIfExists(f);
+          }
+        }
+        Files.deleteIfExists(dir);
+        syncDirectory(root);
+      }
+    } catch (IOException e) {
+      throw new StoreException("cannot delete outbox " + key + " in " + dir + ": " + e, e);
+    } finally {
+      synchronized (this) {
+        keys.remove(key);
+      }
+    }
+  }
+
   private FileOutbox load(String key) throws StoreException {
     Path dir = root.resolve(directoryName(key));
     try {

@@ -110,10 +110,19 @@ final class OutboxLog implements AutoCloseable {
     }
   }
 
-  /** Cuts what a failed batch left after the last durable byte, so it is never read back. */
+  /**
+   * Cuts what a failed batch left after the last durable byte, so it is never read back. Forcing
+   * the cut is best effort: on a full disk it may fail, and then a crash may bring back records of
+   * the failed batch (intact ones only; a torn one is cut on open): messages whose futures failed
+   * may turn out stored, never the reverse.
+   */
   void rollback() throws IOException {
     active.truncate(activeSegment().end);
-    active.force(false);
+    try {
+      active.force(false);
+    } catch (IOException stillFailing) {
+      // see above
+    }
   }
 
   /**

@@ -132,7 +132,7 @@ final class OutboxRecovery {
     while (pos < in.end()) {
       int length = in.intactAt(pos);
       if (length < 0) {
-        return damaged(in, pos, last);
+        return damaged(in, pos, last, lastSeq + 1);
       }
       apply(in, seg, pos, pos + RECORD_HEADER_LENGTH + length);
       pos += RECORD_HEADER_LENGTH + length;
@@ -169,12 +169,13 @@ final class OutboxRecovery {
     }
   }
 
-  private static long damaged(OutboxSegmentReader in, long pos, boolean last) throws IOException {
+  private static long damaged(OutboxSegmentReader in, long pos, boolean last, long expectedSeq)
+      throws IOException {
     if (!last) {
       throw new StoreCorruptedException(in.path(), "damaged record at offset " + pos + " of "
           + in.end() + " in a sealed segment");
     }
-    long later = in.intactRecordAfter(pos);
+    long later = in.intactRecordAfter(pos, expectedSeq);
     if (later >= 0) {
       throw new StoreCorruptedException(in.path(), "damaged record at offset " + pos
           + " is followed by an intact record at offset " + later);

@@ -63,9 +63,14 @@ final class OutboxSegmentReader implements AutoCloseable {
     if (!load(pos, RECORD_HEADER_LENGTH)) {
       return -1;
     }
-    int length = window.getInt((int) (pos - windowStart) + LENGTH_OFFSET);
-    if (length < 0 || length > MAX_MESSAGE_LENGTH
-        || !load(pos, RECORD_HEADER_LENGTH + length)) {
+    int headerAt = (int) (pos - windowStart);
+    int length = window.getInt(headerAt + LENGTH_OFFSET);
+    byte type = window.get(headerAt + TYPE_OFFSET);
+    boolean plausible = type == OutboxDescriptor.TYPE_MESSAGE
+        ? length >= 0 && length <= MAX_MESSAGE_LENGTH
+        : length == 0 && (type == OutboxDescriptor.TYPE_RESET
+            || type == OutboxDescriptor.TYPE_TRIM);
+    if (!plausible || !load(pos, RECORD_HEADER_LENGTH + length)) {
       return -1;
     }
     int off = (int) (pos - windowStart);
@@ -93,10 +98,22 @@ final class OutboxSegmentReader implements AutoCloseable {
         .asReadOnlyBuffer();
   }
 
-  /** The offset of any intact record after {@code pos}, or -1: tells corruption from a torn tail. */
-  long intactRecordAfter(long pos) throws IOException {
+  /**
+   * The offset of any intact record after {@code pos}, or -1: tells corruption from a torn tail.
+   * A message found there would carry a seq from {@code expectedSeq} to the number of records
+   * that still fit; checking that before the checksum keeps a scan over a large damaged segment
+   * from loading a window for every garbage length it meets.
+   */
+  long intactRecordAfter(long pos, long expectedSeq) throws IOException {
+    long maxSeq = expectedSeq + (end - pos) / RECORD_HEADER_LENGTH;
     for (long p = pos + 1; p + RECORD_HEADER_LENGTH <= end; p++) {
-      if (intactAt(p) >= 0) {
+      if (!load(p, RECORD_HEADER_LENGTH)) {
+        return -1;
+      }
+      int at = (int) (p - windowStart);
+      long seq = window.getLong(at + SEQ_OFFSET);
+      boolean message = window.get(at + TYPE_OFFSET) == OutboxDescriptor.TYPE_MESSAGE;
+      if ((!message || (seq >= expectedSeq && seq <= maxSeq)) && intactAt(p) >= 0) {
         return p;
       }
     }

@@ -12,9 +12,13 @@ import dev.lifeline.transfer.TransferResult;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** What uploads and downloads share on the client: resume keys, opening, results, errors. */
 final class ClientSide {
+  private static final Logger log = LoggerFactory.getLogger(ClientSide.class);
+
   private ClientSide() {}
 
   static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
@@ -30,6 +34,17 @@ final class ClientSide {
       throws TransferException, InterruptedException {
     try {
       return client.open(key, handler).get();
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof SessionRefusedException refused)) {
+        throw failure(e.getCause());
+      }
+      // The server forgot the transfer's session (it expired, or the server lost its store).
+      // A file transfer may start over: the server keeps nothing unverified, and both ends
+      // check the SHA-256 of the whole file. So this application chooses a new session.
+      log.warn("{}; starting the transfer over in a new session", refused.getMessage());
+    }
+    try {
+      return client.openNew(key, handler).get();
     } catch (ExecutionException e) {
       throw failure(e.getCause());
     }
