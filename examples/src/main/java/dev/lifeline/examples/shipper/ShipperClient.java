@@ -6,6 +6,7 @@ import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionRefusedException;
+import dev.lifeline.StreamRewoundException;
 import dev.lifeline.store.CheckpointStore;
 import dev.lifeline.store.StoreException;
 import java.io.IOException;
@@ -31,7 +32,7 @@ import java.util.concurrent.ExecutionException;
  *         .store(store)
  *         .durableOutbox(true)
  *         .build()) {
- *   Session session = client.open("shipper", new SessionHandler() {}).get();
+ *   Session session = client.open("shipper", new SessionHandler.SendOnly() {}).get();
  *   CompletableFuture<Void> last = CompletableFuture.completedFuture(null);
  *   for (long n = session.handedOver() + 1; n <= records; n++) {
  *     last = session.send(Records.line(n, 200)); // waits while the replay buffer is full
@@ -49,7 +50,7 @@ public final class ShipperClient {
 
   /** What {@link ShipperClientCommand} parsed and checked. */
   record Settings(String host, int port, Path ca, long records, int recordBytes,
-      Duration idleTimeout, Duration reconnectDeadline) {}
+      Duration idleTimeout, Duration reconnectDeadline, boolean newSession) {}
 
   /** What one run did. */
   record Result(long continuedAfter, long sentNow, long reconnects, double seconds) {}
@@ -86,11 +87,7 @@ public final class ShipperClient {
             + "already handed over " + handedOver + " records, more than --records "
             + settings.records() + "; use another --state for another job", null);
       }
-      CompletableFuture<Void> last = null;
-      for (long n = handedOver + 1; n <= settings.records(); n++) {
-        // Blocks while the replay buffer is full: the server's checkpoints pace us.
-        last = send(session, Records.line(n, settings.recordBytes()));
-      }
+      CompletableFuture<Void> last = sendFrom(session, handedOver + 1);
       finish(session, last);
       return new Result(handedOver, settings.records() - handedOver,
           session.stats().reconnects(), (System.nanoTime() - start) / 1e9);
@@ -124,21 +121,44 @@ public final class ShipperClient {
   }
 
   private Session open(LifelineClient client) throws ShipperException, InterruptedException {
+    // Send only: a message from the server (which sends none) would end the session.
+    SessionHandler handler = new SessionHandler.SendOnly() {};
     try {
-      // Send only: SessionHandler's defaults refuse messages from the server, which sends none.
-      return client.open(RESUME_KEY, new SessionHandler() {}).get();
+      return client.open(RESUME_KEY, handler).get();
+    } catch (ExecutionException e) {
+      if (!(e.getCause() instanceof SessionRefusedException) || !settings.newSession()) {
+        throw failure(null, e.getCause());
+      }
+    }
+    // The user's explicit choice (--new-session): the outbox's records not yet acknowledged go
+    // first, and the server drops those its producer record says it already stored.
+    try {
+      return client.openNew(RESUME_KEY, handler).get();
     } catch (ExecutionException e) {
       throw failure(null, e.getCause());
     }
   }
 
-  private CompletableFuture<Void> send(Session session, byte[] record)
+  /**
+   * Sends records {@code first}..N; returns the last one's future, or null if there was none.
+   * Blocks while the replay buffer is full: the server's checkpoints pace the loop.
+   */
+  private CompletableFuture<Void> sendFrom(Session session, long first)
       throws ShipperException, InterruptedException {
-    try {
-      return session.send(record);
-    } catch (LifelineException e) {
-      throw failure(session, e);
+    CompletableFuture<Void> last = null;
+    for (long n = first; n <= settings.records(); n++) {
+      try {
+        last = session.send(Records.line(n, settings.recordBytes()));
+      } catch (StreamRewoundException e) {
+        // Not with a durable outbox, which resends on its own; kept so that the loop is right
+        // for any sender: go on after the server's last durable checkpoint.
+        n = e.checkpoint().position();
+        last = null;
+      } catch (LifelineException e) {
+        throw failure(session, e);
+      }
     }
+    return last;
   }
 
   /**
@@ -159,6 +179,10 @@ public final class ShipperClient {
     try {
       last.get();
     } catch (ExecutionException e) {
+      if (e.getCause() instanceof StreamRewoundException r) {
+        finish(session, sendFrom(session, r.checkpoint().position() + 1));
+        return;
+      }
       throw failure(session, e.getCause());
     }
     // Marked before the session ends: a run killed after this exits 0 at once when run again,
@@ -198,11 +222,12 @@ public final class ShipperClient {
           + r.getMessage() + " (see the server's log)", r);
     }
     return new ShipperException(ShipperExitCodes.REFUSED, "the server refused to resume this "
-        + "job's session (" + r.getMessage() + "): it lost or expired it, e.g. its data directory "
-        + "was restored from an older copy. The records it acknowledged are stored there; "
-        + "starting a new session would send records from 1 again, so nothing was sent. To ship "
-        + "all records again as a new job, use a new --state directory (and a new --out file on "
-        + "the server)", r);
+        + "job's session (" + r.getMessage() + "), so nothing was sent. If the session expired "
+        + "there, re-run with --new-session to go on in a new one: the server recognises the "
+        + "records it already stored by this client's producer identity. If the server lost its "
+        + "data (its --data-dir was replaced or restored from an older copy), it cannot tell "
+        + "which records it holds: ship them all again as a new job with a new --state (and a "
+        + "new --out on the server)", r);
   }
 
   private static Throwable unwrap(Throwable t) {

@@ -72,6 +72,13 @@ public final class ShipperClientCommand implements Callable<Integer> {
           + "(default: ${DEFAULT-VALUE}).")
   Duration reconnectDeadline;
 
+  @Option(names = "--new-session",
+      description = "If the server refuses to resume this job's session (it expired there), "
+          + "start a new one and go on: the server recognises the records it already stored "
+          + "by this client's producer identity and stores none twice. Without it a refusal "
+          + "exits 4 and nothing is sent.")
+  boolean newSession;
+
   @Option(names = "-v", description = "Log more: -v INFO, -vv DEBUG (default: warnings only).")
   boolean[] verbose = new boolean[0];
 
@@ -163,6 +170,7 @@ public final class ShipperClientCommand implements Callable<Integer> {
       throw Cli.usageError(spec, "--record-bytes: " + recordBytes + " (expected: " + min + ".."
           + Records.MAX_BYTES + ", room for the number " + records + " and a newline)");
     }
-    return new Settings(host, port, ca, records, recordBytes, idleTimeout, reconnectDeadline);
+    return new Settings(host, port, ca, records, recordBytes, idleTimeout, reconnectDeadline,
+        newSession);
   }
 }

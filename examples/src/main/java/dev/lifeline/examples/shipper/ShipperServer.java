@@ -35,11 +35,12 @@ import org.slf4j.LoggerFactory;
  */
 final class ShipperServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(ShipperServer.class);
-  /** How long a session waits for a client that went away (and was perhaps killed). */
-  static final Duration SESSION_TTL = Duration.ofDays(1);
+  /** Expired sessions are looked for at least this often. */
+  static final Duration MAX_SWEEP_INTERVAL = Duration.ofMinutes(1);
 
   /** What {@link ShipperServerCommand} parsed. */
-  record Settings(String host, int port, Path dataDir, Path out, Duration idleTimeout) {}
+  record Settings(String host, int port, Path dataDir, Path out, Duration idleTimeout,
+      Duration sessionTtl) {}
 
   private final LifelineServer server;
   private final CheckpointStore store;
@@ -63,7 +64,8 @@ final class ShipperServer implements AutoCloseable {
     RecordFile records = RecordFile.open(s.out());
     CheckpointStore store = null;
     try {
-      store = DemoStores.open(dataDir.resolve("sessions"), SESSION_TTL);
+      store = DemoStores.open(dataDir.resolve("sessions"), s.sessionTtl());
+      Duration halfTtl = s.sessionTtl().dividedBy(2);
       LifelineServer server = LifelineServer.builder()
           .host(s.host())
           .port(s.port())
@@ -71,6 +73,8 @@ final class ShipperServer implements AutoCloseable {
           .store(store)
           .autoAcknowledge(false) // every session, restored ones too: acknowledge on checkpoint
           .idleTimeout(s.idleTimeout())
+          .sweepInterval(halfTtl.compareTo(MAX_SWEEP_INTERVAL) < 0 && !halfTtl.isZero()
+              ? halfTtl : MAX_SWEEP_INTERVAL)
           .handler(DurableReceiver.builder(records::sinkFor).build())
           .start();
       log.info("appending records to {}; sessions in {}", s.out().toAbsolutePath(),

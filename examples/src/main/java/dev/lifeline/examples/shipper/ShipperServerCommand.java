@@ -56,6 +56,12 @@ public final class ShipperServerCommand implements Callable<Integer> {
           + "${DEFAULT-VALUE}).")
   Duration idleTimeout;
 
+  @Option(names = "--session-ttl", defaultValue = "24h", paramLabel = "DURATION",
+      description = "How long the session of a client that went away is kept for it to resume "
+          + "(default: ${DEFAULT-VALUE}); after that the client must choose to start a new one "
+          + "(shipper-client --new-session).")
+  Duration sessionTtl;
+
   @Option(names = "-v", description = "Log at DEBUG level.")
   boolean verbose;
 
@@ -78,7 +84,7 @@ public final class ShipperServerCommand implements Callable<Integer> {
     ShipperServer server;
     try {
       server = ShipperServer.start(
-          new ShipperServer.Settings(host, port, dataDir, out, idleTimeout));
+          new ShipperServer.Settings(host, port, dataDir, out, idleTimeout, sessionTtl));
     } catch (IOException | UncheckedIOException | IllegalArgumentException
         | IllegalStateException e) {
       err.println("shipper-server: cannot start: " + e.getMessage());

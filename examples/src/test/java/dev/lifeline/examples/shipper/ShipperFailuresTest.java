@@ -63,7 +63,8 @@ class ShipperFailuresTest {
       ShipperProcess refused = ShipperProcess.client(dir, "refused", args);
       assertEquals(ShipperExitCodes.REFUSED, refused.await(60), refused::err);
       assertOneLineWithoutStackTrace(refused.err(), "refused to resume");
-      assertTrue(refused.err().contains("use a new --state"), refused::err);
+      assertTrue(refused.err().contains("re-run with --new-session")
+          && refused.err().contains("with a new --state"), refused::err);
       assertEquals(stored, Files.size(out), "nothing sent again after the refusal");
     }
   }

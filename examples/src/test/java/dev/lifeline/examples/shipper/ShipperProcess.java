@@ -41,11 +41,38 @@ final class ShipperProcess implements AutoCloseable {
     this.address = address;
   }
 
+  /** How a program is started: the main class on the test's class path, or the packaged jar. */
+  interface Launcher {
+    ProcessBuilder command(List<String> args);
+  }
+
+  /** The main class in a child JVM on this JVM's class path. */
+  static final Launcher CLASS_PATH = args -> ChildJvm.command(MAIN, args);
+
+  /** {@code java -jar JAR args...}, as a user runs it. */
+  static Launcher jar(Path jar) {
+    return args -> {
+      List<String> cmd = new ArrayList<>(List.of(
+          Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar",
+          jar.toString()));
+      cmd.addAll(args);
+      return new ProcessBuilder(cmd);
+    };
+  }
+
   /** Starts a server and waits (up to a minute) until it printed its ready line. */
-  static ShipperProcess server(Path dataDir, int port, Path out, Path log)
+  static ShipperProcess server(Path dataDir, int port, Path out, Path log, String... extraArgs)
       throws IOException, InterruptedException {
-    Process p = ChildJvm.command(MAIN, List.of("shipper-server", "--port", String.valueOf(port),
-            "--data-dir", dataDir.toString(), "--out", out.toString(), "--idle-timeout", "2s"))
+    return server(CLASS_PATH, dataDir, port, out, log, extraArgs);
+  }
+
+  /** As {@link #server(Path, int, Path, Path, String...)}, started by {@code launcher}. */
+  static ShipperProcess server(Launcher launcher, Path dataDir, int port, Path out, Path log,
+      String... extraArgs) throws IOException, InterruptedException {
+    List<String> args = new ArrayList<>(List.of("shipper-server", "--port", String.valueOf(port),
+        "--data-dir", dataDir.toString(), "--out", out.toString(), "--idle-timeout", "2s"));
+    args.addAll(List.of(extraArgs));
+    Process p = launcher.command(args)
         .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
         .start();
     CompletableFuture<String> ready = new CompletableFuture<>();
@@ -77,11 +104,17 @@ final class ShipperProcess implements AutoCloseable {
 
   /** Starts {@code shipper-client ARGS...}; stdout and stderr go to {@code dir/name.out|.err}. */
   static ShipperProcess client(Path dir, String name, List<String> args) throws IOException {
+    return client(CLASS_PATH, dir, name, args);
+  }
+
+  /** As {@link #client(Path, String, List)}, started by {@code launcher}. */
+  static ShipperProcess client(Launcher launcher, Path dir, String name, List<String> args)
+      throws IOException {
     Path out = dir.resolve(name + ".out");
     Path err = dir.resolve(name + ".err");
     List<String> all = new ArrayList<>(List.of("shipper-client"));
     all.addAll(args);
-    Process p = ChildJvm.command(MAIN, all)
+    Process p = launcher.command(all)
         .redirectOutput(out.toFile())
         .redirectError(err.toFile())
         .start();
