@@ -2,7 +2,7 @@
 # Exactly-once records, Lifeline against MQTT (issue 20, "Measured"), every row in one run.
 #
 #   bench/records.sh [--runs 3] [--rows mqtt,lifeline,shipper] [--mqtt-records 10000]
-#                    [--records 2000000] [--shipper-records 200000] [--strace]
+#                    [--records 2000000] [--shipper-records 200000] [--low-rate 2500] [--strace]
 #
 # Rows, each 200-byte records, one sender, loopback TLS, --runs runs each:
 #   mqtt:     mosquitto (started here: TLS listener on a free 127.0.0.1 port, a CA and server
@@ -17,7 +17,8 @@
 #             a FileCheckpointStore; the server acknowledges only through durable checkpoints (its
 #             sink appends to a file and fsyncs before each checkpoint), the client keeps a
 #             durable outbox when the build has one. Sustained records/s over --records after a
-#             warm-up, then the latency from send to its future completing at half that rate.
+#             warm-up, then the latency from send to its future completing at half that rate,
+#             and at --low-rate records/s (about MQTT's best rate here: the latency floor).
 #             LIFELINE_OPTS adds options (e.g. "--checkpoint-every 4096 --replay-mib 64").
 #   shipper:  examples/target/lifeline-examples.jar shipper-server, then shipper-client
 #             --records N, two JVM starts, timed from the client's start to its exit 0
@@ -31,6 +32,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 runs=3 rows=mqtt,lifeline,shipper mqtt_records=10000 records=2000000 shipper_records=200000
+low_rate=2500
 strace_runs=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --mqtt-records) mqtt_records=$2; shift 2 ;;
     --records) records=$2; shift 2 ;;
     --shipper-records) shipper_records=$2; shift 2 ;;
+    --low-rate) low_rate=$2; shift 2 ;;
     --strace) strace_runs=1; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -196,13 +199,13 @@ mqtt_strace() {
 
 # ------------------------------------------------------------------------------------ Lifeline
 lifeline_rows() {
-  local rates=() p50s=() p99s=() p999s=() config=
+  local rates=() p50s=() p99s=() p999s=() lows=() config=
   for i in $(seq "$runs"); do
     local out=$work/lifeline-$i.out
     # LIFELINE_JVM_ARGS: e.g. a JFR recording (-XX:StartFlightRecording=filename=rec.jfr)
     java -Xms2g -Xmx2g ${LIFELINE_JVM_ARGS:-} -Dlogback.configurationFile="$work/logback.xml" \
       -cp "$cp" dev.lifeline.bench.records.RecordsLifelineBench --dir "$work/lifeline-$i" \
-      --records "$records" ${LIFELINE_OPTS:-} > "$out" 2> "$out.err" \
+      --records "$records" --low-rate "$low_rate" ${LIFELINE_OPTS:-} > "$out" 2> "$out.err" \
       || { echo "RecordsLifelineBench failed:" >&2; cat "$out" >&2; tail -20 "$out.err" >&2; exit 1; }
     grep '^result' "$out" | sed 's/^/# /' >&2
     config=$(sed -n 's/^result config //p' "$out")
@@ -210,6 +213,7 @@ lifeline_rows() {
     p50s+=("$(sed -n 's/^result latency .* p50-ms=\([0-9.]*\).*/\1/p' "$out")")
     p99s+=("$(sed -n 's/^result latency .* p99-ms=\([0-9.]*\).*/\1/p' "$out")")
     p999s+=("$(sed -n 's/^result latency .* p999-ms=\([0-9.]*\).*/\1/p' "$out")")
+    lows+=("$(sed -n 's/^result latency-low .* p99-ms=\([0-9.]*\).*/\1/p' "$out")")
     rm -rf "$work/lifeline-$i"
   done
   echo
@@ -221,7 +225,8 @@ lifeline_rows() {
     "$(printf '%s\n' "${rates[@]}" | range)" "$(printf '%s\n' "${rates[@]}" | median)" \
     "$(printf '%s\n' "${p50s[@]}" | median)" "$(printf '%s\n' "${p99s[@]}" | median)" \
     "$(printf '%s\n' "${p999s[@]}" | median)"
-  echo "(latency: at half each run's rate, from when a record was due to its future completing)"
+  echo "(latency: at half each run's rate, from when a record was due to its future completing;"
+  echo "at $low_rate records/s, the p99 of the three runs: $(printf '%s ' "${lows[@]}")ms)"
 }
 
 # ------------------------------------------------------------------------- the shipper example
@@ -243,6 +248,8 @@ shipper_rows() {
     pids+=("$spid")
     for _ in $(seq 300); do
       grep -q '^listening on' "$d/server.log" 2>/dev/null && break
+      kill -0 "$spid" 2>/dev/null \
+        || { echo "shipper-server exited:" >&2; tail -20 "$d/server.log" >&2; exit 1; }
       sleep 0.1
     done
     local ca
