@@ -1,5 +1,6 @@
 package dev.lifeline;
 
+import dev.lifeline.store.CheckpointStore;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,16 +34,24 @@ final class ReceiverEnds implements AutoCloseable {
 
   /** A client that reconnects quickly, for a minute. */
   LifelineClient client(int port) throws Exception {
-    return closeLater(LifelineClient.builder()
+    return closeLater(clientBuilder(port).build());
+  }
+
+  /** A client as {@link #client(int)} that keeps its sessions in {@code store}. */
+  LifelineClient client(int port, CheckpointStore store) throws Exception {
+    return closeLater(clientBuilder(port).store(store).build());
+  }
+
+  private LifelineClient.Builder clientBuilder(int port) {
+    return LifelineClient.builder()
         .server("127.0.0.1", port)
         .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("tls/ca.pem")).build())
-        .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(60))
-        .build());
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(60));
   }
 
   /** A client session to {@code server} that only sends. */
   Session sender(LifelineServer server) throws Exception {
-    return client(server.port()).open("upload", new SessionHandler() {})
+    return client(server.port()).open("upload", new SessionHandler.SendOnly() {})
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 

@@ -147,6 +147,7 @@ public final class ReceiverSession {
           + state.length + " bytes of state (expected: <= " + Checkpoint.MAX_STATE_BYTES + ")");
     }
     long position = written;
+    reason.increment(); // before asking: the peer may hear of the checkpoint before this returns
     session.checkpoint(position, state).whenComplete((v, e) -> {
       if (e == null) {
         counters.durable.increment();
@@ -154,7 +155,6 @@ public final class ReceiverSession {
         storeFailed(position, e);
       }
     });
-    reason.increment();
     pendingMessages = 0;
     pendingBytes = 0;
   }
