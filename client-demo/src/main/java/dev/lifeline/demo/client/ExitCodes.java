@@ -46,7 +46,7 @@ final class ExitCodes {
       case NOT_FOUND -> "no such file: the local file to upload, or the name to download";
       case DISK_FULL -> "the receiving disk is full; free space and re-run to continue";
       case HASH_MISMATCH -> "the received file's SHA-256 differs from the sender's";
-      case REFUSED -> "the server refused the session (expired, unknown or foreign)";
+      case REFUSED -> "the server refused a new session (authentication, limits); a refused resume is not an error: the transfer starts over in a new session, logged";
       case UNREACHABLE -> "the server could not be reached before the reconnect deadline; re-run to continue";
       case IO_ERROR -> "a local or remote I/O error; re-run to continue";
     };
