@@ -14,6 +14,7 @@ import java.util.function.Supplier;
  * <pre>
  *   [chaos]                    fault injection (only when the client was built with one)
  *   [lifeline-tls-wire]        ServerHello observer (JDK provider only)
+ *   [lifeline-tls-ticket-tap]  notes the ticket the ClientHello offers (OpenSSL only, then gone)
  *   [lifeline-tls]             TLS, offering the ticket kept for this server
  *   [lifeline-tls-tickets]     keeps the server's tickets (OpenSSL only, until the handshake ends)
  *   [lifeline-tls-classifier]  handshake events: full, resumed or failed

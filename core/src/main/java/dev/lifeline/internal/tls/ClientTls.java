@@ -3,6 +3,7 @@ package dev.lifeline.internal.tls;
 import dev.lifeline.ClientTlsConfig;
 import dev.lifeline.HandshakeEvent;
 import dev.lifeline.HandshakeListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
 import io.netty.handler.ssl.SslContext;
@@ -30,6 +31,11 @@ public final class ClientTls implements AutoCloseable {
   private final String providerName;
   private final HandshakeListener listener;
   private final TicketKeeper tickets = new TicketKeeper(); // used with OpenSSL only
+
+  /** For tests: the servers this client keeps a ticket for. */
+  int keptTickets() {
+    return tickets.keptCount();
+  }
 
   private ClientTls(ClientTlsConfig config, SslContext context, SslProvider provider,
       HandshakeListener listener) {
@@ -66,7 +72,8 @@ public final class ClientTls implements AutoCloseable {
   /**
    * Adds the SslHandler (created for {@code host:port}, so the cached session for that server is
    * offered) and the handshake classifier to the front of the pipeline:
-   * [wire observer (JDK only)] [TLS] [ticket watcher (OpenSSL only, until the handshake ends)]
+   * [wire observer (JDK only)] [ticket tap (OpenSSL only, until the ClientHello left)] [TLS]
+   * [ticket watcher (OpenSSL only, until the handshake ends)]
    * [classifier] [what was there before].
    */
   public void install(ChannelPipeline pipeline, String host, int port) {
@@ -76,11 +83,16 @@ public final class ClientTls implements AutoCloseable {
     KeyExchangeGroups.applyToEngine(handler.engine(), provider, config.keyExchangeGroups());
     pipeline.addFirst(TlsConstants.CLASSIFIER_HANDLER, new HandshakeClassifier(
         HandshakeEvent.Side.CLIENT, providerName, listener, System::nanoTime));
+    ChannelHandler[] watcher = null;
     if (provider != SslProvider.JDK) {
       tickets.offer(handler.engine(), host, port);
-      pipeline.addFirst(TlsConstants.TICKET_HANDLER, tickets.newWatcher(host, port));
+      watcher = tickets.newWatcher(handler.engine(), host, port);
+      pipeline.addFirst(TlsConstants.TICKET_HANDLER, watcher[1]);
     }
     pipeline.addFirst(TlsConstants.SSL_HANDLER, handler);
+    if (watcher != null) {
+      pipeline.addFirst(TlsConstants.TICKET_TAP_HANDLER, watcher[0]);
+    }
     if (provider == SslProvider.JDK) {
       pipeline.addFirst(TlsConstants.WIRE_OBSERVER_HANDLER, new ServerHelloObserver(false));
     }

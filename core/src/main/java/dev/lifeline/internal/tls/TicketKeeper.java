@@ -3,8 +3,9 @@ package dev.lifeline.internal.tls;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.ssl.ReferenceCountedOpenSslEngine;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.internal.tcnative.SSL;
 import io.netty.internal.tcnative.SSLSession;
@@ -72,9 +73,19 @@ final class TicketKeeper implements AutoCloseable {
     }
   }
 
-  /** A handler that watches one connection to {@code host:port}; goes right behind TLS. */
-  synchronized ChannelHandler newWatcher(String host, int port) {
-    return new Watcher(key(host, port), generation);
+  /**
+   * The handlers that watch one connection to {@code host:port} whose TLS engine is {@code
+   * engine}: the first goes right in front of TLS (it sees the ClientHello leave), the second
+   * right behind it (it sees the handshake end).
+   */
+  synchronized ChannelHandler[] newWatcher(SSLEngine engine, String host, int port) {
+    Watcher watcher = new Watcher(key(host, port), generation, engine);
+    return new ChannelHandler[] {watcher.tap(), watcher};
+  }
+
+  /** For tests: how many servers have a kept ticket. */
+  synchronized int keptCount() {
+    return kept.size();
   }
 
   /** Frees every kept ticket, so the next connections offer only what Netty's cache holds. */
@@ -116,27 +127,45 @@ final class TicketKeeper implements AutoCloseable {
   }
 
   /**
-   * Notes the TLS 1.3 session the ClientHello offered (it is set when the {@code SslHandler}
-   * starts the handshake, before {@code channelActive} reaches this handler) and reports the
-   * handshake's end to the keeper. Removes itself when the handshake ends.
+   * Notes the TLS 1.3 session the ClientHello offered and reports the handshake's end to the
+   * keeper. Removes itself when the handshake ends.
+   *
+   * <p>The session is read when the ClientHello leaves, by the {@link #tap} in front of TLS:
+   * Netty sets it from its cache in the engine's first wrap, and writes the ClientHello in the
+   * same call. Reading it later, when {@code channelActive} reaches this handler, loses it when a
+   * reset arrives during that first flush: the failed write ends the handshake (and the event
+   * reaches this handler) before {@code channelActive} does, and by then the engine is freed.
+   * Under load that happened in about one run of ten of {@code TicketKeeperTest}, and the
+   * connection that finally reached the server made a full handshake.
    */
   private final class Watcher extends ChannelInboundHandlerAdapter {
     private final String key;
     private final long generation;
+    private final SSLEngine engine;
     /** The offered session, with a reference owned by this watcher; 0 when none. */
     private long offered;
 
-    Watcher(String key, long generation) {
+    Watcher(String key, long generation, SSLEngine engine) {
       this.key = key;
       this.generation = generation;
+      this.engine = engine;
+    }
+
+    /** Reads the offered session as the first bytes (the ClientHello) leave; then steps aside. */
+    ChannelHandler tap() {
+      return new ChannelOutboundHandlerAdapter() {
+        @Override
+        public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+          noteOffered();
+          ctx.write(msg, promise);
+          ctx.pipeline().remove(this);
+        }
+      };
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      SslHandler ssl = ctx.pipeline().get(SslHandler.class);
-      if (ssl != null && ssl.engine() instanceof ReferenceCountedOpenSslEngine) {
-        offered = referenceOfferedSession((ReferenceCountedOpenSslEngine) ssl.engine());
-      }
+      noteOffered();
       ctx.fireChannelActive();
     }
 
@@ -174,18 +203,28 @@ final class TicketKeeper implements AutoCloseable {
       }
     }
 
-    /** A reference to the single-use (TLS 1.3) session set on the engine, or 0. */
-    private long referenceOfferedSession(ReferenceCountedOpenSslEngine engine) {
-      synchronized (engine) {
-        long ssl = engine.sslPointer();
+    /**
+     * Takes a reference to the single-use (TLS 1.3) session set on the engine now, unless it is
+     * the one already held; a TLS 1.2 session, which Netty's cache keeps anyway, is left alone.
+     */
+    private void noteOffered() {
+      if (!(engine instanceof ReferenceCountedOpenSslEngine openSsl)) {
+        return;
+      }
+      synchronized (openSsl) {
+        long ssl = openSsl.sslPointer();
         if (ssl == 0) {
-          return 0;
+          return;
         }
         long session = SSL.getSession(ssl); // borrowed; -1 when none is set
-        if (session == 0 || session == -1 || !SSLSession.shouldBeSingleUse(session)) {
-          return 0; // no ticket, or a TLS 1.2 session, which Netty's cache keeps anyway
+        if (session == 0 || session == -1 || session == offered
+            || !SSLSession.shouldBeSingleUse(session)) {
+          return;
         }
-        return SSLSession.upRef(session) ? session : 0;
+        if (SSLSession.upRef(session)) {
+          release();
+          offered = session;
+        }
       }
     }
   }

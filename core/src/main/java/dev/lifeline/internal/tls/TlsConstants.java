@@ -22,6 +22,7 @@ public final class TlsConstants {
   public static final String SSL_HANDLER = "lifeline-tls";
   public static final String LIMITER_HANDLER = "lifeline-tls-limiter";
   public static final String TICKET_HANDLER = "lifeline-tls-tickets";
+  public static final String TICKET_TAP_HANDLER = "lifeline-tls-ticket-tap";
   public static final String CLASSIFIER_HANDLER = "lifeline-tls-classifier";
 
   /**

@@ -64,10 +64,15 @@ class TicketKeeperTest {
       connect(client, proxy);
       assertCounted(1, 0, 0);
 
-      failAttempts(client, proxy, listener);
+      int attempts = failAttempts(client, proxy, listener);
       assertCounted(1, 0, FAILED_ATTEMPTS);
+      // A reset during the ClientHello's own flush ends the handshake before channelActive
+      // reaches the watcher; the ticket it offered used to be lost then (about 1 run in 10 under
+      // load), and the connection below made a full handshake.
+      assertEquals(1, client.keptTickets(),
+          () -> "the ticket offered to the failed attempts is kept (" + attempts + " attempts)");
 
-      assertTrue(connect(client, proxy), "the kept ticket resumed");
+      assertTrue(connect(client, proxy), () -> "the kept ticket resumed: " + stats);
       assertCounted(1, 1, FAILED_ATTEMPTS);
       assertTrue(connect(client, proxy), "the fresh tickets of that resumption resume too");
       assertCounted(1, 2, FAILED_ATTEMPTS);
@@ -111,16 +116,18 @@ class TicketKeeperTest {
    * connect completion fails the connect before any ClientHello (no ticket offered, no handshake
    * counted), so attempts are made until enough handshakes have failed.
    */
-  private void failAttempts(ClientTls client, FaultProxy proxy, TlsTestServer listener)
+  private int failAttempts(ClientTls client, FaultProxy proxy, TlsTestServer listener)
       throws Exception {
     proxy.setTarget("127.0.0.1", unusedPort());
     long failed = stats.snapshot().failed(Side.CLIENT) + FAILED_ATTEMPTS;
-    for (int attempt = 1; stats.snapshot().failed(Side.CLIENT) < failed; attempt++) {
+    int attempt = 1;
+    for (; stats.snapshot().failed(Side.CLIENT) < failed; attempt++) {
       assertTrue(attempt <= 100, "handshakes failed: " + stats);
       assertThrows(Exception.class, () -> TlsTestClient.connectOnce(client, group,
           "localhost", "127.0.0.1", proxy.port()));
     }
     proxy.setTarget("127.0.0.1", listener.port());
+    return attempt - 1;
   }
 
   /**
