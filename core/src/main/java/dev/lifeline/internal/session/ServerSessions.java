@@ -181,7 +181,7 @@ public final class ServerSessions {
             producer.checkpoint().position());
       }
     }
-    if (!useOutbox(entry, false)) {
+    if (!useOutbox(entry)) {
       unreserve(identity);
       return CompletableFuture.completedFuture(Admission.refused(ErrorCode.STORE_UNAVAILABLE,
           "the server could not open the session's outbox"));
@@ -327,7 +327,7 @@ public final class ServerSessions {
     Live entry = live.computeIfAbsent(id, k -> {
       Live c = newLive(record);
       c.core().restore(id, record.checkpoint());
-      if (!useOutbox(c, true)) {
+      if (!useOutbox(c)) {
         return null; // refused below: nothing is sent again that the outbox could not load
       }
       log.debug("session {}: restored from the store at checkpoint {}", id,
@@ -362,7 +362,7 @@ public final class ServerSessions {
    * Gives a session its durable outbox when the server keeps them: a restored one sends again
    * what it holds. False (logged) if the store could not open it.
    */
-  private boolean useOutbox(Live entry, boolean restore) {
+  private boolean useOutbox(Live entry) {
     if (!config.durableOutbox()) {
       return true;
     }
