@@ -72,4 +72,41 @@ public final class FileTransferClient {
     return dev.lifeline.transfer.internal.Download.run(client, server, name, target, listener,
         fsyncDownloads);
   }
+
+  /**
+   * Uploads the tree under {@code dir} as {@code prefix/...}: every regular file and empty
+   * directory, with modification times, pipelined over one session. Files the server already
+   * holds with the same size and SHA-256 are skipped. Re-running the same call with the same
+   * client store after either side was killed continues the set: finished files are not sent
+   * again, the file in progress continues from the server's checkpoint. Symbolic links are never
+   * followed; each one is reported through {@link TreeListener#notice} and not sent.
+   *
+   * @return per-file outcomes; {@link TreeResult#ok()} only when every file is stored verified
+   * @throws TransferException when the set as a whole failed (unreachable, refused, bad name)
+   */
+  public TreeResult uploadTree(Path dir, String prefix, TreeListener listener)
+      throws TransferException, InterruptedException {
+    return dev.lifeline.transfer.internal.TreeUpload.run(client, server, dir, prefix, listener);
+  }
+
+  /**
+   * Downloads every file stored under {@code prefix/} into {@code dir}, keeping the tree's shape,
+   * empty directories and modification times; files already in {@code dir} with the server's
+   * size and SHA-256 are skipped. Resumable as a set, like {@link #uploadTree}. A listing whose
+   * names would leave {@code dir} is refused before anything is written.
+   */
+  public TreeResult downloadTree(String prefix, Path dir, TreeListener listener)
+      throws TransferException, InterruptedException {
+    return dev.lifeline.transfer.internal.TreeDownload.run(client, server, prefix, dir, listener,
+        fsyncDownloads);
+  }
+
+  /**
+   * The complete files the server stores under {@code prefix} (all of them for an empty prefix),
+   * sorted by name.
+   */
+  public java.util.List<StoredFile> list(String prefix)
+      throws TransferException, InterruptedException {
+    return dev.lifeline.transfer.internal.TreeListing.list(client, prefix);
+  }
 }

@@ -18,9 +18,11 @@ import java.util.HexFormat;
  */
 final class Checksums {
   private final Path dir;
+  private final Path filesDir;
 
   Checksums(Path dir) throws IOException {
     this.dir = dir;
+    this.filesDir = dir.toAbsolutePath().normalize().getParent();
     Files.createDirectories(dir);
   }
 
@@ -55,9 +57,15 @@ final class Checksums {
     Files.move(tmp, side, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
   }
 
-  /** The sidecar of {@code file}: named by the hash of its name, never too long. */
+  /**
+   * The sidecar of {@code file}: named by the hash of its name relative to the files directory
+   * ({@code a/b/c} in a tree, the plain name at the top), never too long.
+   */
   private Path sidecar(Path file) {
-    byte[] name = file.getFileName().toString().getBytes(StandardCharsets.UTF_8);
+    Path abs = file.toAbsolutePath().normalize();
+    String relative = abs.startsWith(filesDir) ? filesDir.relativize(abs).toString()
+        : file.getFileName().toString();
+    byte[] name = relative.getBytes(StandardCharsets.UTF_8);
     return dir.resolve(Hashing.hex(Hashing.sha256().digest(name)) + ".sha256");
   }
 }

@@ -35,6 +35,45 @@ public final class FileNames {
         "name " + printable(name) + " refused: " + problem);
   }
 
+  /** The longest tree name accepted (a path of components), in UTF-8 bytes. */
+  public static final int MAX_TREE_BYTES = 4096;
+
+  /**
+   * Resolves the tree name {@code name} ({@code a/b/c}) inside {@code dir}: every component must
+   * be a name {@link #resolve} accepts, so nothing can leave {@code dir} or hide in it.
+   *
+   * @throws TransferException (INVALID_NAME) naming the component refused and why
+   */
+  public static Path resolveTree(Path dir, String name) throws TransferException {
+    String problem = treeProblem(name);
+    if (problem != null) {
+      throw new TransferException(TransferException.Reason.INVALID_NAME,
+          "name " + printable(name) + " refused: " + problem);
+    }
+    Path p = dir.normalize();
+    for (String component : name.split("/", -1)) {
+      p = resolve(p, component);
+    }
+    return p;
+  }
+
+  /** Why {@code name} is not an acceptable tree name, or null if it is. */
+  static String treeProblem(String name) {
+    if (name.isEmpty()) {
+      return "it is empty";
+    }
+    if (name.getBytes(StandardCharsets.UTF_8).length > MAX_TREE_BYTES) {
+      return "it is longer than " + MAX_TREE_BYTES + " bytes";
+    }
+    for (String component : name.split("/", -1)) {
+      String p = problem(component);
+      if (p != null) {
+        return "component " + printable(component) + ": " + p;
+      }
+    }
+    return null;
+  }
+
   private static String problem(String name) {
     if (name.isEmpty()) {
       return "it is empty";

@@ -96,6 +96,23 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
   private void dispatch(Session session, long seq, Pieces message) throws Exception {
     byte type = message.get();
     Object t = transfers.get(session.id());
+    if (type == TreeMessages.LIST) {
+      TreeListing.answer(session, message.flatten(), this);
+      return;
+    }
+    if (type >= TreeMessages.TREE_FILE && type <= TreeMessages.SET_END && (t == null
+        || t instanceof TreeUploadReceiver)) {
+      TreeUploadReceiver up = t instanceof TreeUploadReceiver u ? u : newTreeUpload(session);
+      up.message(seq, type, message);
+      return;
+    }
+    if (type == TreeMessages.GET && (t == null || t instanceof TreeDownloadSender)) {
+      TreeDownloadSender down = t instanceof TreeDownloadSender d ? d
+          : (TreeDownloadSender) transfers.computeIfAbsent(session.id(),
+              id -> new TreeDownloadSender(session, this));
+      down.message(seq, type, message);
+      return;
+    }
     if (type == TransferDescriptor.UPLOAD && !(t instanceof DownloadSender)) {
       UploadReceiver up = t instanceof UploadReceiver u ? u : newUpload(session);
       up.request(seq, message.flatten());
@@ -121,6 +138,12 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     return up;
   }
 
+  private TreeUploadReceiver newTreeUpload(Session session) {
+    TreeUploadReceiver up = new TreeUploadReceiver(session, this);
+    transfers.put(session.id(), up);
+    return up;
+  }
+
   private DownloadSender newDownload(Session session) {
     DownloadSender d = new DownloadSender(session, this);
     transfers.put(session.id(), d);
@@ -129,8 +152,16 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
 
   @Override
   public void onInboundRewind(Session session, Checkpoint checkpoint) {
-    TransferState state = TransferState.decode(checkpoint.state());
     Object t = transfers.get(session.id());
+    if (t instanceof ServerTree tree) {
+      tree.onInboundRewind(checkpoint);
+      return;
+    }
+    if (TreeUploadReceiver.isTreeState(checkpoint.state())) {
+      newTreeUpload(session).onInboundRewind(checkpoint);
+      return;
+    }
+    TransferState state = TransferState.decode(checkpoint.state());
     if (t instanceof UploadReceiver up && up.isDone()) {
       // Stored already: keeps its file and its "done" checkpoint, even if the stream went back
       // to before the first checkpoint (the client would replay UPLOAD and be told EXISTS).
@@ -155,6 +186,8 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
       d.stop();
     } else if (t instanceof UploadReceiver up) {
       up.outboundRewound(checkpoint);
+    } else if (t instanceof ServerTree tree) {
+      tree.onOutboundRewind(checkpoint);
     }
   }
 
@@ -167,6 +200,8 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
       up.discard();
     } else if (t instanceof DownloadSender d) {
       d.stop();
+    } else if (t instanceof ServerTree tree) {
+      tree.onClosed(cause);
     }
   }
 
@@ -215,7 +250,8 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     java.util.List<dev.lifeline.transfer.TransferProgress> out = new java.util.ArrayList<>();
     transfers.forEach((id, t) -> {
       dev.lifeline.transfer.TransferProgress p = t instanceof UploadReceiver up ? up.progress()
-          : t instanceof DownloadSender d ? d.progress() : null;
+          : t instanceof DownloadSender d ? d.progress()
+          : t instanceof ServerTree tree ? tree.progress() : null;
       if (p != null) {
         out.add(p);
       }
