@@ -81,7 +81,10 @@ public final class TreeListing {
       throws IOException {
     List<Path> children;
     try (Stream<Path> s = Files.list(dir)) {
-      children = s.filter(c -> !c.getFileName().toString().startsWith(".")).toList();
+      // Hidden names are the server's own (.partial, .meta); a name the rules refuse (placed by
+      // hand) is left out too, or every client would refuse the whole listing because of it.
+      children = s.filter(c -> FileNames.treeProblem(c.getFileName().toString()) == null)
+          .toList();
     }
     boolean any = false;
     for (Path c : children) {
