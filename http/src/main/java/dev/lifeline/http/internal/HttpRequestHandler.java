@@ -66,6 +66,13 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
       return;
     }
     Channel ch = ctx.channel();
+    if (path.equals("/files")) {
+      var r = Responses.error(HttpResponseStatus.MOVED_PERMANENTLY, "the listing is at /files/",
+          head);
+      r.headers().set(HttpHeaderNames.LOCATION, FILES_PREFIX);
+      Responses.send(ctx, r, keepAlive);
+      return;
+    }
     if (path.startsWith(FILES_PREFIX)) {
       String refusal = authorizeDownload(ch, req);
       if (refusal != null) {
@@ -74,7 +81,19 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
         Responses.send(ctx, r, keepAlive);
         return;
       }
-      frontend.files().serve(ctx, req, path.substring(FILES_PREFIX.length()), keepAlive);
+      FilesPath files;
+      try {
+        if (!req.uri().startsWith(FILES_PREFIX)) {
+          throw new FilesPath.Refused("malformed path");
+        }
+        files = FilesPath.parse(req.uri().substring(FILES_PREFIX.length()),
+            frontend.files().filesDir());
+      } catch (FilesPath.Refused e) {
+        Responses.send(ctx, Responses.error(HttpResponseStatus.BAD_REQUEST, e.getMessage(), head),
+            keepAlive);
+        return;
+      }
+      frontend.files().serve(ctx, req, files, keepAlive);
       return;
     }
     switch (path) {
