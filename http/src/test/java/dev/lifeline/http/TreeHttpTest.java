@@ -44,6 +44,7 @@ class TreeHttpTest {
   // development certificates) is most of a test's time.
   Path dir;
   HttpTestServer server;
+  private static final int MANY = 400;
   HttpClient http;
   Path files;
   byte[] big;
@@ -66,10 +67,18 @@ class TreeHttpTest {
     put("photos/onlyhidden/.secret", "hidden".getBytes(StandardCharsets.UTF_8));
     Files.createDirectories(files.resolve("photos/empty"));
     put("top.bin", "at the top".getBytes(StandardCharsets.UTF_8));
+    for (int i = 0; i < MANY; i++) {
+      put(many(i), ("file " + i + "\n").getBytes(StandardCharsets.UTF_8));
+    }
     Path outside = Files.createDirectories(dir.resolve("outside"));
     Files.writeString(outside.resolve("secret.txt"), "outside the files directory");
     Files.createSymbolicLink(files.resolve("photos/out"), outside);
     Files.createSymbolicLink(files.resolve("photos/2024/link.bin"), outside.resolve("secret.txt"));
+  }
+
+  /** The name of the i-th file of a tree whose listing is many chunks long. */
+  private static String many(int i) {
+    return String.format("many/d%02d/f%04d-%s.txt", i % 20, i, "n".repeat(240));
   }
 
   @AfterAll
@@ -135,7 +144,8 @@ class TreeHttpTest {
 
   @Test
   void listingsOfEverythingOfAnEmptyDirectoryAndOfAMissingPrefix() throws Exception {
-    List<String> all = text(get("/files/")).lines().map(l -> l.split(" ", 4)[3]).toList();
+    List<String> all = text(get("/files/")).lines().map(l -> l.split(" ", 4)[3])
+        .filter(n -> !n.startsWith("many/")).toList();
     assertEquals(9, all.size(), all.toString());
     assertEquals("photos/2024-notes.txt", all.get(0));
     assertEquals("top.bin", all.get(8));
@@ -207,6 +217,88 @@ class TreeHttpTest {
     String everything = text(get("/files/"));
     assertFalse(everything.contains("secret") || everything.contains(".hidden")
         || everything.contains("photos/out") || everything.contains("link.bin"), everything);
+  }
+
+  @Test
+  void aLargeListingIsStreamedWholeAndAnAbandonedOneFreesItsThread() throws Exception {
+    // A client that reads the start of a listing and goes away.
+    try (SSLSocket s = server.socket("http/1.1")) {
+      s.getOutputStream().write("GET /files/many/ HTTP/1.1\r\nHost: x\r\n\r\n"
+          .getBytes(StandardCharsets.UTF_8));
+      s.getOutputStream().flush();
+      assertTrue(s.getInputStream().readNBytes(1000).length == 1000);
+    }
+    HttpResponse<byte[]> r = get("/files/many/");
+    assertEquals(200, r.statusCode());
+    // Twice what the producer may queue ahead of the client (4 chunks of 16 KiB).
+    assertTrue(r.body().length > 2 * 4 * 16 * 1024, "listing of " + r.body().length + " bytes");
+    List<String> lines = text(r).lines().toList();
+    assertEquals(MANY, lines.size());
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < MANY; i++) {
+      expected.add(many(i));
+    }
+    assertEquals(expected.stream().sorted().toList(),
+        lines.stream().map(l -> l.split(" ", 4)[3]).toList());
+    for (String l : lines) {
+      String[] f = l.split(" ", 4);
+      int i = Integer.parseInt(f[3].substring(f[3].indexOf("/f") + 2, f[3].indexOf('-')));
+      byte[] content = ("file " + i + "\n").getBytes(StandardCharsets.UTF_8);
+      assertEquals(content.length + " " + sha256(content), f[0] + " " + f[1], l);
+    }
+    // No listing thread stays behind waiting to write to the client that left.
+    org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(20)).until(() ->
+        Thread.getAllStackTraces().entrySet().stream().noneMatch(e ->
+            e.getKey().getName().equals("lifeline-http-listing") && Arrays.stream(e.getValue())
+                .anyMatch(f -> f.getClassName().endsWith("ListingStream"))));
+  }
+
+  @Test
+  void curlListsAndFetchesTheTree() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(curlPresent(), "no curl binary on this machine");
+    HttpTestServer.Run list = server.curl("--fail", server.url("/files/photos/"));
+    assertEquals(0, list.exit(), list.toString());
+    assertEquals(text(get("/files/photos/")), list.out());
+    HttpTestServer.Run followed = server.curl("--fail", "--location",
+        server.url("/files/photos"));
+    assertEquals(list.out(), followed.out(), "curl -L follows /files/photos to the listing");
+    HttpTestServer.Run json = server.curl("--fail", "--header", "Accept: application/json",
+        server.url("/files/photos/2024/"));
+    assertTrue(json.out().startsWith("{\"prefix\":\"photos/2024/\""), json.toString());
+    HttpTestServer.Run head = server.curl("--head", server.url("/files/photos/"));
+    assertTrue(head.out().startsWith("HTTP/1.1 200 "), head.toString());
+    assertTrue(head.out().toLowerCase(java.util.Locale.ROOT)
+        .contains("content-type: text/plain; charset=utf-8"), head.toString());
+
+    Path out = dir.resolve("curl-range");
+    HttpTestServer.Run range = server.curl("--fail", "--range", "100-199", "--output",
+        out.toString(), server.url("/files/photos/2024/a.bin"));
+    assertEquals(0, range.exit(), range.toString());
+    assertArrayEquals(Arrays.copyOfRange(big, 100, 200), Files.readAllBytes(out));
+    // curl -C - continues a nested file from what it has.
+    Files.write(out, Arrays.copyOf(big, 30_000));
+    HttpTestServer.Run resumed = server.curl("--continue-at", "-", "--write-out",
+        "%{http_code}", "--output", out.toString(), server.url("/files/photos/2024/a.bin"));
+    assertEquals("206", resumed.out(), resumed.toString());
+    assertArrayEquals(big, Files.readAllBytes(out));
+    HttpTestServer.Run unicode = server.curl("--fail", server.url(
+        "/files/photos/donn%C3%A9es/%C3%A9t%C3%A9.txt"));
+    assertEquals("bonjour", unicode.out());
+    assertEquals("400", server.curl("--path-as-is", "--write-out", "%{http_code}", "--output",
+        "/dev/null", server.url("/files/photos/../top.bin")).out());
+  }
+
+  private static boolean curlPresent() {
+    try {
+      Process p = new ProcessBuilder("curl", "--version").redirectErrorStream(true).start();
+      p.getInputStream().readAllBytes();
+      return p.waitFor() == 0;
+    } catch (java.io.IOException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** A request written by hand on a TLS socket, so no client library normalises the path. */

@@ -29,7 +29,7 @@ import java.util.concurrent.TimeUnit;
  * HTTP connection gets.
  */
 public final class Frontend implements HttpEndpoint {
-  static final int LISTING_THREADS = 4;
+  static final int LISTING_THREADS = 16;
   /** What {@code HttpFrontend.Builder} collected. */
   public record Settings(FileTransferServer files, Authenticator authenticator,
       Access statusAccess, Access metricsAccess, Duration idleTimeout, int maxRequestBytes) {}
@@ -43,7 +43,8 @@ public final class Frontend implements HttpEndpoint {
   private ScheduledExecutorService sampler; // guarded by this
   /**
    * Directory listings walk (and may hash) on these threads, never on the event loop; more
-   * listings at once than threads wait their turn.
+   * listings at once than threads wait their turn. A listing whose client stops reading holds its
+   * thread until the idle timeout closes the connection, hence more threads than cores.
    */
   private final ThreadPoolExecutor listers = new ThreadPoolExecutor(LISTING_THREADS,
       LISTING_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {

@@ -30,7 +30,7 @@ final class ListingStream implements ChunkedInput<ByteBuf> {
   static final int QUEUED = 4;
 
   private final BlockingQueue<ByteBuf> ready = new ArrayBlockingQueue<>(QUEUED);
-  private final ChunkedWriteHandler writer;
+  private final Runnable resume; // the writer's resumeTransfer: safe from any thread
   private final StringBuilder pending = new StringBuilder(CHUNK_CHARS + 1024); // producer only
   private volatile boolean closed; // the writer gave up on this input (connection gone)
   private volatile boolean finished; // the producer queued its last chunk
@@ -38,7 +38,11 @@ final class ListingStream implements ChunkedInput<ByteBuf> {
   private long taken; // event loop only
 
   ListingStream(ChunkedWriteHandler writer) {
-    this.writer = writer;
+    this(writer::resumeTransfer);
+  }
+
+  ListingStream(Runnable resume) {
+    this.resume = resume;
   }
 
   // ------------------------------------------------------------ producer side
@@ -55,14 +59,14 @@ final class ListingStream implements ChunkedInput<ByteBuf> {
   void finish() throws IOException, InterruptedException {
     flush();
     finished = true;
-    writer.resumeTransfer();
+    resume.run();
   }
 
   /** Ends the body with a failure: the client gets a truncated response. */
   void fail(IOException cause) {
     failure = cause;
     finished = true;
-    writer.resumeTransfer();
+    resume.run();
   }
 
   private void flush() throws IOException, InterruptedException {
@@ -82,7 +86,7 @@ final class ListingStream implements ChunkedInput<ByteBuf> {
       drain(); // the writer closed us between the check and the offer
       throw new ClosedChannelException();
     }
-    writer.resumeTransfer();
+    resume.run();
   }
 
   // ------------------------------------------------------------ writer side (event loop)
@@ -137,5 +141,10 @@ final class ListingStream implements ChunkedInput<ByteBuf> {
 
   boolean closed() {
     return closed;
+  }
+
+  /** Chunks waiting for the writer. */
+  int queued() {
+    return ready.size();
   }
 }
