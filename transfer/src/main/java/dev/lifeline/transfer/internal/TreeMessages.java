@@ -13,7 +13,8 @@ package dev.lifeline.transfer.internal;
  *   LISTING     0x90  u32 count | count × entry         server → client, one or more
  *                     entry = u8 kind (0 file, 1 empty directory) | u64 size | u64 mtimeMillis
  *                             | sha256[32] (zero for a directory) | str16 name
- *   LIST_END    0x91  u32 total entries | u8 status (0 ok, 1 failed) | str16 message
+ *   LIST_END    0x91  u32 total entries | u8 status (0 ok, else 1 + TransferException.Reason
+ *                     ordinal) | str16 message
  *
  *  tree upload (client → server unless marked)       owned by TreeUpload / TreeUploadReceiver
  *   TREE_FILE   0x11  ... (layout in TreeUploadReceiver)
