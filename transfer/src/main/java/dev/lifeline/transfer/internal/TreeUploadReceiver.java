@@ -1,22 +1,107 @@
 package dev.lifeline.transfer.internal;
 
 import dev.lifeline.Session;
+import dev.lifeline.SessionMovedException;
 import dev.lifeline.store.Checkpoint;
+import dev.lifeline.store.SessionTakenException;
+import dev.lifeline.store.StoreException;
+import dev.lifeline.store.UnknownSessionException;
+import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferException.Reason;
 import dev.lifeline.transfer.TransferProgress;
+import dev.lifeline.transfer.internal.TreeUploadMessages.State;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The server side of a tree upload (TREE_FILE, TREE_CHUNK, TREE_END, SET_END). Not written yet.
+ * The server side of a tree upload (TREE_FILE, TREE_CHUNK, TREE_END, SET_END; {@link
+ * TreeUploadMessages}). Runs on the session's ordered thread.
+ *
+ * <p>Each file is written under {@code .partial/SESSION.tree/} (hidden, never listed), hashed as
+ * it arrives, verified at TREE_END and moved into place without ever replacing a file. A file
+ * that exists already is not written: what arrives is hashed and compared with it, so the same
+ * content is success (a re-run, or a process killed between the rename and its checkpoint) and
+ * other content is EXISTS.
+ *
+ * <p>Checkpoints are shared by the files: every {@code checkpointBytes} or {@code
+ * checkpointNanos} across files, a batch of the files finished since the last one (and their
+ * directories) plus the file in progress are synced on another thread ({@link TreeStoreSync}),
+ * and only then the checkpoint is committed. No fsync per file is on the receive path.
+ *
+ * <p>Messages are matched by name and offset, never by position: a message that does not
+ * continue what this side holds (after a restart, or a checkpoint that crossed a rewind,
+ * docs/protocol.md) is dropped when it is already held, and answered with NEED(name, offset) once
+ * per position when something is missing, so the client sends that file again from there.
  */
 final class TreeUploadReceiver implements ServerTree {
+  private static final Logger log = LoggerFactory.getLogger(TreeUploadReceiver.class);
   /** First byte of this receiver's checkpoint states (TransferState's is 1). */
   static final byte STATE_VERSION = 0x21;
+  private static final byte[] NO_SHA = new byte[TransferDescriptor.SHA_BYTES];
+
+  /** Where the file in hand stands. */
+  private enum Phase {
+    /** Between files. */
+    IDLE,
+    /** Writing its partial file. */
+    RECEIVING,
+    /** It exists in place already: hashing what arrives to compare, writing nothing. */
+    VERIFYING,
+    /** Refused (answered FILE_ERROR): its chunks are ignored until the next file. */
+    REFUSED
+  }
 
   private final Session session;
   private final TransferService service;
+  private final Path partialDir;
+  private final TreeStoreSync sync = new TreeStoreSync();
+  private final Set<String> needsSent = new HashSet<>();
+  private final Set<Path> madeDirs = new HashSet<>();
+
+  private volatile Phase phase = Phase.IDLE;
+  private volatile String name = "";
+  private volatile long size;
+  private volatile long written;
+  private long mtime;
+  private Path target;
+  private Path partial;
+  private FileChannel channel;
+  private MessageDigest digest;
+
+  private int filesDone;
+  private int round; // the last SET_END taken
+  private long lastSeq;
+  private long lastCheckpointSeq;
+  private long sinceCheckpoint;
+  private long lastCheckpointNanos = System.nanoTime();
+  private long generation; // of the last checkpoint started; a retried one is dropped if stale
+  private boolean idleCheckScheduled;
+  private boolean autoAckOff;
+  private final List<Path> finishedSince = new ArrayList<>();
+  private final Set<Path> dirsSince = new LinkedHashSet<>();
 
   TreeUploadReceiver(Session session, TransferService service) {
     this.session = session;
     this.service = service;
+    Path single = service.partialFile(session.id());
+    this.partialDir = single.resolveSibling(single.getFileName() + ".tree");
   }
 
   /** Whether a checkpoint state is this receiver's. */
@@ -26,20 +111,511 @@ final class TreeUploadReceiver implements ServerTree {
 
   @Override
   public void message(long seq, byte type, Pieces m) throws Exception {
-    throw new IllegalStateException("tree uploads are not supported yet");
+    if (!autoAckOff) {
+      session.setAutoAck(false); // acknowledged only by checkpoints, once durable
+      autoAckOff = true;
+    }
+    lastSeq = seq;
+    try {
+      if (type == TreeMessages.TREE_CHUNK) {
+        chunk(m);
+      } else if (type == TreeMessages.TREE_FILE) {
+        file(m.flatten());
+      } else if (type == TreeMessages.TREE_END) {
+        end(m.flatten());
+      } else {
+        setEnd(seq, m.flatten());
+        return;
+      }
+    } catch (IOException e) {
+      // that file only (a name taken by a file where a directory must go, a failed rename...)
+      refuse(e instanceof TransferException te ? te : new TransferException(
+          ReceivingFile.reasonOf(e), "server could not store " + FileNames.printable(name) + ": "
+              + e.getMessage()));
+    }
+    checkpointIfDue();
+  }
+
+  private void file(ByteBuffer b) throws IOException {
+    byte kind = b.get();
+    long size = b.getLong();
+    long mtime = b.getLong();
+    String name;
+    try {
+      name = TreeUploadMessages.name(b);
+    } catch (TransferException e) {
+      reply(TreeUploadMessages.fileError(Reason.INVALID_NAME, "", e.getMessage()));
+      return;
+    }
+    boolean holding = phase == Phase.RECEIVING || phase == Phase.VERIFYING;
+    if (holding && name.equals(this.name) && size == this.size && mtime == this.mtime) {
+      return; // the same file announced again (a re-run or a NEED): continue where it stands
+    }
+    if (holding) {
+      String lost = this.name;
+      dropCurrent();
+      if (!lost.equals(name)) {
+        need(lost, 0); // its end never came: a message went missing
+      }
+    }
+    start(kind, size, mtime, name, true);
+  }
+
+  /**
+   * Takes up a file: refuses it, or verifies it against the stored one, or opens its partial
+   * file (emptied when {@code fresh}; a rewind keeps it to check its prefix).
+   */
+  private void start(byte kind, long size, long mtime, String name, boolean fresh)
+      throws IOException {
+    this.name = name;
+    this.size = size;
+    this.mtime = mtime;
+    this.written = 0;
+    this.digest = Hashing.sha256();
+    try {
+      target = FileNames.resolveTree(service.filesDir(), name);
+      if (kind == TreeUploadMessages.KIND_DIR) {
+        makeDirectory();
+        return;
+      }
+      if (size < 0 || size > service.maxFileSize()) {
+        throw new TransferException(Reason.TOO_LARGE, "file of " + size
+            + " bytes is larger than this server accepts (" + service.maxFileSize() + " bytes)");
+      }
+      if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)) {
+          throw exists("something other than a file");
+        }
+        phase = Phase.VERIFYING;
+        return;
+      }
+      Files.createDirectories(partialDir);
+      partial = partialDir.resolve(Hashing.hex(Hashing.sha256().digest(
+          TreeUploadMessages.utf8(name))));
+      channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+          StandardOpenOption.READ);
+      if (fresh) {
+        channel.truncate(0);
+      }
+      phase = Phase.RECEIVING;
+    } catch (TransferException e) {
+      refuse(e);
+    }
+  }
+
+  private void makeDirectory() throws IOException, TransferException {
+    phase = Phase.IDLE;
+    if (Files.isDirectory(target, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+      throw exists("a file");
+    }
+    parents(target);
+    Files.createDirectory(target);
+    dirsSince.add(target.getParent());
+  }
+
+  private void chunk(Pieces m) throws IOException {
+    String name;
+    try {
+      name = TreeUploadMessages.name(m);
+    } catch (TransferException e) {
+      return; // not a file this side holds; its TREE_END says what is missing
+    }
+    long offset = m.getLong();
+    long length = m.remaining();
+    if ((phase != Phase.RECEIVING && phase != Phase.VERIFYING) || !name.equals(this.name)) {
+      return;
+    }
+    if (offset > written) {
+      need(name, written);
+      return;
+    }
+    if (offset + length > size) {
+      refuse(new TransferException(Reason.IO_ERROR, "chunk at " + offset + "+" + length
+          + " beyond the size " + size + " of " + FileNames.printable(name)));
+      return;
+    }
+    if (offset + length <= written) {
+      return; // held already (sent again after a rewind)
+    }
+    m.skip(written - offset);
+    try {
+      if (phase == Phase.RECEIVING) {
+        service.checkSpace(offset + length);
+        m.writeAt(channel, written);
+      }
+    } catch (IOException e) {
+      refuse(new TransferException(ReceivingFile.reasonOf(e), "server could not write "
+          + FileNames.printable(name) + ": " + e.getMessage()));
+      return;
+    }
+    m.hash(digest);
+    sinceCheckpoint += offset + length - written;
+    written = offset + length;
+  }
+
+  private void end(ByteBuffer b) throws IOException {
+    boolean abandon = (b.get() & TreeUploadMessages.FLAG_ABANDON) != 0;
+    byte[] sha = TransferDescriptor.sha(b);
+    String name;
+    try {
+      name = TreeUploadMessages.name(b);
+    } catch (TransferException e) {
+      return;
+    }
+    if (phase == Phase.IDLE || !name.equals(this.name)) {
+      if (!abandon) {
+        endOfOther(name, sha);
+      }
+      return;
+    }
+    if (phase == Phase.REFUSED || abandon) {
+      dropCurrent();
+      return;
+    }
+    if (written != size) {
+      need(name, written);
+      return;
+    }
+    byte[] actual = digest.digest();
+    if (!MessageDigest.isEqual(actual, sha)) {
+      refuse(new TransferException(Reason.HASH_MISMATCH, "received " + FileNames.printable(name)
+          + " has SHA-256 " + Hashing.hex(actual) + " but the client sent " + Hashing.hex(sha)));
+      return;
+    }
+    if (phase == Phase.VERIFYING) {
+      matchStored(actual);
+      return;
+    }
+    channel.close();
+    channel = null;
+    parents(target);
+    try {
+      Files.createLink(target, partial); // fails if the name exists: never overwrites
+      Files.delete(partial);
+    } catch (FileAlreadyExistsException e) {
+      matchStored(actual);
+      return;
+    } catch (UnsupportedOperationException e) {
+      Files.move(partial, target);
+    }
+    Files.setLastModifiedTime(target, FileTime.fromMillis(mtime));
+    service.checksums().record(target, actual);
+    finishedSince.add(target);
+    dirsSince.add(target.getParent());
+    finish(actual);
+  }
+
+  /** A file that exists in place: the same content is success, other content EXISTS. */
+  private void matchStored(byte[] actual) throws IOException {
+    if (Files.size(target) == size
+        && MessageDigest.isEqual(actual, service.checksums().of(target))) {
+      finish(actual);
+    } else {
+      refuse(exists("a file with other content"));
+    }
+  }
+
+  /**
+   * TREE_END of a file this side does not hold: answered again if it is stored with that
+   * content (its checkpoint came after it), otherwise asked for from the start.
+   */
+  private void endOfOther(String name, byte[] sha) throws IOException {
+    try {
+      Path t = FileNames.resolveTree(service.filesDir(), name);
+      if (Files.isRegularFile(t, LinkOption.NOFOLLOW_LINKS)
+          && MessageDigest.isEqual(sha, service.checksums().of(t))) {
+        reply(TreeUploadMessages.fileDone(sha, name));
+        return;
+      }
+    } catch (TransferException e) {
+      return; // never accepted, never answered as missing
+    }
+    need(name, 0);
+  }
+
+  private void finish(byte[] sha) {
+    filesDone++;
+    reply(TreeUploadMessages.fileDone(sha, name));
+    phase = Phase.IDLE;
+    name = "";
+  }
+
+  private TransferException exists(String what) {
+    return new TransferException(Reason.EXISTS, FileNames.printable(name) + " exists as " + what
+        + "; it is never overwritten");
+  }
+
+  private void refuse(TransferException e) {
+    log.info("session {}: {} refused: {}", session.id(), FileNames.printable(name),
+        e.getMessage());
+    reply(TreeUploadMessages.fileError(e.reason(), name, e.getMessage()));
+    closeAndDelete();
+    phase = Phase.REFUSED;
+  }
+
+  /** Forgets the file in hand (abandoned, refused, or superseded). */
+  private void dropCurrent() {
+    closeAndDelete();
+    phase = Phase.IDLE;
+    name = "";
+  }
+
+  private void closeAndDelete() {
+    closeQuietly();
+    if (partial != null) {
+      try {
+        Files.deleteIfExists(partial);
+      } catch (IOException e) {
+        log.debug("could not remove {}: {}", partial, e.toString());
+      }
+      partial = null;
+    }
+  }
+
+  private void closeQuietly() {
+    if (channel != null) {
+      try {
+        channel.close();
+      } catch (IOException ignored) {
+        // nothing more is done with it
+      }
+      channel = null;
+    }
+  }
+
+  /** Creates the parent directories of {@code file}, remembering them to sync. */
+  private void parents(Path file) throws IOException {
+    Path parent = file.getParent();
+    if (madeDirs.add(parent) && !Files.isDirectory(parent)) {
+      Files.createDirectories(parent);
+      dirsSince.add(parent.getParent());
+    }
+  }
+
+  /** Asks the client for {@code name} from {@code offset}, once per position. */
+  private void need(String name, long offset) {
+    if (needsSent.add(name + "\0" + offset)) {
+      log.info("session {}: asking for {} again from byte {}", session.id(),
+          FileNames.printable(name), offset);
+      reply(TreeUploadMessages.need(offset, name));
+    }
+  }
+
+  // ------------------------------------------------------------------ checkpoints
+
+  private void checkpointIfDue() {
+    boolean due = sinceCheckpoint >= service.checkpointBytes()
+        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos();
+    if (due && sync.idle()) {
+      checkpoint(lastSeq, null);
+    } else if (!idleCheckScheduled) {
+      // A sender whose replay buffer is full waits for an acknowledgement: no message would
+      // come to trigger the next checkpoint, so a timer checks too.
+      idleCheckScheduled = true;
+      service.retryLater(session, this::checkpointIfIdle,
+          Math.max(1, service.checkpointNanos() / 1_000_000));
+    }
+  }
+
+  private void checkpointIfIdle() {
+    idleCheckScheduled = false;
+    if (session.closeFuture().isDone() || lastSeq == lastCheckpointSeq) {
+      return;
+    }
+    checkpointIfDue();
+  }
+
+  /**
+   * Syncs what the checkpoint at {@code seq} claims on another thread, then commits it; {@code
+   * landed} runs on the session thread once it is stored.
+   */
+  private void checkpoint(long seq, Runnable landed) {
+    boolean receiving = phase == Phase.RECEIVING;
+    State state = new State(filesDone, round, receiving ? size : 0, receiving ? mtime : 0,
+        receiving ? written : 0, receiving ? Hashing.peek(digest) : NO_SHA,
+        receiving ? name : "");
+    List<Path> dirs = new ArrayList<>(dirsSince);
+    dirs.add(partialDir);
+    TreeStoreSync.Batch batch = new TreeStoreSync.Batch(List.copyOf(finishedSince), dirs,
+        receiving ? partial : null, target);
+    finishedSince.clear();
+    dirsSince.clear();
+    sinceCheckpoint = 0;
+    lastCheckpointNanos = System.nanoTime();
+    lastCheckpointSeq = seq;
+    long gen = ++generation;
+    byte[] encoded = state.encode();
+    sync.start(batch, () -> commit(seq, encoded, gen, landed), e -> session.runInOrder(() -> {
+      log.warn("session {}: cannot make files durable: {}", session.id(), e.toString());
+      finishedSince.addAll(batch.files()); // the next checkpoint tries them again
+      lastCheckpointSeq = Math.min(lastCheckpointSeq, seq - 1);
+    }));
+  }
+
+  /** Commits, retrying every second what the store could not take for a passing reason. */
+  private void commit(long seq, byte[] state, long gen, Runnable landed) {
+    CompletableFuture<Void> stored = ReceivingFile.commit(session, seq, state);
+    if (stored == null) {
+      return; // the stream was rewound meanwhile; the rewind decides
+    }
+    stored.whenComplete((v, e) -> {
+      if (e == null) {
+        if (landed != null) {
+          session.runInOrder(landed);
+        }
+        return;
+      }
+      Throwable cause = e instanceof CompletionException && e.getCause() != null
+          ? e.getCause() : e;
+      boolean retry = cause instanceof StoreException
+          && !(cause instanceof SessionTakenException)
+          && !(cause instanceof UnknownSessionException) && !session.closeFuture().isDone();
+      log.warn("session {}: checkpoint not stored{}: {}", session.id(),
+          retry ? " (retrying in 1 s)" : "", cause.toString());
+      if (retry) {
+        service.retryLater(session, () -> {
+          if (gen == generation && !session.closeFuture().isDone()) {
+            commit(seq, state, gen, landed);
+          }
+        }, 1000);
+      }
+    });
+  }
+
+  /** SET_END: answered with SET_DONE once a checkpoint covering everything before it landed. */
+  private void setEnd(long seq, ByteBuffer b) {
+    int asked = b.getInt();
+    sync.await();
+    round = asked;
+    checkpoint(seq, () -> reply(TreeUploadMessages.setDone(asked, filesDone)));
+  }
+
+  // ------------------------------------------------------------------ events
+
+  @Override
+  public void onInboundRewind(Checkpoint checkpoint) {
+    sync.await();
+    session.setAutoAck(false);
+    autoAckOff = true;
+    closeQuietly();
+    finishedSince.clear();
+    dirsSince.clear();
+    needsSent.clear();
+    lastSeq = lastCheckpointSeq = checkpoint.position();
+    sinceCheckpoint = 0;
+    State st = State.decode(checkpoint.state());
+    phase = Phase.IDLE;
+    name = "";
+    filesDone = st == null ? 0 : st.filesDone();
+    round = st == null ? 0 : st.round();
+    if (st == null || st.between()) {
+      return;
+    }
+    try {
+      continueFrom(st);
+    } catch (IOException e) {
+      log.warn("session {}: cannot continue {}: {}", session.id(),
+          FileNames.printable(st.name()), e.toString());
+      phase = Phase.IDLE;
+      name = "";
+    }
+  }
+
+  /**
+   * Takes up the file a checkpoint was in: its partial file cut to the durable prefix, or the
+   * stored file if it was finished before its checkpoint said so, or else from byte zero (the
+   * client is asked for the rest when its chunks arrive beyond what is here).
+   */
+  private void continueFrom(State st) throws IOException, TransferException {
+    start(TreeUploadMessages.KIND_FILE, st.size(), st.mtime(), st.name(), false);
+    if (phase == Phase.VERIFYING) {
+      if (Files.size(target) == st.size() && prefixMatches(target, st)) {
+        written = st.offset();
+        log.info("session {}: {} was stored before its checkpoint; verifying from byte {}",
+            session.id(), FileNames.printable(name), written);
+      } else {
+        phase = Phase.IDLE;
+        name = "";
+      }
+      return;
+    }
+    if (phase != Phase.RECEIVING) {
+      return;
+    }
+    if (channel.size() >= st.offset() && prefixMatches(partial, st)) {
+      channel.truncate(st.offset());
+      written = st.offset();
+      log.info("session {}: continuing {} from byte {}", session.id(), FileNames.printable(name),
+          written);
+    } else {
+      channel.truncate(0);
+      digest = Hashing.sha256();
+      log.info("session {}: partial {} lost; taking it from the start", session.id(),
+          FileNames.printable(name));
+    }
+  }
+
+  private boolean prefixMatches(Path file, State st) throws IOException {
+    try (FileChannel f = FileChannel.open(file, StandardOpenOption.READ)) {
+      if (f.size() < st.offset()) {
+        return false;
+      }
+      MessageDigest d = Hashing.prefix(f, st.offset());
+      if (!MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
+        return false;
+      }
+      digest = d;
+      return true;
+    }
   }
 
   @Override
-  public void onInboundRewind(Checkpoint checkpoint) {}
+  public void onOutboundRewind(Checkpoint checkpoint) {
+    // Answers sent since the client's checkpoint are gone with this side's replay buffer. A
+    // SET_DONE among them is the one answer nothing would cause again; per-file answers the
+    // client misses it checks against a listing.
+    if (round != 0 && phase == Phase.IDLE && lastSeq == lastCheckpointSeq) {
+      reply(TreeUploadMessages.setDone(round, filesDone));
+    }
+  }
 
   @Override
-  public void onOutboundRewind(Checkpoint checkpoint) {}
-
-  @Override
-  public void onClosed(Throwable cause) {}
+  public void onClosed(Throwable cause) {
+    sync.await();
+    closeQuietly();
+    if (cause instanceof SessionMovedException) {
+      return; // another node continues in the shared files directory
+    }
+    try (var files = Files.exists(partialDir) ? Files.list(partialDir) : null) {
+      if (files != null) {
+        for (Path p : (Iterable<Path>) files::iterator) {
+          Files.deleteIfExists(p);
+        }
+        Files.deleteIfExists(partialDir);
+      }
+    } catch (IOException e) {
+      log.warn("could not remove {}: {}", partialDir, e.toString());
+    }
+  }
 
   @Override
   public TransferProgress progress() {
-    return null;
+    String n = name;
+    return phase != Phase.RECEIVING || n.isEmpty() ? null : new TransferProgress(session.id(),
+        TransferProgress.Direction.UPLOAD, n, size, written);
+  }
+
+  /** Answers the client; answers are small, so only a closed session stops one. */
+  private void reply(byte[] message) {
+    try {
+      if (TransferService.trySendAfterRewind(session, message) == null) {
+        log.warn("session {}: replay buffer full, answer dropped", session.id());
+      }
+    } catch (dev.lifeline.LifelineException e) {
+      log.debug("session {}: closed before the answer", session.id());
+    }
   }
 }
