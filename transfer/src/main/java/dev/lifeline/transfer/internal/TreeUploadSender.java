@@ -101,10 +101,12 @@ final class TreeUploadSender {
       try {
         sent = upload.send(session, chunk);
       } catch (TreeUpload.Rewind e) {
-        buffers.give(chunk);
+        give(chunk);
         throw e;
       }
-      buffers.giveWhenDone(sent, chunk);
+      if (chunk.isDirect()) {
+        buffers.giveWhenDone(sent, chunk);
+      }
       offset += n;
       if (again) {
         resentBytes += n;
@@ -163,20 +165,33 @@ final class TreeUploadSender {
     upload.requeue(i, 0);
   }
 
-  /** A TREE_CHUNK with {@code length} bytes of the file at {@code offset}; null if it ended. */
+  /**
+   * A TREE_CHUNK with {@code length} bytes of the file at {@code offset}; null if it ended. A full
+   * chunk goes in a reused direct buffer; a short one (a small file, a file's tail) in a heap
+   * buffer of its size: the replay buffer counts message bytes, so thousands of small files can
+   * be in flight at once, and a 260 KiB direct buffer each made the JVM stall collecting direct
+   * memory.
+   */
   private ByteBuffer readChunk(FileChannel file, byte[] name, long offset, int length)
       throws IOException {
-    ByteBuffer b = buffers.take();
+    ByteBuffer b = length == TransferDescriptor.CHUNK_BYTES ? buffers.take()
+        : ByteBuffer.allocate(1 + 2 + name.length + 8 + length);
     TreeUploadMessages.chunkHeader(b, name, offset);
     int header = b.position();
     b.limit(header + length);
     while (b.hasRemaining()) {
       if (file.read(b, offset + b.position() - header) < 0) {
-        buffers.give(b);
+        give(b);
         return null;
       }
     }
     return b.flip();
+  }
+
+  private void give(ByteBuffer b) {
+    if (b.isDirect()) {
+      buffers.give(b);
+    }
   }
 
   /** The SHA-256 of the local file, or null (the item failed) if it cannot be read. */
