@@ -3,9 +3,6 @@ package dev.lifeline.transfer.internal;
 import dev.lifeline.Session;
 import dev.lifeline.SessionMovedException;
 import dev.lifeline.store.Checkpoint;
-import dev.lifeline.store.SessionTakenException;
-import dev.lifeline.store.StoreException;
-import dev.lifeline.store.UnknownSessionException;
 import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.TransferException.Reason;
 import dev.lifeline.transfer.TransferProgress;
@@ -20,13 +17,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,7 +63,7 @@ final class TreeUploadReceiver implements ServerTree {
   private final Session session;
   private final TransferService service;
   private final Path partialDir;
-  private final TreeStoreSync sync = new TreeStoreSync();
+  private final TreeStoreCheckpoints checkpoints;
   private final Set<String> needsSent = new HashSet<>();
   private final Set<Path> madeDirs = new HashSet<>();
 
@@ -87,21 +79,14 @@ final class TreeUploadReceiver implements ServerTree {
 
   private int filesDone;
   private int round; // the last SET_END taken
-  private long lastSeq;
-  private long lastCheckpointSeq;
-  private long sinceCheckpoint;
-  private long lastCheckpointNanos = System.nanoTime();
-  private long generation; // of the last checkpoint started; a retried one is dropped if stale
-  private boolean idleCheckScheduled;
   private boolean autoAckOff;
-  private final List<Path> finishedSince = new ArrayList<>();
-  private final Set<Path> dirsSince = new LinkedHashSet<>();
 
   TreeUploadReceiver(Session session, TransferService service) {
     this.session = session;
     this.service = service;
     Path single = service.partialFile(session.id());
     this.partialDir = single.resolveSibling(single.getFileName() + ".tree");
+    this.checkpoints = new TreeStoreCheckpoints(session, service, partialDir, this::current);
   }
 
   /** Whether a checkpoint state is this receiver's. */
@@ -115,7 +100,7 @@ final class TreeUploadReceiver implements ServerTree {
       session.setAutoAck(false); // acknowledged only by checkpoints, once durable
       autoAckOff = true;
     }
-    lastSeq = seq;
+    checkpoints.received(seq);
     try {
       if (type == TreeMessages.TREE_CHUNK) {
         chunk(m);
@@ -133,7 +118,7 @@ final class TreeUploadReceiver implements ServerTree {
           ReceivingFile.reasonOf(e), "server could not store " + FileNames.printable(name) + ": "
               + e.getMessage()));
     }
-    checkpointIfDue();
+    checkpoints.checkpointIfDue();
   }
 
   private void file(ByteBuffer b) throws IOException {
@@ -213,7 +198,7 @@ final class TreeUploadReceiver implements ServerTree {
     }
     parents(target);
     Files.createDirectory(target);
-    dirsSince.add(target.getParent());
+    checkpoints.changed(target.getParent());
   }
 
   private void chunk(Pieces m) throws IOException {
@@ -252,7 +237,7 @@ final class TreeUploadReceiver implements ServerTree {
       return;
     }
     m.hash(digest);
-    sinceCheckpoint += offset + length - written;
+    checkpoints.wrote(offset + length - written);
     written = offset + length;
   }
 
@@ -303,8 +288,7 @@ final class TreeUploadReceiver implements ServerTree {
     }
     Files.setLastModifiedTime(target, FileTime.fromMillis(mtime));
     service.checksums().record(target, actual);
-    finishedSince.add(target);
-    dirsSince.add(target.getParent());
+    checkpoints.finished(target);
     finish(actual);
   }
 
@@ -391,7 +375,7 @@ final class TreeUploadReceiver implements ServerTree {
     Path parent = file.getParent();
     if (madeDirs.add(parent) && !Files.isDirectory(parent)) {
       Files.createDirectories(parent);
-      dirsSince.add(parent.getParent());
+      checkpoints.changed(parent.getParent());
     }
   }
 
@@ -406,106 +390,31 @@ final class TreeUploadReceiver implements ServerTree {
 
   // ------------------------------------------------------------------ checkpoints
 
-  private void checkpointIfDue() {
-    boolean due = sinceCheckpoint >= service.checkpointBytes()
-        || System.nanoTime() - lastCheckpointNanos >= service.checkpointNanos();
-    if (due && sync.idle()) {
-      checkpoint(lastSeq, null);
-    } else if (!idleCheckScheduled) {
-      // A sender whose replay buffer is full waits for an acknowledgement: no message would
-      // come to trigger the next checkpoint, so a timer checks too.
-      idleCheckScheduled = true;
-      service.retryLater(session, this::checkpointIfIdle,
-          Math.max(1, service.checkpointNanos() / 1_000_000));
-    }
-  }
-
-  private void checkpointIfIdle() {
-    idleCheckScheduled = false;
-    if (session.closeFuture().isDone() || lastSeq == lastCheckpointSeq) {
-      return;
-    }
-    checkpointIfDue();
-  }
-
-  /**
-   * Syncs what the checkpoint at {@code seq} claims on another thread, then commits it; {@code
-   * landed} runs on the session thread once it is stored.
-   */
-  private void checkpoint(long seq, Runnable landed) {
+  /** What a checkpoint taken now says, and the partial file it claims. */
+  private TreeStoreCheckpoints.Current current() {
     boolean receiving = phase == Phase.RECEIVING;
     State state = new State(filesDone, round, receiving ? size : 0, receiving ? mtime : 0,
         receiving ? written : 0, receiving ? Hashing.peek(digest) : NO_SHA,
         receiving ? name : "");
-    List<Path> dirs = new ArrayList<>(dirsSince);
-    dirs.add(partialDir);
-    TreeStoreSync.Batch batch = new TreeStoreSync.Batch(List.copyOf(finishedSince), dirs,
-        receiving ? partial : null, target);
-    finishedSince.clear();
-    dirsSince.clear();
-    sinceCheckpoint = 0;
-    lastCheckpointNanos = System.nanoTime();
-    lastCheckpointSeq = seq;
-    long gen = ++generation;
-    byte[] encoded = state.encode();
-    sync.start(batch, () -> commit(seq, encoded, gen, landed), e -> session.runInOrder(() -> {
-      log.warn("session {}: cannot make files durable: {}", session.id(), e.toString());
-      finishedSince.addAll(batch.files()); // the next checkpoint tries them again
-      lastCheckpointSeq = Math.min(lastCheckpointSeq, seq - 1);
-    }));
-  }
-
-  /** Commits, retrying every second what the store could not take for a passing reason. */
-  private void commit(long seq, byte[] state, long gen, Runnable landed) {
-    CompletableFuture<Void> stored = ReceivingFile.commit(session, seq, state);
-    if (stored == null) {
-      return; // the stream was rewound meanwhile; the rewind decides
-    }
-    stored.whenComplete((v, e) -> {
-      if (e == null) {
-        if (landed != null) {
-          session.runInOrder(landed);
-        }
-        return;
-      }
-      Throwable cause = e instanceof CompletionException && e.getCause() != null
-          ? e.getCause() : e;
-      boolean retry = cause instanceof StoreException
-          && !(cause instanceof SessionTakenException)
-          && !(cause instanceof UnknownSessionException) && !session.closeFuture().isDone();
-      log.warn("session {}: checkpoint not stored{}: {}", session.id(),
-          retry ? " (retrying in 1 s)" : "", cause.toString());
-      if (retry) {
-        service.retryLater(session, () -> {
-          if (gen == generation && !session.closeFuture().isDone()) {
-            commit(seq, state, gen, landed);
-          }
-        }, 1000);
-      }
-    });
+    return new TreeStoreCheckpoints.Current(state.encode(), receiving ? partial : null, target);
   }
 
   /** SET_END: answered with SET_DONE once a checkpoint covering everything before it landed. */
   private void setEnd(long seq, ByteBuffer b) {
     int asked = b.getInt();
-    sync.await();
     round = asked;
-    checkpoint(seq, () -> reply(TreeUploadMessages.setDone(asked, filesDone)));
+    checkpoints.checkpointNow(seq, () -> reply(TreeUploadMessages.setDone(asked, filesDone)));
   }
 
   // ------------------------------------------------------------------ events
 
   @Override
   public void onInboundRewind(Checkpoint checkpoint) {
-    sync.await();
+    checkpoints.rewound(checkpoint.position());
     session.setAutoAck(false);
     autoAckOff = true;
     closeQuietly();
-    finishedSince.clear();
-    dirsSince.clear();
     needsSent.clear();
-    lastSeq = lastCheckpointSeq = checkpoint.position();
-    sinceCheckpoint = 0;
     State st = State.decode(checkpoint.state());
     phase = Phase.IDLE;
     name = "";
@@ -577,14 +486,14 @@ final class TreeUploadReceiver implements ServerTree {
     // Answers sent since the client's checkpoint are gone with this side's replay buffer. A
     // SET_DONE among them is the one answer nothing would cause again; per-file answers the
     // client misses it checks against a listing.
-    if (round != 0 && phase == Phase.IDLE && lastSeq == lastCheckpointSeq) {
+    if (round != 0 && phase == Phase.IDLE && checkpoints.allStarted()) {
       reply(TreeUploadMessages.setDone(round, filesDone));
     }
   }
 
   @Override
   public void onClosed(Throwable cause) {
-    sync.await();
+    checkpoints.awaitSync();
     closeQuietly();
     if (cause instanceof SessionMovedException) {
       return; // another node continues in the shared files directory
