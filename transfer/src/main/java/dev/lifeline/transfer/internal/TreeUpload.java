@@ -3,7 +3,6 @@ package dev.lifeline.transfer.internal;
 import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
-import dev.lifeline.SessionHandler;
 import dev.lifeline.SessionStats;
 import dev.lifeline.StreamRewoundException;
 import dev.lifeline.store.Checkpoint;
@@ -59,6 +58,8 @@ public final class TreeUpload {
   private static final long LIST_WAIT_SECONDS = 10;
   /** Rounds of checking unanswered files against a listing before they count as failed. */
   private static final int MAX_FALLBACKS = 3;
+  /** How long nothing may arrive after SET_END before it is sent again. */
+  private static final long SET_END_QUIET_NANOS = TimeUnit.SECONDS.toNanos(20);
 
   private final LifelineClient client;
   private final Path dir;
@@ -79,17 +80,6 @@ public final class TreeUpload {
   private boolean planned; // the listing was taken; the queue holds what is to be sent
   private long bytesDone;
 
-  record FileDone(String name, byte[] sha) {}
-
-  record FileError(String name, String message) {}
-
-  record Need(String name, long offset) {}
-
-  record SetDone(int round) {}
-
-  record Rewound(Checkpoint checkpoint) {}
-
-  record Failed(TransferException error) {}
 
   /** Thrown out of a send when the stream rewound; the queue has been rebuilt by then. */
   static final class Rewind extends Exception {
@@ -117,6 +107,11 @@ public final class TreeUpload {
 
   private TreeResult run() throws TransferException, InterruptedException {
     long start = System.nanoTime();
+    String problem = prefix.isEmpty() ? null : FileNames.treeProblem(prefix);
+    if (problem != null) {
+      throw new TransferException(Reason.INVALID_NAME, "prefix " + FileNames.printable(prefix)
+          + " refused: " + problem);
+    }
     try {
       items = TreeUploadWalk.walk(dir.toRealPath(), prefix, listener);
     } catch (IOException e) {
@@ -129,7 +124,8 @@ public final class TreeUpload {
         finish(i, Status.FAILED, null, i.error);
       }
     }
-    Session session = ClientSide.open(client, key, handler());
+    Session session = ClientSide.open(client, key,
+        new TreeUploadAnswers(events, () -> collector, listener));
     try {
       plan(listing(session));
       sendSet(session);
@@ -233,13 +229,21 @@ public final class TreeUpload {
       } catch (Rewind e) {
         continue;
       }
+      long quietSince = System.nanoTime();
       while (lastSetDone != r && queue.isEmpty()) {
         Object e = events.poll(1, TimeUnit.SECONDS);
         if (e != null) {
           handle(e);
+          quietSince = System.nanoTime();
+        } else if (System.nanoTime() - quietSince > SET_END_QUIET_NANOS) {
+          // A SET_END that a checkpoint crossing a rewind covered was dropped as a duplicate
+          // (docs/protocol.md): nothing would answer it. A new round costs one small message.
+          log.info("no SET_DONE for round {} after {} s; asking again", r,
+              SET_END_QUIET_NANOS / 1_000_000_000L);
+          break;
         }
       }
-      if (!queue.isEmpty()) {
+      if (!queue.isEmpty() || lastSetDone != r) {
         continue;
       }
       List<Item> unanswered = items.stream().filter(i -> i.status == Status.SENT).toList();
@@ -349,7 +353,7 @@ public final class TreeUpload {
   // ------------------------------------------------------------------ answers and rewinds
 
   private void handle(Object e) throws TransferException {
-    if (e instanceof FileDone d) {
+    if (e instanceof TreeUploadAnswers.FileDone d) {
       Item i = byName.get(d.name());
       if (i != null && (i.status == Status.SENT || i.status == Status.PENDING) && i.sha != null) {
         if (MessageDigest.isEqual(d.sha(), i.sha)) {
@@ -359,24 +363,24 @@ public final class TreeUpload {
               + " but the file's is " + Hashing.hex(i.sha));
         }
       }
-    } else if (e instanceof FileError f) {
+    } else if (e instanceof TreeUploadAnswers.FileError f) {
       Item i = byName.get(f.name());
       if (i != null && (i.directory || !i.isFinal())) {
         finish(i, Status.FAILED, null, f.message());
       }
-    } else if (e instanceof Need n) {
+    } else if (e instanceof TreeUploadAnswers.Need n) {
       Item i = byName.get(n.name());
       if (i != null && i.status != Status.FAILED && i.status != Status.SKIPPED) {
         outcomes.remove(i.name);
         requeue(i, n.offset());
       }
-    } else if (e instanceof SetDone s) {
+    } else if (e instanceof TreeUploadAnswers.SetDone s) {
       lastSetDone = s.round();
-    } else if (e instanceof Rewound r) {
+    } else if (e instanceof TreeUploadAnswers.Rewound r) {
       if (r.checkpoint().position() != lastRewind) {
         rewound(r.checkpoint());
       }
-    } else if (e instanceof Failed f) {
+    } else if (e instanceof TreeUploadAnswers.Failed f) {
       throw f.error();
     }
   }
@@ -421,56 +425,6 @@ public final class TreeUpload {
     }
   }
 
-  private SessionHandler handler() {
-    return new SessionHandler() {
-      @Override
-      public void onMessage(Session session, long seq, ByteBuffer m) throws TransferException {
-        TreeListing.Collector c = collector;
-        if (c != null && c.accept(m)) {
-          return;
-        }
-        byte type = m.get();
-        if (type == TreeUploadMessages.FILE_DONE) {
-          byte[] sha = TransferDescriptor.sha(m);
-          events.add(new FileDone(TreeUploadMessages.name(m), sha));
-        } else if (type == TreeUploadMessages.FILE_ERROR) {
-          Reason reason = TransferDescriptor.reason(m.get());
-          String name = TreeUploadMessages.name(m);
-          events.add(new FileError(name, "server: " + reason + ": "
-              + TransferDescriptor.str16(m, 4096)));
-        } else if (type == TreeUploadMessages.NEED) {
-          long offset = m.getLong();
-          events.add(new Need(TreeUploadMessages.name(m), offset));
-        } else if (type == TreeUploadMessages.SET_DONE) {
-          events.add(new SetDone(m.getInt()));
-        } else if (type == TransferDescriptor.ERROR) {
-          events.add(new Failed(TransferDescriptor.errorOf(m)));
-        }
-      }
-
-      @Override
-      public void onOutboundRewind(Session session, Checkpoint checkpoint) {
-        events.add(new Rewound(checkpoint));
-      }
-
-      @Override
-      public void onResumed(Session session) {
-        listener.reconnected(session.stats().reconnects());
-      }
-
-      @Override
-      public void onClosed(Session session, Throwable cause) {
-        if (cause != null) {
-          TransferException e = ClientSide.failure(cause);
-          events.add(new Failed(e));
-          TreeListing.Collector c = collector;
-          if (c != null) {
-            c.result().completeExceptionally(e);
-          }
-        }
-      }
-    };
-  }
 
   private TreeResult result(long start, SessionStats s) {
     int skipped = 0;
