@@ -48,14 +48,22 @@ class TreeUploadFixture implements AutoCloseable {
   }
 
   LifelineClient client(long replayBufferBytes) throws IOException {
-    return LifelineClient.builder()
+    return client(replayBufferBytes, null);
+  }
+
+  /** A client whose connections are cut as {@code chaos} says ({@code --chaos} syntax). */
+  LifelineClient client(long replayBufferBytes, String chaos) throws IOException {
+    LifelineClient.Builder b = LifelineClient.builder()
         .server("localhost", port)
         .tls(ClientTlsConfig.builder().trustedCa(dir.resolve("data/tls/ca.pem")).build())
         .store(clientStore)
         .idleTimeout(Duration.ofSeconds(1))
         .replayBufferBytes(replayBufferBytes)
-        .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
-        .build();
+        .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60));
+    if (chaos != null) {
+      dev.lifeline.testing.Chaos.of(dev.lifeline.testing.ChaosSpec.parse(chaos), 21).install(b);
+    }
+    return b.build();
   }
 
   String server() {

@@ -85,6 +85,18 @@ class TreeUploadRestartTest {
   }
 
   @Test
+  void aSetSurvivesConnectionsCutEveryFewMegabytes() throws Exception {
+    try (LifelineClient client = f.client(8 << 20, "cut=1M..4M,mode=mix,count=6")) {
+      TreeResult r = new FileTransferClient(client, f.server()).uploadTree(src, "set",
+          TreeListener.NONE);
+      assertTrue(r.ok(), r.toJson() + r.outcomes());
+      assertEquals(tree.size(), r.files());
+      assertTrue(r.reconnects() >= 3, r.toJson());
+      assertAllStored();
+    }
+  }
+
+  @Test
   void aServerRestartedMidSetContinuesFromItsCheckpoint() throws Exception {
     CountDownLatch holding = new CountDownLatch(1);
     CountDownLatch restarted = new CountDownLatch(1);
