@@ -9,12 +9,9 @@ import dev.lifeline.transfer.TransferProgress;
 import dev.lifeline.transfer.internal.TreeUploadMessages.State;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.util.HashSet;
@@ -62,7 +59,7 @@ final class TreeUploadReceiver implements ServerTree {
 
   private final Session session;
   private final TransferService service;
-  private final Path partialDir;
+  private final TreeStoreFile file;
   private final TreeStoreCheckpoints checkpoints;
   private final Set<String> needsSent = new HashSet<>();
   private final Set<Path> madeDirs = new HashSet<>();
@@ -70,12 +67,8 @@ final class TreeUploadReceiver implements ServerTree {
   private volatile Phase phase = Phase.IDLE;
   private volatile String name = "";
   private volatile long size;
-  private volatile long written;
   private long mtime;
   private Path target;
-  private Path partial;
-  private FileChannel channel;
-  private MessageDigest digest;
 
   private int filesDone;
   private int round; // the last SET_END taken
@@ -85,8 +78,8 @@ final class TreeUploadReceiver implements ServerTree {
     this.session = session;
     this.service = service;
     Path single = service.partialFile(session.id());
-    this.partialDir = single.resolveSibling(single.getFileName() + ".tree");
-    this.checkpoints = new TreeStoreCheckpoints(session, service, partialDir, this::current);
+    this.file = new TreeStoreFile(single.resolveSibling(single.getFileName() + ".tree"));
+    this.checkpoints = new TreeStoreCheckpoints(session, service, file.dir(), this::current);
   }
 
   /** Whether a checkpoint state is this receiver's. */
@@ -155,8 +148,7 @@ final class TreeUploadReceiver implements ServerTree {
     this.name = name;
     this.size = size;
     this.mtime = mtime;
-    this.written = 0;
-    this.digest = Hashing.sha256();
+    file.verifyOnly();
     try {
       target = FileNames.resolveTree(service.filesDir(), name);
       if (kind == TreeUploadMessages.KIND_DIR) {
@@ -174,14 +166,7 @@ final class TreeUploadReceiver implements ServerTree {
         phase = Phase.VERIFYING;
         return;
       }
-      Files.createDirectories(partialDir);
-      partial = partialDir.resolve(Hashing.hex(Hashing.sha256().digest(
-          TreeUploadMessages.utf8(name))));
-      channel = FileChannel.open(partial, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-          StandardOpenOption.READ);
-      if (fresh) {
-        channel.truncate(0);
-      }
+      file.open(name, fresh);
       phase = Phase.RECEIVING;
     } catch (TransferException e) {
       refuse(e);
@@ -213,6 +198,7 @@ final class TreeUploadReceiver implements ServerTree {
     if ((phase != Phase.RECEIVING && phase != Phase.VERIFYING) || !name.equals(this.name)) {
       return;
     }
+    long written = file.written();
     if (offset > written) {
       need(name, written);
       return;
@@ -225,20 +211,18 @@ final class TreeUploadReceiver implements ServerTree {
     if (offset + length <= written) {
       return; // held already (sent again after a rewind)
     }
-    m.skip(written - offset);
     try {
-      if (phase == Phase.RECEIVING) {
+      boolean write = phase == Phase.RECEIVING;
+      if (write) {
         service.checkSpace(offset + length);
-        m.writeAt(channel, written);
       }
+      file.append(m, offset, length, write);
     } catch (IOException e) {
       refuse(new TransferException(ReceivingFile.reasonOf(e), "server could not write "
           + FileNames.printable(name) + ": " + e.getMessage()));
       return;
     }
-    m.hash(digest);
     checkpoints.wrote(offset + length - written);
-    written = offset + length;
   }
 
   private void end(ByteBuffer b) throws IOException {
@@ -260,11 +244,11 @@ final class TreeUploadReceiver implements ServerTree {
       dropCurrent();
       return;
     }
-    if (written != size) {
-      need(name, written);
+    if (file.written() != size) {
+      need(name, file.written());
       return;
     }
-    byte[] actual = digest.digest();
+    byte[] actual = file.finishSha();
     if (!MessageDigest.isEqual(actual, sha)) {
       refuse(new TransferException(Reason.HASH_MISMATCH, "received " + FileNames.printable(name)
           + " has SHA-256 " + Hashing.hex(actual) + " but the client sent " + Hashing.hex(sha)));
@@ -274,17 +258,10 @@ final class TreeUploadReceiver implements ServerTree {
       matchStored(actual);
       return;
     }
-    channel.close();
-    channel = null;
     parents(target);
-    try {
-      Files.createLink(target, partial); // fails if the name exists: never overwrites
-      Files.delete(partial);
-    } catch (FileAlreadyExistsException e) {
-      matchStored(actual);
+    if (!file.moveTo(target)) {
+      matchStored(actual); // it appeared meanwhile (another session)
       return;
-    } catch (UnsupportedOperationException e) {
-      Files.move(partial, target);
     }
     Files.setLastModifiedTime(target, FileTime.fromMillis(mtime));
     service.checksums().record(target, actual);
@@ -336,38 +313,15 @@ final class TreeUploadReceiver implements ServerTree {
     log.info("session {}: {} refused: {}", session.id(), FileNames.printable(name),
         e.getMessage());
     reply(TreeUploadMessages.fileError(e.reason(), name, e.getMessage()));
-    closeAndDelete();
+    file.delete();
     phase = Phase.REFUSED;
   }
 
   /** Forgets the file in hand (abandoned, refused, or superseded). */
   private void dropCurrent() {
-    closeAndDelete();
+    file.delete();
     phase = Phase.IDLE;
     name = "";
-  }
-
-  private void closeAndDelete() {
-    closeQuietly();
-    if (partial != null) {
-      try {
-        Files.deleteIfExists(partial);
-      } catch (IOException e) {
-        log.debug("could not remove {}: {}", partial, e.toString());
-      }
-      partial = null;
-    }
-  }
-
-  private void closeQuietly() {
-    if (channel != null) {
-      try {
-        channel.close();
-      } catch (IOException ignored) {
-        // nothing more is done with it
-      }
-      channel = null;
-    }
   }
 
   /** Creates the parent directories of {@code file}, remembering them to sync. */
@@ -394,9 +348,10 @@ final class TreeUploadReceiver implements ServerTree {
   private TreeStoreCheckpoints.Current current() {
     boolean receiving = phase == Phase.RECEIVING;
     State state = new State(filesDone, round, receiving ? size : 0, receiving ? mtime : 0,
-        receiving ? written : 0, receiving ? Hashing.peek(digest) : NO_SHA,
+        receiving ? file.written() : 0, receiving ? file.peekSha() : NO_SHA,
         receiving ? name : "");
-    return new TreeStoreCheckpoints.Current(state.encode(), receiving ? partial : null, target);
+    return new TreeStoreCheckpoints.Current(state.encode(), receiving ? file.path() : null,
+        target);
   }
 
   /** SET_END: answered with SET_DONE once a checkpoint covering everything before it landed. */
@@ -413,7 +368,7 @@ final class TreeUploadReceiver implements ServerTree {
     checkpoints.rewound(checkpoint.position());
     session.setAutoAck(false);
     autoAckOff = true;
-    closeQuietly();
+    file.closeQuietly();
     needsSent.clear();
     State st = State.decode(checkpoint.state());
     phase = Phase.IDLE;
@@ -441,43 +396,23 @@ final class TreeUploadReceiver implements ServerTree {
   private void continueFrom(State st) throws IOException, TransferException {
     start(TreeUploadMessages.KIND_FILE, st.size(), st.mtime(), st.name(), false);
     if (phase == Phase.VERIFYING) {
-      if (Files.size(target) == st.size() && prefixMatches(target, st)) {
-        written = st.offset();
+      if (Files.size(target) == st.size()
+          && file.continueAt(target, st.offset(), st.prefixSha())) {
         log.info("session {}: {} was stored before its checkpoint; verifying from byte {}",
-            session.id(), FileNames.printable(name), written);
+            session.id(), FileNames.printable(name), st.offset());
       } else {
-        phase = Phase.IDLE;
+        phase = Phase.IDLE; // another file of that name: its end is answered from it
         name = "";
       }
-      return;
-    }
-    if (phase != Phase.RECEIVING) {
-      return;
-    }
-    if (channel.size() >= st.offset() && prefixMatches(partial, st)) {
-      channel.truncate(st.offset());
-      written = st.offset();
-      log.info("session {}: continuing {} from byte {}", session.id(), FileNames.printable(name),
-          written);
-    } else {
-      channel.truncate(0);
-      digest = Hashing.sha256();
-      log.info("session {}: partial {} lost; taking it from the start", session.id(),
-          FileNames.printable(name));
-    }
-  }
-
-  private boolean prefixMatches(Path file, State st) throws IOException {
-    try (FileChannel f = FileChannel.open(file, StandardOpenOption.READ)) {
-      if (f.size() < st.offset()) {
-        return false;
+    } else if (phase == Phase.RECEIVING) {
+      if (file.continueAt(file.path(), st.offset(), st.prefixSha())) {
+        log.info("session {}: continuing {} from byte {}", session.id(),
+            FileNames.printable(name), st.offset());
+      } else {
+        file.open(name, true);
+        log.info("session {}: partial {} lost; taking it from the start", session.id(),
+            FileNames.printable(name));
       }
-      MessageDigest d = Hashing.prefix(f, st.offset());
-      if (!MessageDigest.isEqual(Hashing.peek(d), st.prefixSha())) {
-        return false;
-      }
-      digest = d;
-      return true;
     }
   }
 
@@ -494,19 +429,9 @@ final class TreeUploadReceiver implements ServerTree {
   @Override
   public void onClosed(Throwable cause) {
     checkpoints.awaitSync();
-    closeQuietly();
-    if (cause instanceof SessionMovedException) {
-      return; // another node continues in the shared files directory
-    }
-    try (var files = Files.exists(partialDir) ? Files.list(partialDir) : null) {
-      if (files != null) {
-        for (Path p : (Iterable<Path>) files::iterator) {
-          Files.deleteIfExists(p);
-        }
-        Files.deleteIfExists(partialDir);
-      }
-    } catch (IOException e) {
-      log.warn("could not remove {}: {}", partialDir, e.toString());
+    file.closeQuietly();
+    if (!(cause instanceof SessionMovedException)) { // else another node continues
+      file.deleteAll();
     }
   }
 
@@ -514,7 +439,7 @@ final class TreeUploadReceiver implements ServerTree {
   public TransferProgress progress() {
     String n = name;
     return phase != Phase.RECEIVING || n.isEmpty() ? null : new TransferProgress(session.id(),
-        TransferProgress.Direction.UPLOAD, n, size, written);
+        TransferProgress.Direction.UPLOAD, n, size, file.written());
   }
 
   /** Answers the client; answers are small, so only a closed session stops one. */
