@@ -173,4 +173,33 @@ class TreeUploadTest {
       assertEquals(sha(src.resolve("d3/f15.bin")), sha(f.stored("d3/f15.bin")));
     }
   }
+
+  @Test
+  void aFileThatKeepsChangingFailsAfterThreeSendsAndTheRestArrives() throws Exception {
+    Path always = write(src, "always.bin", 100_000);
+    write(src, "ok.bin", 10);
+    java.util.concurrent.atomic.AtomicLong time = new java.util.concurrent.atomic.AtomicLong(
+        1_700_000_000_000L);
+    TreeListener touching = new TreeListener() {
+      @Override
+      public void progress(int filesDone, long bytesDone) {
+        try {
+          Files.setLastModifiedTime(always, FileTime.fromMillis(time.addAndGet(1000)));
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (LifelineClient client = f.client(8 << 20)) {
+      TreeResult r = new FileTransferClient(client, f.server()).uploadTree(src, "set", touching);
+      assertFalse(r.ok());
+      assertEquals(1, r.failed(), r.outcomes().toString());
+      FileOutcome failed = r.outcomes().stream().filter(o -> !o.ok()).findFirst().orElseThrow();
+      assertEquals("set/always.bin", failed.name());
+      assertTrue(failed.error().contains("kept changing"), failed.error());
+      assertFalse(Files.exists(f.stored("set/always.bin")));
+      assertEquals(sha(src.resolve("ok.bin")), sha(f.stored("set/ok.bin")));
+      assertTrue(r.resentBytes() >= 2 * 100_000, r.toJson());
+    }
+  }
 }
