@@ -71,13 +71,16 @@ class TreeUploadRestartTest {
     }
   }
 
-  /** Until the server's store holds a checkpoint of the set inside the big file. */
+  /** Until the server's store holds a checkpoint of the set past the big file's first byte. */
   void awaitDurableCheckpointInTheBigFile() {
     Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
       for (TransferProgress t : f.files.activeTransfers()) {
         var record = f.serverStore.load(t.sessionId()).get();
-        if (record.isPresent() && new String(record.get().checkpoint().state(),
-            StandardCharsets.UTF_8).endsWith("set/m-big.bin")) {
+        byte[] state = record.isPresent() ? record.get().checkpoint().state() : new byte[0];
+        // TreeUploadMessages.State: u8 version, u32 files, u32 round, u64 size, u64 mtime,
+        // u64 offset at byte 25, ..., the name last
+        if (new String(state, StandardCharsets.UTF_8).endsWith("set/m-big.bin")
+            && java.nio.ByteBuffer.wrap(state).getLong(25) > 0) {
           return true;
         }
       }
