@@ -267,6 +267,10 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     return partialDir.resolve(sessionId);
   }
 
+  long maxFileSize() {
+    return maxFileSize;
+  }
+
   long checkpointBytes() {
     return checkpointBytes;
   }

@@ -16,12 +16,15 @@ package dev.lifeline.transfer.internal;
  *   LIST_END    0x91  u32 total entries | u8 status (0 ok, else 1 + TransferException.Reason
  *                     ordinal) | str16 message
  *
- *  tree upload (client → server unless marked)       owned by TreeUpload / TreeUploadReceiver
- *   TREE_FILE   0x11  ... (layout in TreeUploadReceiver)
- *   TREE_CHUNK  0x12  ...
- *   TREE_END    0x13  ...
- *   SET_END     0x14  ...
- *   (server → client answers 0x92..0x95)
+ *  tree upload                                       owned by TreeUpload / TreeUploadReceiver
+ *   TREE_FILE   0x11  client → server  (layouts and the receiver's state in TreeUploadMessages)
+ *   TREE_CHUNK  0x12  client → server
+ *   TREE_END    0x13  client → server
+ *   SET_END     0x14  client → server
+ *   FILE_DONE   0x92  server → client
+ *   FILE_ERROR  0x93  server → client
+ *   SET_DONE    0x94  server → client
+ *   NEED        0x95  server → client
  *
  *  tree download                                     owned by TreeDownload / TreeDownloadSender
  *   GET         0x15  ... (layout in TreeDownloadSender)   client → server
