@@ -1,17 +1,561 @@
 package dev.lifeline.transfer.internal;
 
 import dev.lifeline.LifelineClient;
+import dev.lifeline.LifelineException;
+import dev.lifeline.Session;
+import dev.lifeline.SessionHandler;
+import dev.lifeline.SessionStats;
+import dev.lifeline.StreamRewoundException;
+import dev.lifeline.internal.session.PiecewiseHandler;
+import dev.lifeline.store.Checkpoint;
+import dev.lifeline.transfer.FileOutcome;
 import dev.lifeline.transfer.TransferException;
+import dev.lifeline.transfer.TransferException.Reason;
 import dev.lifeline.transfer.TreeListener;
 import dev.lifeline.transfer.TreeResult;
+import dev.lifeline.transfer.internal.TreeReceiveFiles.Part;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The client side of a tree download. Not written yet. */
-public final class TreeDownload {
-  private TreeDownload() {}
+/**
+ * The client side of a tree download, in one session: LIST the prefix, skip what is already in
+ * {@code dir} (same size and SHA-256), then one pipelined request (GET) for the rest; the server
+ * streams META and chunks per file ({@link TreeGetCodec}). Files are written by {@link
+ * TreeReceiveFiles}; this class adds the protocol and where a restart of either side continues.
+ *
+ * <p>Acknowledges only through checkpoints ({@link #autoAcknowledge}): after the listing, every
+ * 16 MiB, ~200 files or second, when nothing arrived for a moment (the server's replay buffer
+ * may be waiting for it) and at the end. A checkpoint's state names the file in progress and its
+ * durable length; the files before it are in place. After any rewind the client asks again from
+ * what it holds: the file in progress at its offset, then the names still missing.
+ *
+ * <p>All file and protocol state is confined to the session's application thread.
+ */
+public final class TreeDownload implements SessionHandler, PiecewiseHandler {
+  private static final Logger log = LoggerFactory.getLogger(TreeDownload.class);
+  private static final long CHECKPOINT_BYTES = 16L << 20;
+  private static final int CHECKPOINT_FILES = 200;
+  private static final long CHECKPOINT_NANOS = 1_000_000_000L;
+  /** Nothing arrived this long: checkpoint what is held, the sender may wait for the ack. */
+  private static final long IDLE_NANOS = 150_000_000L;
+  private static final int MAX_FRUITLESS_ENDS = 3;
 
+  private final LifelineClient client;
+  private final String prefix;
+  private final Path dir;
+  private final TreeListener listener;
+  private final String key;
+  private final TreeReceiveFiles files;
+  private final TreeListing.Collector collector;
+  private final CompletableFuture<Void> finished = new CompletableFuture<>();
+  private final List<FileOutcome> outcomes = new ArrayList<>();
+  private final Set<String> remaining = new TreeSet<>();
+  private final Set<String> doneNames = new HashSet<>();
+  private final Set<String> askedAgainAt = new HashSet<>();
+
+  private boolean restored;
+  private boolean begun;
+  private boolean listed;
+  private int totalFiles;
+  private long totalBytes;
+  private int skipped;
+  private int failed;
+  private int filesDone;
+  private long bytesDone;
+  private long lastSeq;
+  private long lastMessageNanos = System.nanoTime();
+  private int request = new SecureRandom().nextInt() & 0x3fffffff;
+  private String lastGet;
+  private String lastEndState;
+  private int fruitlessEnds;
+
+  private TreeDownload(LifelineClient client, String server, String prefix, Path dir,
+      TreeListener listener, boolean fsync) {
+    this.client = client;
+    this.prefix = TreeListing.stripSlashes(prefix);
+    this.dir = dir.toAbsolutePath().normalize();
+    this.listener = listener;
+    this.files = new TreeReceiveFiles(fsync);
+    this.collector = new TreeListing.Collector(this.prefix);
+    this.key = ClientSide.resumeKey("tree-down", server, prefix, this.dir.toString());
+  }
+
+  /**
+   * Downloads every file stored under {@code prefix} into {@code dir}.
+   *
+   * @param fsync whether files are made durable before their checkpoint and rename
+   */
   public static TreeResult run(LifelineClient client, String server, String prefix, Path dir,
       TreeListener listener, boolean fsync) throws TransferException, InterruptedException {
-    throw new UnsupportedOperationException("tree downloads are not written yet");
+    return new TreeDownload(client, server, prefix, dir, listener, fsync).run();
+  }
+
+  private TreeResult run() throws TransferException, InterruptedException {
+    long start = System.nanoTime();
+    Session session = ClientSide.open(client, key, this);
+    session.closeFuture().whenComplete((v, e) -> {
+      if (e != null) {
+        finished.completeExceptionally(ClientSide.failure(e));
+      }
+    });
+    session.runInOrder(() -> begin(session));
+    try {
+      awaitFinished(session);
+      ClientSide.closeQuietly(session);
+      SessionStats s = session.stats();
+      return new TreeResult(prefix, totalFiles, totalBytes, (System.nanoTime() - start) / 1e9,
+          s.reconnects(), s.tlsFull(), s.tlsResumed(), s.resentBytes(), skipped, failed,
+          outcomes);
+    } catch (ExecutionException e) {
+      session.runInOrder(files::closeQuietly);
+      TransferException t = ClientSide.failure(e.getCause());
+      if (t.reason() == Reason.UNREACHABLE || t.reason() == Reason.DISK_FULL) {
+        session.abort();
+      } else {
+        ClientSide.closeQuietly(session);
+      }
+      throw t;
+    }
+  }
+
+  /** Waits for the set, checkpointing on a timer what arrived (see {@link Download}). */
+  private void awaitFinished(Session session) throws InterruptedException, ExecutionException {
+    while (true) {
+      try {
+        finished.get(100, TimeUnit.MILLISECONDS);
+        return;
+      } catch (TimeoutException e) {
+        session.runInOrder(() -> tick(session));
+      }
+    }
+  }
+
+  private void tick(Session session) {
+    if (finished.isDone()) {
+      return;
+    }
+    boolean idle = System.nanoTime() - lastMessageNanos >= IDLE_NANOS;
+    if (files.due(CHECKPOINT_BYTES, CHECKPOINT_FILES, CHECKPOINT_NANOS)
+        || idle && lastSeq > session.lastCheckpoint().position()) {
+      checkpoint(session, lastSeq);
+    }
+  }
+
+  private void begin(Session session) {
+    if (!restored) {
+      restore(session.lastCheckpoint());
+    }
+    begun = true;
+    sendList(session);
+  }
+
+  private void sendList(Session session) {
+    collector.restart();
+    try {
+      TransferService.trySendAfterRewind(session, TreeListing.list(prefix));
+    } catch (LifelineException e) {
+      fail(ClientSide.failure(e));
+    }
+  }
+
+  /** Reopens the file a checkpoint names at its durable length (a re-run of this process). */
+  private void restore(Checkpoint cp) {
+    restored = true;
+    lastSeq = cp.position();
+    TreeDownloadState st = TreeDownloadState.decode(cp.state());
+    if (st.name().isEmpty() || !validName(st.name())) {
+      return;
+    }
+    try {
+      Part p = new Part(st.name(), target(st.name()), st.size(), st.mtime(), st.fileSha());
+      if (files.resume(p, st.offset(), st.prefixSha())) {
+        p.request = st.request();
+        p.fileNo = st.fileNo();
+        log.info("tree download continues {} at byte {}", FileNames.printable(p.name),
+            st.offset());
+      } else if (st.offset() > 0) {
+        listener.notice(FileNames.printable(st.name()) + ": the partial file no longer holds the "
+            + st.offset() + " bytes its checkpoint describes; starting that file over");
+      }
+    } catch (IOException e) { // a TransferException too
+      listener.notice("cannot continue " + FileNames.printable(st.name()) + ": " + e);
+    }
+  }
+
+  @Override
+  public void onMessage(Session session, long seq, ByteBuffer m) {
+    receive(session, seq, new Pieces(m));
+  }
+
+  @Override
+  public void onMessagePieces(Session session, long seq, ByteBuffer[] pieces) {
+    receive(session, seq, new Pieces(pieces));
+  }
+
+  private void receive(Session session, long seq, Pieces m) {
+    lastSeq = seq;
+    lastMessageNanos = System.nanoTime();
+    if (finished.isDone() || m.remaining() == 0) {
+      return;
+    }
+    try {
+      byte type = m.peek();
+      if (type == TreeMessages.LISTING || type == TreeMessages.LIST_END) {
+        collector.accept(m.flatten());
+        if (!listed && collector.result().isDone()) {
+          listing(session, seq);
+        }
+        return;
+      }
+      m.get();
+      if (type == TreeGetCodec.DCHUNK) {
+        chunk(session, m);
+      } else if (type == TreeGetCodec.META) {
+        meta(session, m.flatten());
+      } else if (type == TreeGetCodec.FERROR) {
+        fileError(session, m.flatten());
+      } else if (type == TreeGetCodec.GET_END) {
+        end(session, m.flatten().getInt());
+      } // PAD, or a single-file answer in a tree session: nothing to do
+      if (!finished.isDone() && files.due(CHECKPOINT_BYTES, CHECKPOINT_FILES, CHECKPOINT_NANOS)) {
+        checkpoint(session, seq);
+      }
+    } catch (TransferException e) {
+      fail(e);
+    } catch (IOException e) {
+      fail(new TransferException(ReceivingFile.reasonOf(e), "cannot write into " + dir + ": "
+          + e.getMessage(), e));
+    }
+  }
+
+  /** The listing is complete (or refused): skip what is in place, then ask for the rest. */
+  private void listing(Session session, long seq) throws IOException, TransferException {
+    listed = true;
+    List<TreeListing.Entry> entries;
+    try {
+      entries = collector.result().join();
+    } catch (CompletionException e) {
+      fail(ClientSide.failure(e.getCause()));
+      return;
+    }
+    java.nio.file.Files.createDirectories(dir);
+    int skippedFiles = 0;
+    long skippedBytes = 0;
+    for (TreeListing.Entry e : entries) {
+      if (e.directory()) {
+        java.nio.file.Files.createDirectories(e.name().equals(prefix) ? dir : target(e.name()));
+        continue;
+      }
+      totalFiles++;
+      totalBytes += e.size();
+      if (doneNames.contains(e.name())) {
+        continue; // arrived before the listing, from the stream of the run before
+      }
+      if (Hashing.isFile(target(e.name()), e.size(), e.sha())) {
+        skippedFiles++;
+        skippedBytes += e.size();
+        finishedFile(new FileOutcome(e.name(), e.size(), Hashing.hex(e.sha()),
+            FileOutcome.Status.SKIPPED, null));
+        continue;
+      }
+      remaining.add(e.name());
+    }
+    skipped = skippedFiles;
+    Part c = files.current();
+    if (c != null && !remaining.contains(c.name)) {
+      files.discardCurrent();
+    }
+    listener.started(totalFiles, totalBytes, skippedFiles, skippedBytes);
+    checkpoint(session, seq); // acknowledges the listing
+    if (!maybeFinish(session)) {
+      askForTheRest(session, true);
+    }
+  }
+
+  private void meta(Session session, ByteBuffer b) throws IOException, TransferException {
+    int req = b.getInt();
+    int fileNo = b.getInt();
+    long size = b.getLong();
+    long mtime = b.getLong();
+    byte[] sha = TransferDescriptor.sha(b);
+    String name = TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4);
+    if (!wanted(name) || size < 0) {
+      return; // its chunks do not match the file in progress: they are dropped
+    }
+    Part c = files.current();
+    if (c != null && c.name.equals(name)) {
+      if (c.size == size && java.util.Arrays.equals(c.sha, sha)) {
+        c.request = req; // a new answer continues the file in progress
+        c.fileNo = fileNo;
+        return;
+      }
+      listener.notice(FileNames.printable(name)
+          + " changed on the server since it began; starting it over");
+    }
+    Part p = new Part(name, target(name), size, mtime, sha);
+    p.request = req;
+    p.fileNo = fileNo;
+    files.start(p);
+    if (size == 0) {
+      complete(session);
+    }
+  }
+
+  private void chunk(Session session, Pieces m) throws IOException, TransferException {
+    long tag = m.getLong();
+    long offset = m.getLong();
+    long length = m.remaining();
+    Part c = files.current();
+    if (c == null || c.request != (int) (tag >>> 32) || c.fileNo != (int) tag) {
+      return;
+    }
+    if (offset > c.written) {
+      // Not the continuation of what is held (messages dropped as covered): ask again from
+      // what is held, once per position so a misbehaving server cannot make it loop.
+      if (askedAgainAt.add(c.name + "\0" + c.written)) {
+        askForTheRest(session, true);
+      }
+      return;
+    }
+    if (offset + length <= c.written) {
+      return;
+    }
+    if (offset + length > c.size) {
+      throw new TransferException(Reason.HASH_MISMATCH, "server sent bytes past the end of "
+          + FileNames.printable(c.name));
+    }
+    files.append(m, offset, length);
+    listener.progress(filesDone, bytesDone + c.written);
+    if (c.complete()) {
+      complete(session);
+    }
+  }
+
+  private void complete(Session session) throws IOException {
+    Part c = files.current();
+    remaining.remove(c.name);
+    if (files.finishCurrent()) {
+      doneNames.add(c.name);
+    } else {
+      failed++;
+      finishedFile(new FileOutcome(c.name, c.size, "", FileOutcome.Status.FAILED,
+          "its SHA-256 is not the server's (the file changed while it was sent?)"));
+    }
+    maybeFinish(session);
+  }
+
+  private void fileError(Session session, ByteBuffer b) throws IOException, TransferException {
+    b.getInt();
+    Reason reason = TransferDescriptor.reason(b.get());
+    String name = TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4);
+    String message = TransferDescriptor.str16(b, 4096);
+    if (!listed || !remaining.remove(name)) {
+      return;
+    }
+    Part c = files.current();
+    if (c != null && c.name.equals(name)) {
+      files.discardCurrent();
+    }
+    failed++;
+    finishedFile(new FileOutcome(name, 0, "", FileOutcome.Status.FAILED,
+        reason + ": " + message));
+    maybeFinish(session);
+  }
+
+  /** The server's answer to the latest request ended: ask for what is still missing. */
+  private void end(Session session, int req) throws IOException {
+    if (req != request || !listed || maybeFinish(session)) {
+      return;
+    }
+    Part c = files.current();
+    String state = remaining.size() + "/" + (c == null ? -1 : c.written);
+    fruitlessEnds = state.equals(lastEndState) ? fruitlessEnds + 1 : 0;
+    lastEndState = state;
+    if (fruitlessEnds < MAX_FRUITLESS_ENDS) {
+      askForTheRest(session, true);
+      return;
+    }
+    for (String name : new ArrayList<>(remaining)) {
+      failed++;
+      finishedFile(new FileOutcome(name, 0, "", FileOutcome.Status.FAILED,
+          "the server's answers ended without it"));
+    }
+    remaining.clear();
+    files.discardCurrent();
+    maybeFinish(session);
+  }
+
+  /** Makes what arrived durable, renames finished files into place and commits a checkpoint. */
+  private void checkpoint(Session session, long seq) {
+    try {
+      List<Part> moved = files.flush();
+      for (Part p : moved) {
+        filesDone++;
+        bytesDone += p.size;
+        finishedFile(new FileOutcome(p.name, p.size, Hashing.hex(p.sha),
+            FileOutcome.Status.TRANSFERRED, null));
+      }
+      CompletableFuture<Void> stored = ReceivingFile.commit(session, seq,
+          files.state().encode());
+      if (stored != null) {
+        stored.exceptionally(e -> {
+          log.warn("tree download checkpoint not stored: {}", e.toString());
+          return null;
+        });
+      }
+    } catch (IOException e) {
+      fail(new TransferException(ReceivingFile.reasonOf(e), "cannot finish files in " + dir
+          + ": " + e.getMessage(), e));
+    }
+  }
+
+  private void finishedFile(FileOutcome o) {
+    outcomes.add(o);
+    if (o.status() == FileOutcome.Status.SKIPPED) {
+      filesDone++;
+      bytesDone += o.bytes();
+    }
+    listener.fileFinished(o);
+    listener.progress(filesDone, bytesDone);
+  }
+
+  /** Ends the set when nothing is missing: the last files renamed and checkpointed. */
+  private boolean maybeFinish(Session session) {
+    if (!listed || !remaining.isEmpty() || files.current() != null || finished.isDone()) {
+      return finished.isDone();
+    }
+    checkpoint(session, lastSeq);
+    finished.complete(null);
+    return true;
+  }
+
+  /**
+   * Sends GET for what is missing: the file in progress from what is held, then the rest by
+   * name. {@code force} false: not if the same request already follows every rewind so far.
+   */
+  private void askForTheRest(Session session, boolean force) {
+    if (!listed || finished.isDone()) {
+      return;
+    }
+    Part c = files.current();
+    List<String> names = new ArrayList<>();
+    long offset = 0;
+    if (c != null) {
+      names.add(c.name);
+      offset = c.written;
+    }
+    for (String n : remaining) {
+      if (c == null || !n.equals(c.name)) {
+        names.add(n);
+      }
+    }
+    if (names.isEmpty()) {
+      return;
+    }
+    long firstSeq = session.lastCheckpoint().position() + 1;
+    try {
+      while (true) {
+        long rewinds = session.stats().rewinds();
+        String get = rewinds + "/" + firstSeq + "/" + offset + "/" + names.size() + "/"
+            + names.get(0);
+        if (!force && get.equals(lastGet)) {
+          return;
+        }
+        int req = (request + 1) & 0x3fffffff;
+        try {
+          for (byte[] part : TreeGetCodec.gets(req, firstSeq, offset, names)) {
+            session.send(part);
+          }
+          request = req;
+          lastGet = get;
+          return;
+        } catch (StreamRewoundException e) {
+          // rewound since the count was read: ask again, after it
+        }
+      }
+    } catch (LifelineException e) {
+      fail(ClientSide.failure(e));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private boolean wanted(String name) {
+    return listed ? remaining.contains(name) : !doneNames.contains(name) && validName(name);
+  }
+
+  private boolean validName(String name) {
+    return FileNames.treeProblem(name) == null && (prefix.isEmpty() || name.equals(prefix)
+        || name.startsWith(prefix + "/"));
+  }
+
+  /** Where {@code name} ({@code PREFIX/a/b}) goes: {@code dir/a/b}, checked component-wise. */
+  private Path target(String name) throws TransferException {
+    String rel;
+    if (prefix.isEmpty()) {
+      rel = name;
+    } else if (name.equals(prefix)) {
+      rel = prefix.substring(prefix.lastIndexOf('/') + 1);
+    } else {
+      rel = name.substring(prefix.length() + 1);
+    }
+    return FileNames.resolveTree(dir, rel);
+  }
+
+  private void fail(TransferException e) {
+    files.closeQuietly();
+    finished.completeExceptionally(e);
+  }
+
+  @Override
+  public boolean autoAcknowledge() {
+    return false;
+  }
+
+  /**
+   * The stream went back to the checkpoint: a re-run's restored session (take the file in
+   * progress from the checkpoint), or the server restarted (keep everything held, which is
+   * verified or durable as it arrives, and ask again from it).
+   */
+  @Override
+  public void onInboundRewind(Session session, Checkpoint checkpoint) {
+    if (!restored) {
+      restore(checkpoint);
+      return;
+    }
+    lastSeq = checkpoint.position();
+    askForTheRest(session, false);
+  }
+
+  /** The server lost what this side sent: the LIST, or the GET. */
+  @Override
+  public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+    if (!begun || finished.isDone()) {
+      return;
+    }
+    if (!listed) {
+      sendList(session);
+    } else {
+      askForTheRest(session, false);
+    }
+  }
+
+  @Override
+  public void onResumed(Session session) {
+    listener.reconnected(session.stats().reconnects());
   }
 }
