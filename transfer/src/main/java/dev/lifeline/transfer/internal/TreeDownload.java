@@ -160,7 +160,24 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
       restore(session.lastCheckpoint());
     }
     begun = true;
+    stopOldAnswer(session);
     sendList(session);
+  }
+
+  /**
+   * A GET without names: the server stops streaming the answer to a request of a run before this
+   * one (a re-run of a killed process whose session the server kept), which would otherwise fill
+   * the connection with files this run may not need until the listing is through.
+   */
+  private void stopOldAnswer(Session session) {
+    request = (request + 1) & 0x3fffffff;
+    try {
+      for (byte[] g : TreeGetCodec.gets(request, 0, 0, List.of())) {
+        TransferService.trySendAfterRewind(session, g);
+      }
+    } catch (LifelineException e) {
+      fail(ClientSide.failure(e));
+    }
   }
 
   private void sendList(Session session) {
@@ -495,7 +512,13 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   }
 
   private boolean wanted(String name) {
-    return listed ? remaining.contains(name) : !doneNames.contains(name) && validName(name);
+    if (listed) {
+      return remaining.contains(name);
+    }
+    // Before the listing only the file a restored checkpoint names continues (from the answer
+    // the server replays); files that may already be in place wait for the listing.
+    Part c = files.current();
+    return c != null && c.name.equals(name);
   }
 
   private boolean validName(String name) {
