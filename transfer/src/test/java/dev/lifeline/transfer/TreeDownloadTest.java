@@ -128,6 +128,43 @@ class TreeDownloadTest {
     }
   }
 
+  /**
+   * Between the listing and the GET one file is removed on the server and another rewritten:
+   * the removed one fails alone (the set goes on, and is not ok), the rewritten one arrives as
+   * it is now, verified against the SHA-256 the server sends with it.
+   */
+  @Test
+  void aFileRemovedOrChangedAfterTheListingFailsAloneOrArrivesAsItIsNow() throws Exception {
+    f.serverFile("c/a.bin", 100_000);
+    Path gone = f.serverFile("c/b.bin", 100_000);
+    Path changed = f.serverFile("c/c.bin", 100_000);
+    Path out = dir.resolve("out");
+    TreeListener meddling = new TreeListener() {
+      @Override
+      public void started(int files, long bytes, int skippedFiles, long skippedBytes) {
+        try {
+          Files.delete(gone);
+          Files.write(changed, new byte[300_000]);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }
+    };
+    try (LifelineClient client = f.client()) {
+      TreeResult r = f.transfers(client).downloadTree("c", out, meddling);
+      assertFalse(r.ok(), r.toString());
+      assertEquals(1, r.failed(), r.toString());
+      FileOutcome b = r.outcomes().stream().filter(o -> o.name().equals("c/b.bin")).findFirst()
+          .orElseThrow();
+      assertEquals(FileOutcome.Status.FAILED, b.status());
+      assertTrue(b.error().startsWith("NOT_FOUND"), b.toJson());
+      assertEquals(List.of("a.bin", "c.bin"), TreeDownloadFixture.tree(out));
+      assertEquals(TreeDownloadFixture.sha(changed), TreeDownloadFixture.sha(out.resolve("c.bin")));
+      assertEquals(TreeDownloadFixture.sha(f.files().resolve("c/a.bin")),
+          TreeDownloadFixture.sha(out.resolve("a.bin")));
+    }
+  }
+
   @Test
   void aMissingPrefixIsAnEmptySet() throws Exception {
     try (LifelineClient client = f.client()) {

@@ -4,11 +4,8 @@ import dev.lifeline.LifelineClient;
 import dev.lifeline.LifelineException;
 import dev.lifeline.Session;
 import dev.lifeline.SessionHandler;
-import dev.lifeline.SessionStats;
-import dev.lifeline.StreamRewoundException;
 import dev.lifeline.internal.session.PiecewiseHandler;
 import dev.lifeline.store.Checkpoint;
-import dev.lifeline.transfer.FileOutcome;
 import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.TransferException.Reason;
 import dev.lifeline.transfer.TreeListener;
@@ -17,12 +14,9 @@ import dev.lifeline.transfer.internal.TreeReceiveFiles.Part;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -62,24 +56,14 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   private final TreeReceiveFiles files;
   private final TreeListing.Collector collector;
   private final CompletableFuture<Void> finished = new CompletableFuture<>();
-  private final List<FileOutcome> outcomes = new ArrayList<>();
-  private final Set<String> remaining = new TreeSet<>();
-  private final Set<String> doneNames = new HashSet<>();
+  private final TreeDownloadSet set;
   private final Set<String> askedAgainAt = new HashSet<>();
+  private final TreeGetRequests requests = new TreeGetRequests();
 
   private boolean restored;
   private boolean begun;
-  private boolean listed;
-  private int totalFiles;
-  private long totalBytes;
-  private int skipped;
-  private int failed;
-  private int filesDone;
-  private long bytesDone;
   private long lastSeq;
   private long lastMessageNanos = System.nanoTime();
-  private int request = new SecureRandom().nextInt() & 0x3fffffff;
-  private String lastGet;
   private String lastEndState;
   private int fruitlessEnds;
 
@@ -91,6 +75,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     this.listener = listener;
     this.files = new TreeReceiveFiles(fsync);
     this.collector = new TreeListing.Collector(this.prefix);
+    this.set = new TreeDownloadSet(this.prefix, this.dir, listener);
     this.key = ClientSide.resumeKey("tree-down", server, prefix, this.dir.toString());
   }
 
@@ -116,10 +101,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     try {
       awaitFinished(session);
       ClientSide.closeQuietly(session);
-      SessionStats s = session.stats();
-      return new TreeResult(prefix, totalFiles, totalBytes, (System.nanoTime() - start) / 1e9,
-          s.reconnects(), s.tlsFull(), s.tlsResumed(), s.resentBytes(), skipped, failed,
-          outcomes);
+      return set.result((System.nanoTime() - start) / 1e9, session.stats());
     } catch (ExecutionException e) {
       session.runInOrder(files::closeQuietly);
       TransferException t = ClientSide.failure(e.getCause());
@@ -160,24 +142,15 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
       restore(session.lastCheckpoint());
     }
     begun = true;
-    stopOldAnswer(session);
-    sendList(session);
-  }
-
-  /**
-   * A GET without names: the server stops streaming the answer to a request of a run before this
-   * one (a re-run of a killed process whose session the server kept), which would otherwise fill
-   * the connection with files this run may not need until the listing is through.
-   */
-  private void stopOldAnswer(Session session) {
-    request = (request + 1) & 0x3fffffff;
     try {
-      for (byte[] g : TreeGetCodec.gets(request, 0, 0, List.of())) {
-        TransferService.trySendAfterRewind(session, g);
-      }
+      // The answer the server may still stream for a killed run of this download would fill
+      // the connection with files this run may not need until its listing is through.
+      requests.stopOldAnswer(session);
     } catch (LifelineException e) {
       fail(ClientSide.failure(e));
+      return;
     }
+    sendList(session);
   }
 
   private void sendList(Session session) {
@@ -194,11 +167,11 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     restored = true;
     lastSeq = cp.position();
     TreeDownloadState st = TreeDownloadState.decode(cp.state());
-    if (st.name().isEmpty() || !validName(st.name())) {
+    if (st.name().isEmpty() || !set.validName(st.name())) {
       return;
     }
     try {
-      Part p = new Part(st.name(), target(st.name()), st.size(), st.mtime(), st.fileSha());
+      Part p = new Part(st.name(), set.target(st.name()), st.size(), st.mtime(), st.fileSha());
       if (files.resume(p, st.offset(), st.prefixSha())) {
         p.request = st.request();
         p.fileNo = st.fileNo();
@@ -233,7 +206,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
       byte type = m.peek();
       if (type == TreeMessages.LISTING || type == TreeMessages.LIST_END) {
         collector.accept(m.flatten());
-        if (!listed && collector.result().isDone()) {
+        if (!set.listed() && collector.result().isDone()) {
           listing(session, seq);
         }
         return;
@@ -260,8 +233,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   }
 
   /** The listing is complete (or refused): skip what is in place, then ask for the rest. */
-  private void listing(Session session, long seq) throws IOException, TransferException {
-    listed = true;
+  private void listing(Session session, long seq) throws IOException {
     List<TreeListing.Entry> entries;
     try {
       entries = collector.result().join();
@@ -269,34 +241,11 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
       fail(ClientSide.failure(e.getCause()));
       return;
     }
-    java.nio.file.Files.createDirectories(dir);
-    int skippedFiles = 0;
-    long skippedBytes = 0;
-    for (TreeListing.Entry e : entries) {
-      if (e.directory()) {
-        java.nio.file.Files.createDirectories(e.name().equals(prefix) ? dir : target(e.name()));
-        continue;
-      }
-      totalFiles++;
-      totalBytes += e.size();
-      if (doneNames.contains(e.name())) {
-        continue; // arrived before the listing, from the stream of the run before
-      }
-      if (Hashing.isFile(target(e.name()), e.size(), e.sha())) {
-        skippedFiles++;
-        skippedBytes += e.size();
-        finishedFile(new FileOutcome(e.name(), e.size(), Hashing.hex(e.sha()),
-            FileOutcome.Status.SKIPPED, null));
-        continue;
-      }
-      remaining.add(e.name());
-    }
-    skipped = skippedFiles;
+    set.plan(entries);
     Part c = files.current();
-    if (c != null && !remaining.contains(c.name)) {
+    if (c != null && !set.isMissing(c.name)) {
       files.discardCurrent();
     }
-    listener.started(totalFiles, totalBytes, skippedFiles, skippedBytes);
     checkpoint(session, seq); // acknowledges the listing
     if (!maybeFinish(session)) {
       askForTheRest(session, true);
@@ -323,7 +272,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
       listener.notice(FileNames.printable(name)
           + " changed on the server since it began; starting it over");
     }
-    Part p = new Part(name, target(name), size, mtime, sha);
+    Part p = new Part(name, set.target(name), size, mtime, sha);
     p.request = req;
     p.fileNo = fileNo;
     files.start(p);
@@ -356,7 +305,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
           + FileNames.printable(c.name));
     }
     files.append(m, offset, length);
-    listener.progress(filesDone, bytesDone + c.written);
+    set.progress(c.written);
     if (c.complete()) {
       complete(session);
     }
@@ -364,13 +313,11 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
 
   private void complete(Session session) throws IOException {
     Part c = files.current();
-    remaining.remove(c.name);
     if (files.finishCurrent()) {
-      doneNames.add(c.name);
+      set.arrived(c.name);
     } else {
-      failed++;
-      finishedFile(new FileOutcome(c.name, c.size, "", FileOutcome.Status.FAILED,
-          "its SHA-256 is not the server's (the file changed while it was sent?)"));
+      set.failed(c.name, c.size,
+          "its SHA-256 is not the server's (the file changed while it was sent?)");
     }
     maybeFinish(session);
   }
@@ -380,52 +327,38 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     Reason reason = TransferDescriptor.reason(b.get());
     String name = TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4);
     String message = TransferDescriptor.str16(b, 4096);
-    if (!listed || !remaining.remove(name)) {
+    if (!set.failed(name, 0, reason + ": " + message)) {
       return;
     }
     Part c = files.current();
     if (c != null && c.name.equals(name)) {
       files.discardCurrent();
     }
-    failed++;
-    finishedFile(new FileOutcome(name, 0, "", FileOutcome.Status.FAILED,
-        reason + ": " + message));
     maybeFinish(session);
   }
 
   /** The server's answer to the latest request ended: ask for what is still missing. */
   private void end(Session session, int req) throws IOException {
-    if (req != request || !listed || maybeFinish(session)) {
+    if (req != requests.latest() || !set.listed() || maybeFinish(session)) {
       return;
     }
     Part c = files.current();
-    String state = remaining.size() + "/" + (c == null ? -1 : c.written);
+    String state = set.missingCount() + "/" + (c == null ? -1 : c.written);
     fruitlessEnds = state.equals(lastEndState) ? fruitlessEnds + 1 : 0;
     lastEndState = state;
     if (fruitlessEnds < MAX_FRUITLESS_ENDS) {
       askForTheRest(session, true);
       return;
     }
-    for (String name : new ArrayList<>(remaining)) {
-      failed++;
-      finishedFile(new FileOutcome(name, 0, "", FileOutcome.Status.FAILED,
-          "the server's answers ended without it"));
-    }
-    remaining.clear();
     files.discardCurrent();
+    set.failAll("the server's answers ended without it");
     maybeFinish(session);
   }
 
   /** Makes what arrived durable, renames finished files into place and commits a checkpoint. */
   private void checkpoint(Session session, long seq) {
     try {
-      List<Part> moved = files.flush();
-      for (Part p : moved) {
-        filesDone++;
-        bytesDone += p.size;
-        finishedFile(new FileOutcome(p.name, p.size, Hashing.hex(p.sha),
-            FileOutcome.Status.TRANSFERRED, null));
-      }
+      set.inPlace(files.flush());
       CompletableFuture<Void> stored = ReceivingFile.commit(session, seq,
           files.state().encode());
       if (stored != null) {
@@ -440,19 +373,9 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     }
   }
 
-  private void finishedFile(FileOutcome o) {
-    outcomes.add(o);
-    if (o.status() == FileOutcome.Status.SKIPPED) {
-      filesDone++;
-      bytesDone += o.bytes();
-    }
-    listener.fileFinished(o);
-    listener.progress(filesDone, bytesDone);
-  }
-
   /** Ends the set when nothing is missing: the last files renamed and checkpointed. */
   private boolean maybeFinish(Session session) {
-    if (!listed || !remaining.isEmpty() || files.current() != null || finished.isDone()) {
+    if (!set.complete() || files.current() != null || finished.isDone()) {
       return finished.isDone();
     }
     checkpoint(session, lastSeq);
@@ -465,45 +388,17 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
    * name. {@code force} false: not if the same request already follows every rewind so far.
    */
   private void askForTheRest(Session session, boolean force) {
-    if (!listed || finished.isDone()) {
+    if (!set.listed() || finished.isDone()) {
       return;
     }
     Part c = files.current();
-    List<String> names = new ArrayList<>();
-    long offset = 0;
-    if (c != null) {
-      names.add(c.name);
-      offset = c.written;
-    }
-    for (String n : remaining) {
-      if (c == null || !n.equals(c.name)) {
-        names.add(n);
-      }
-    }
+    List<String> names = set.missingNames(c == null ? null : c.name);
+    long offset = c == null ? 0 : c.written;
     if (names.isEmpty()) {
       return;
     }
-    long firstSeq = session.lastCheckpoint().position() + 1;
     try {
-      while (true) {
-        long rewinds = session.stats().rewinds();
-        String get = rewinds + "/" + firstSeq + "/" + offset + "/" + names.size() + "/"
-            + names.get(0);
-        if (!force && get.equals(lastGet)) {
-          return;
-        }
-        int req = (request + 1) & 0x3fffffff;
-        try {
-          for (byte[] part : TreeGetCodec.gets(req, firstSeq, offset, names)) {
-            session.send(part);
-          }
-          request = req;
-          lastGet = get;
-          return;
-        } catch (StreamRewoundException e) {
-          // rewound since the count was read: ask again, after it
-        }
-      }
+      requests.ask(session, offset, names, force);
     } catch (LifelineException e) {
       fail(ClientSide.failure(e));
     } catch (InterruptedException e) {
@@ -512,31 +407,13 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   }
 
   private boolean wanted(String name) {
-    if (listed) {
-      return remaining.contains(name);
+    if (set.listed()) {
+      return set.isMissing(name);
     }
     // Before the listing only the file a restored checkpoint names continues (from the answer
     // the server replays); files that may already be in place wait for the listing.
     Part c = files.current();
     return c != null && c.name.equals(name);
-  }
-
-  private boolean validName(String name) {
-    return FileNames.treeProblem(name) == null && (prefix.isEmpty() || name.equals(prefix)
-        || name.startsWith(prefix + "/"));
-  }
-
-  /** Where {@code name} ({@code PREFIX/a/b}) goes: {@code dir/a/b}, checked component-wise. */
-  private Path target(String name) throws TransferException {
-    String rel;
-    if (prefix.isEmpty()) {
-      rel = name;
-    } else if (name.equals(prefix)) {
-      rel = prefix.substring(prefix.lastIndexOf('/') + 1);
-    } else {
-      rel = name.substring(prefix.length() + 1);
-    }
-    return FileNames.resolveTree(dir, rel);
   }
 
   private void fail(TransferException e) {
@@ -570,7 +447,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     if (!begun || finished.isDone()) {
       return;
     }
-    if (!listed) {
+    if (!set.listed()) {
       sendList(session);
     } else {
       askForTheRest(session, false);
