@@ -30,9 +30,14 @@ import java.util.stream.Stream;
 final class TreeDownloadFixture implements AutoCloseable {
   final Path dir;
   final CheckpointStore serverStore = InMemoryCheckpointStore.builder().build();
-  final CheckpointStore clientStore = InMemoryCheckpointStore.builder().build();
+  CheckpointStore clientStore = InMemoryCheckpointStore.builder().build();
+  /** Wraps the server's handler (after the GET recorder), for tests that act on its events. */
+  java.util.function.UnaryOperator<SessionHandler> wrapServer = h -> h;
   /** Every name asked for by a GET, in order. */
   final List<String> asked = new CopyOnWriteArrayList<>();
+  /** GETs that start a request naming files. */
+  final java.util.concurrent.atomic.AtomicInteger requests =
+      new java.util.concurrent.atomic.AtomicInteger();
   long serverReplayBytes = 32L << 20;
   LifelineServer server;
   int port;
@@ -59,7 +64,7 @@ final class TreeDownloadFixture implements AutoCloseable {
         .tls(ServerTlsConfig.builder().developmentCertificates(dir.resolve("data/tls")).build())
         .store(serverStore)
         .replayBufferBytes(serverReplayBytes)
-        .handler(recordingGets(fts.handler()))
+        .handler(wrapServer.apply(recordingGets(fts.handler())))
         .idleTimeout(Duration.ofSeconds(1))
         .start();
     port = server.port();
@@ -92,6 +97,9 @@ final class TreeDownloadFixture implements AutoCloseable {
           ByteBuffer b = m.duplicate();
           b.position(b.position() + 1 + 4 + 1 + 16);
           int count = b.getInt();
+          if ((m.get(m.position() + 5) & 1) != 0 && count > 0) {
+            requests.incrementAndGet();
+          }
           for (int i = 0; i < count; i++) {
             byte[] n = new byte[b.getShort() & 0xffff];
             b.get(n);

@@ -91,6 +91,93 @@ class TreeDownloadRestartTest {
   }
 
   /**
+   * The server restarts while the client's checkpoints are still being stored: the client's
+   * resume names an older checkpoint than the one that then lands (docs/protocol.md, "A
+   * checkpoint that crosses a rewind"). The client drops the new stream's messages up to the
+   * landed one as covered; its GET names the first sequence it will deliver and the server pads
+   * up to it, so the set completes, every file verified.
+   */
+  @Test
+  void completesWhenACheckpointCrossesTheServersRestart() throws Exception {
+    List<Runnable> held = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicBoolean holding = new java.util.concurrent.atomic
+        .AtomicBoolean();
+    dev.lifeline.store.CheckpointStore memory = f.clientStore;
+    f.clientStore = new TransferTest.ForwardingStore(memory) {
+      @Override
+      public CompletableFuture<Void> commit(String id, dev.lifeline.store.Checkpoint cp) {
+        if (!holding.get()) {
+          return super.commit(id, cp);
+        }
+        CompletableFuture<Void> later = new CompletableFuture<>();
+        held.add(() -> super.commit(id, cp).whenComplete((v, e) -> {
+          if (e != null) {
+            later.completeExceptionally(e);
+          } else {
+            later.complete(null);
+          }
+        }));
+        return later;
+      }
+    };
+    // A replay buffer the held checkpoints fill: the server waits, so much is left to send
+    // after the restart.
+    f.close();
+    f.serverReplayBytes = 4L << 20;
+    f.startServer();
+    f.serverTree("x", 60, 256 * 1024);
+    AtomicInteger done = new AtomicInteger();
+    List<String> notices = new java.util.concurrent.CopyOnWriteArrayList<>();
+    TreeListener listener = new TreeListener() {
+      @Override
+      public void fileFinished(FileOutcome o) {
+        if (done.incrementAndGet() == 20) {
+          holding.set(true); // the checkpoint that follows, and later ones, wait
+        }
+      }
+
+      @Override
+      public void notice(String message) {
+        notices.add(message);
+      }
+    };
+    try (LifelineClient client = f.client()) {
+      CompletableFuture<TreeResult> run = CompletableFuture.supplyAsync(() -> {
+        try {
+          return f.transfers(client).downloadTree("x", dir.resolve("out"), listener);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+          .until(() -> !held.isEmpty());
+      // The restarted server rewinds to the checkpoint the client's resume names; only then do
+      // the held commits land, so the client's checkpoint is ahead of what the server was told.
+      f.wrapServer = h -> new TransferTest.Delegating(h) {
+        @Override
+        public void onOutboundRewind(dev.lifeline.Session session,
+            dev.lifeline.store.Checkpoint checkpoint) {
+          super.onOutboundRewind(session, checkpoint);
+          holding.set(false);
+          held.forEach(Runnable::run);
+        }
+      };
+      f.requests.set(0);
+      f.restartServer();
+      TreeResult r = run.get(60, TimeUnit.SECONDS);
+      assertTrue(r.ok(), r.toJson());
+      assertEquals(60, r.files());
+      // One request per rewind callback at most (the second when the landed checkpoint moved
+      // the first sequence), none because an answer came short: without the PADs the client
+      // drops the start of the answer as covered, and asks again after its GET_END.
+      assertTrue(f.requests.get() <= 2, f.requests.get() + " requests after the restart");
+      assertEquals(List.of(), notices);
+      assertTrue(r.reconnects() >= 1, r.toJson());
+      f.assertSameTree("x", dir.resolve("out"));
+    }
+  }
+
+  /**
    * The client's JVM is killed (SIGKILL) mid-set and the same download run again with the same
    * store: it completes, and no file the killed process had finished is asked for again.
    */

@@ -347,6 +347,8 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     fruitlessEnds = state.equals(lastEndState) ? fruitlessEnds + 1 : 0;
     lastEndState = state;
     if (fruitlessEnds < MAX_FRUITLESS_ENDS) {
+      listener.notice("the server's answer ended with " + set.missingCount()
+          + " files still missing; asking for them again");
       askForTheRest(session, true);
       return;
     }

@@ -76,8 +76,14 @@ final class TreeDownloadSender implements ServerTree {
       if (get.first()) {
         nextFile = 0;
         // A client checkpoint that crossed the rewind drops our messages up to it as covered.
+        long pads = 0;
         while (generation.get() == gen && session.handedOver() + 1 < get.firstSeq()) {
           send(gen, ByteBuffer.wrap(PAD));
+          pads++;
+        }
+        if (pads > 0) {
+          log.info("session {}: {} PADs up to sequence {}, where the client continues",
+              session.id(), pads, get.firstSeq());
         }
       }
       long offset = get.first() ? get.offset() : 0;
