@@ -63,6 +63,8 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   private boolean restored;
   private boolean begun;
   private long lastSeq;
+  // The position of the last checkpoint asked for (it may still be being stored).
+  private long checkpointedSeq;
   private long lastMessageNanos = System.nanoTime();
   private String lastEndState;
   private int fruitlessEnds;
@@ -132,7 +134,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
     }
     boolean idle = System.nanoTime() - lastMessageNanos >= IDLE_NANOS;
     if (files.due(CHECKPOINT_BYTES, CHECKPOINT_FILES, CHECKPOINT_NANOS)
-        || idle && lastSeq > session.lastCheckpoint().position()) {
+        || idle && lastSeq > checkpointedSeq) {
       checkpoint(session, lastSeq);
     }
   }
@@ -166,6 +168,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   private void restore(Checkpoint cp) {
     restored = true;
     lastSeq = cp.position();
+    checkpointedSeq = cp.position();
     TreeDownloadState st = TreeDownloadState.decode(cp.state());
     if (st.name().isEmpty() || !set.validName(st.name())) {
       return;
@@ -361,6 +364,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   private void checkpoint(Session session, long seq) {
     try {
       set.inPlace(files.flush());
+      checkpointedSeq = seq;
       CompletableFuture<Void> stored = ReceivingFile.commit(session, seq,
           files.state().encode());
       if (stored != null) {
@@ -440,6 +444,7 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
       return;
     }
     lastSeq = checkpoint.position();
+    checkpointedSeq = checkpoint.position();
     askForTheRest(session, false);
   }
 
