@@ -46,7 +46,6 @@ final class TreeReceiveFiles {
   private final boolean fsync;
   private final List<Part> batch = new ArrayList<>();
   private Part current;
-  private long batchBytes;
   private long sinceCheckpoint;
   private long lastCheckpointNanos = System.nanoTime();
 
@@ -135,7 +134,10 @@ final class TreeReceiveFiles {
     return true;
   }
 
-  /** Drops the file in progress, keeping its temporary file for nobody (it is cut when reused). */
+  /**
+   * Drops the file in progress. Its temporary file stays until the file is asked for again and
+   * started over (cut to zero), or the set ends without it.
+   */
   void abandon() throws IOException {
     if (current != null) {
       current.file.close();
@@ -176,7 +178,6 @@ final class TreeReceiveFiles {
       return false;
     }
     batch.add(p);
-    batchBytes += p.size;
     return true;
   }
 
@@ -197,7 +198,6 @@ final class TreeReceiveFiles {
   List<Part> flush() throws IOException {
     List<Part> moved = new ArrayList<>(batch);
     batch.clear();
-    batchBytes = 0;
     for (Part p : moved) {
       // Stamped before the sync so the time is as durable as the bytes; a rename keeps it.
       Files.setLastModifiedTime(p.temp, FileTime.fromMillis(p.mtime));
