@@ -176,6 +176,23 @@ class TreeDownloadTest {
     }
   }
 
+  /** 400 names of ~210 bytes are more than one GET holds: one request in parts, answered whole. */
+  @Test
+  void aRequestOfManyLongNamesIsSplitIntoPartsAndAnsweredWhole() throws Exception {
+    for (int i = 0; i < 400; i++) {
+      f.serverFile(String.format("long/%s/%04d", "n".repeat(200), i), 100 + i);
+    }
+    try (LifelineClient client = f.client()) {
+      TreeResult r = f.transfers(client).downloadTree("long", dir.resolve("out"),
+          TreeListener.NONE);
+      assertTrue(r.ok(), r.toJson());
+      assertEquals(400, r.files());
+      assertEquals(1, f.requests.get());
+      assertEquals(400, f.asked.size());
+      f.assertSameTree("long", dir.resolve("out"));
+    }
+  }
+
   @Test
   void aMissingPrefixIsAnEmptySet() throws Exception {
     try (LifelineClient client = f.client()) {
