@@ -256,30 +256,26 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   }
 
   private void meta(Session session, ByteBuffer b) throws IOException, TransferException {
-    int req = b.getInt();
-    int fileNo = b.getInt();
-    long size = b.getLong();
-    long mtime = b.getLong();
-    byte[] sha = TransferDescriptor.sha(b);
-    String name = TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4);
-    if (!wanted(name) || size < 0) {
+    TreeGetCodec.Meta meta = TreeGetCodec.meta(b);
+    if (!wanted(meta.name()) || meta.size() < 0) {
       return; // its chunks do not match the file in progress: they are dropped
     }
     Part c = files.current();
-    if (c != null && c.name.equals(name)) {
-      if (c.size == size && java.util.Arrays.equals(c.sha, sha)) {
-        c.request = req; // a new answer continues the file in progress
-        c.fileNo = fileNo;
+    if (c != null && c.name.equals(meta.name())) {
+      if (c.size == meta.size() && java.util.Arrays.equals(c.sha, meta.sha())) {
+        c.request = meta.request(); // a new answer continues the file in progress
+        c.fileNo = meta.file();
         return;
       }
-      listener.notice(FileNames.printable(name)
+      listener.notice(FileNames.printable(meta.name())
           + " changed on the server since it began; starting it over");
     }
-    Part p = new Part(name, set.target(name), size, mtime, sha);
-    p.request = req;
-    p.fileNo = fileNo;
+    Part p = new Part(meta.name(), set.target(meta.name()), meta.size(), meta.mtime(),
+        meta.sha());
+    p.request = meta.request();
+    p.fileNo = meta.file();
     files.start(p);
-    if (size == 0) {
+    if (meta.size() == 0) {
       complete(session);
     }
   }
@@ -326,15 +322,12 @@ public final class TreeDownload implements SessionHandler, PiecewiseHandler {
   }
 
   private void fileError(Session session, ByteBuffer b) throws IOException, TransferException {
-    b.getInt();
-    Reason reason = TransferDescriptor.reason(b.get());
-    String name = TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4);
-    String message = TransferDescriptor.str16(b, 4096);
-    if (!set.failed(name, 0, reason + ": " + message)) {
+    TreeGetCodec.FileError e = TreeGetCodec.fileError(b);
+    if (!set.failed(e.name(), 0, e.reason() + ": " + e.message())) {
       return;
     }
     Part c = files.current();
-    if (c != null && c.name.equals(name)) {
+    if (c != null && c.name.equals(e.name())) {
       files.discardCurrent();
     }
     maybeFinish(session);

@@ -97,6 +97,31 @@ final class TreeGetCodec {
         .putShort((short) n.length).put(n).array();
   }
 
+  /** A TREE_META, decoded. */
+  record Meta(int request, int file, long size, long mtime, byte[] sha, String name) {}
+
+  /** A TREE_META whose type byte was read. */
+  static Meta meta(ByteBuffer b) throws TransferException {
+    int request = b.getInt();
+    int file = b.getInt();
+    long size = b.getLong();
+    long mtime = b.getLong();
+    byte[] sha = TransferDescriptor.sha(b);
+    return new Meta(request, file, size, mtime, sha,
+        TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4));
+  }
+
+  /** A TREE_FERROR, decoded. */
+  record FileError(int request, TransferException.Reason reason, String name, String message) {}
+
+  /** A TREE_FERROR whose type byte was read. */
+  static FileError fileError(ByteBuffer b) throws TransferException {
+    int request = b.getInt();
+    TransferException.Reason reason = TransferDescriptor.reason(b.get());
+    String name = TransferDescriptor.str16(b, FileNames.MAX_TREE_BYTES * 4);
+    return new FileError(request, reason, name, TransferDescriptor.str16(b, 4096));
+  }
+
   static byte[] error(int request, TransferException.Reason reason, String name, String message) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
     byte[] t = message.getBytes(StandardCharsets.UTF_8);
