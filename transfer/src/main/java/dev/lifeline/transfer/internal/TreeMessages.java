@@ -27,8 +27,9 @@ package dev.lifeline.transfer.internal;
  *   NEED        0x95  server → client
  *
  *  tree download                                     owned by TreeDownload / TreeDownloadSender
- *   GET         0x15  ... (layout in TreeDownloadSender)   client → server
- *   (server → client answers 0x96..0x9e)
+ *   GET         0x15  ... (layouts in TreeGetCodec)        client → server
+ *   TREE_META 0x96, TREE_DCHUNK 0x97, TREE_FERROR 0x98, GET_END 0x99   server → client
+ *   (0x9a..0x9e free)
  *
  *  PAD         0x8f  nothing                         server → client, ignored by the receiver
  * </pre>
