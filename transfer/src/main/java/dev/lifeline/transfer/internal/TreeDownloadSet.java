@@ -25,6 +25,11 @@ final class TreeDownloadSet {
   private final List<FileOutcome> outcomes = new ArrayList<>();
   /** Names still to fetch, in the listing's order. */
   private final Set<String> missing = new TreeSet<>();
+  /**
+   * Names with an outcome already: a re-run finishes the file its checkpoint names before the
+   * listing arrives, and the listing then finds it in place; it is reported once.
+   */
+  private final Set<String> reported = new java.util.HashSet<>();
   private boolean listed;
   private int files;
   private long bytes;
@@ -53,6 +58,9 @@ final class TreeDownloadSet {
       }
       files++;
       bytes += e.size();
+      if (reported.contains(e.name())) {
+        continue; // finished (and counted) before the listing came
+      }
       if (Hashing.isFile(target(e.name()), e.size(), e.sha())) {
         skipped++;
         skippedBytes += e.size();
@@ -138,6 +146,7 @@ final class TreeDownloadSet {
   }
 
   private void report(FileOutcome o) {
+    reported.add(o.name());
     outcomes.add(o);
     listener.fileFinished(o);
     listener.progress(filesDone, bytesDone);
