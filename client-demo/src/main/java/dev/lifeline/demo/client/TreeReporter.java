@@ -127,7 +127,8 @@ final class TreeReporter implements TreeListener, AutoCloseable {
       return ExitCodes.OK;
     }
     stderr(verb + " of " + r.prefix() + ": " + r.failed() + " of " + r.files()
-        + " file(s) failed, the others are verified; re-run the same command to retry them");
+        + " file(s) failed (the lines above say why), the others are verified; a re-run of the "
+        + "same command sends only what is missing");
     return ExitCodes.SOME_FILES_FAILED;
   }
 
@@ -149,9 +150,11 @@ final class TreeReporter implements TreeListener, AutoCloseable {
   }
 
   private String extraMessage() {
-    // The renderer puts it right after the rate, without a separator.
+    // The renderer puts it right after the rate, without a separator, and cuts the line at the
+    // terminal's width: files first, reconnects only once there are some.
     return ", " + filesDone + "/" + files + " files"
-        + (reconnects == 1 ? ", 1 reconnect" : ", " + reconnects + " reconnects");
+        + (reconnects == 0 ? "" : reconnects == 1 ? ", 1 reconnect" : ", " + reconnects
+            + " reconnects");
   }
 
   private static String shorten(String name) {

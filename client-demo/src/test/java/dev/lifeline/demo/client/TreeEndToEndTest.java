@@ -145,31 +145,35 @@ class TreeEndToEndTest {
   }
 
   @Test
-  void aSetWithAFailedFileExitsWithItsOwnCode() throws Exception {
+  void aSetWithFailedFilesExitsWithItsOwnCode() throws Exception {
     Path src = dir.resolve("partial");
     Files.createDirectories(src);
     Files.writeString(src.resolve("small.txt"), "fits");
     TestFiles.random(src.resolve("big.bin"), 5L << 20, 9); // over the server's 4M limit
+    Files.writeString(src.resolve(".env"), "a name the server refuses: hidden");
 
     InProcessClient up = run("partial", "upload", src.toString(), "--json");
     assertEquals(ExitCodes.SOME_FILES_FAILED, up.code(), up.err());
     JsonOutput json = JsonOutput.parse(up.out());
-    assertEquals("failed", json.files().get("partial/big.bin").get("status"), up.out());
-    assertFalse(json.files().get("partial/big.bin").getOrDefault("error", "").isEmpty());
+    for (String failed : List.of("partial/big.bin", "partial/.env")) {
+      assertEquals("failed", json.files().get(failed).get("status"), up.out());
+      assertFalse(json.files().get(failed).getOrDefault("error", "").isEmpty(), up.out());
+      assertTrue(up.err().contains(failed + " failed: "), up.err());
+    }
     assertEquals("transferred", json.files().get("partial/small.txt").get("status"), up.out());
-    assertEquals(1, json.summaryInt("failed"));
-    assertEquals(2, json.summaryInt("files"));
-    assertTrue(up.err().contains("partial/big.bin failed: ")
-        && up.err().contains("1 of 2 file(s) failed"), up.err());
+    assertEquals(2, json.summaryInt("failed"));
+    assertEquals(3, json.summaryInt("files"));
+    assertTrue(up.err().contains("2 of 3 file(s) failed"), up.err());
     assertFalse(up.err().contains("\tat "), up.err());
     assertEquals("fits", Files.readString(files.resolve("partial/small.txt")));
     assertFalse(Files.exists(files.resolve("partial/big.bin")));
+    assertFalse(Files.exists(files.resolve("partial/.env")));
 
     // Without --json: the summary sentence on stdout, the same exit code.
     InProcessClient human = run("partial", "upload", src.toString());
     assertEquals(ExitCodes.SOME_FILES_FAILED, human.code(), human.err());
-    assertTrue(human.out().startsWith("uploaded tree partial: 2 file(s)")
-        && human.out().contains("1 failed"), human.out());
+    assertTrue(human.out().startsWith("uploaded tree partial: 3 file(s)")
+        && human.out().contains("1 already there (skipped), 2 failed"), human.out());
   }
 
   @Test
