@@ -57,7 +57,8 @@ final class DownloadCommand implements Callable<Integer> {
       return downloadTree(target, parentDir);
     }
     if (Files.isDirectory(target)) {
-      throw Cli.usageError(spec, "--to: " + to + " is a directory (expected: a file name)");
+      throw Cli.usageError(spec, "--to: " + to + " is a directory (expected: a file name; "
+          + "for a tree end the name in '/': " + name + "/)");
     }
     if (parentDir == null || !Files.isDirectory(parentDir)) {
       throw Cli.usageError(spec, "--to: directory " + parentDir + " does not exist");

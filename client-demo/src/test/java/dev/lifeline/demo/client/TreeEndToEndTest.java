@@ -31,8 +31,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Tree uploads and downloads through the real server and client: a round trip compared byte by
  * byte with modification times and empty directories, the {@code --json} lines (one per file,
- * the summary last) parsed and counted, exit 19 for a set in which one file failed, and a client
- * killed with SIGKILL in the middle of a set whose re-run sends nothing that had finished.
+ * the summary last) parsed and counted, exit 19 for a set in which files failed, and a client
+ * killed with SIGKILL in the middle of an upload and of a download whose re-run sends nothing that
+ * had finished.
  * One server for all, refusing files over 4 MiB so that one file of a set can fail.
  */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
@@ -178,16 +179,51 @@ class TreeEndToEndTest {
 
   @Test
   void killedClientContinuesTheSetWithoutSendingFinishedFilesAgain() throws Exception {
-    Path src = dir.resolve("many");
+    Path src = manyFiles(dir.resolve("many"));
+    Set<String> finished = killInTheMiddle("many", "upload", src.toString());
+
+    InProcessClient rerun = run("many", "upload", src.toString(), "--json");
+    assertEquals(0, rerun.code(), rerun.err());
+    assertFinishedNotSentAgain(finished, JsonOutput.parse(rerun.out()));
+    assertSameTree(src, files.resolve("many"));
+  }
+
+  @Test
+  void killedDownloadContinuesTheSetWithoutFetchingFinishedFilesAgain() throws Exception {
+    Path src = manyFiles(dir.resolve("fetch"));
+    InProcessClient up = run("fetch", "upload", src.toString(), "--json");
+    assertEquals(0, up.code(), up.err());
+    Path copy = dir.resolve("fetched");
+    Set<String> finished = killInTheMiddle("fetch-down", "download", "fetch/", "--to",
+        copy.toString());
+
+    InProcessClient rerun = run("fetch-down", "download", "fetch/", "--to", copy.toString(),
+        "--json");
+    assertEquals(0, rerun.code(), rerun.err());
+    assertFinishedNotSentAgain(finished, JsonOutput.parse(rerun.out()));
+    assertSameTree(src, copy);
+  }
+
+  /** Forty files of 1 MiB in two directories: about three checkpoint intervals of the set. */
+  private static Path manyFiles(Path src) throws IOException {
     Files.createDirectories(src.resolve("sub"));
     for (int i = 0; i < 40; i++) {
       TestFiles.random(src.resolve((i % 2 == 0 ? "" : "sub/") + "f" + i + ".bin"), 1L << 20, i);
     }
-    // Loopback is too fast to kill "in the middle": a black-hole cut stalls the set at a known
-    // point for the 2 s idle timeout, and the kill lands inside the stall.
-    List<String> first = args("many", "upload", src.toString(), "--json", "-v",
-        "--idle-timeout", "2s", "--chaos", "cut=12M..16M,mode=blackhole,count=1");
-    ClientProcess killed = ClientProcess.start(dir, "many-killed", first);
+    return src;
+  }
+
+  /**
+   * Runs {@code command} in a child JVM and kills it with SIGKILL in the middle of the set;
+   * returns the files it reported finished before it died. Loopback is too fast to kill "in the
+   * middle": a black-hole cut stalls the set at a known point for the 2 s idle timeout, and the
+   * kill lands inside the stall.
+   */
+  private static Set<String> killInTheMiddle(String state, String... command) throws Exception {
+    List<String> args = args(state, command);
+    args.addAll(List.of("--json", "-v", "--idle-timeout", "2s",
+        "--chaos", "cut=12M..16M,mode=blackhole,count=1"));
+    ClientProcess killed = ClientProcess.start(dir, state + "-killed", args);
     awaitCut(killed);
     killed.kill();
     Set<String> finished = killed.out().lines()
@@ -199,18 +235,17 @@ class TreeEndToEndTest {
     assertFalse(finished.isEmpty(), "some files finished before the stall: " + killed.out()
         + killed.err());
     assertTrue(finished.size() < 40, "the kill landed before the end: " + finished.size());
+    return finished;
+  }
 
-    InProcessClient rerun = run("many", "upload", src.toString(), "--json");
-    assertEquals(0, rerun.code(), rerun.err());
-    JsonOutput json = JsonOutput.parse(rerun.out());
-    assertEquals(40, json.files().size(), rerun.out());
+  private static void assertFinishedNotSentAgain(Set<String> finished, JsonOutput rerun) {
+    assertEquals(40, rerun.files().size(), rerun.toString());
     for (String name : finished) {
-      assertEquals("skipped", json.files().get(name).get("status"),
+      assertEquals("skipped", rerun.files().get(name).get("status"),
           name + " finished before the kill and must not be sent again");
     }
-    assertTrue(json.summaryInt("skipped") >= finished.size(), rerun.out());
-    assertEquals(0, json.summaryInt("failed"));
-    assertSameTree(src, files.resolve("many"));
+    assertTrue(rerun.summaryInt("skipped") >= finished.size(), rerun.toString());
+    assertEquals(0, rerun.summaryInt("failed"));
   }
 
   /** Waits for the client's black-hole cut, then for the server to checkpoint what it got. */
