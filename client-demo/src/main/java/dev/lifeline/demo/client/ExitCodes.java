@@ -18,7 +18,8 @@ final class ExitCodes {
   static final int LOCAL_SETUP = 3;
   /**
    * A tree transfer ran to its end but some files did not arrive verified (the rest did; the
-   * per-file lines say which and why). Re-running the same command sends only those. Failures of
+   * per-file lines say which and why). Re-running the same command sends only those (a name
+   * the server refuses fails again, a file lost to a transient error arrives). Failures of
    * the set as a whole (unreachable, refused, an invalid prefix) keep their reason's code.
    */
   static final int SOME_FILES_FAILED = 19;
@@ -71,7 +72,8 @@ final class ExitCodes {
       t.put(String.valueOf(of(r)), r + ": " + describe(r));
     }
     t.put(String.valueOf(SOME_FILES_FAILED), "a tree transfer finished but some of its files "
-        + "failed (each one's line says why); re-run the same command to retry only those");
+        + "failed (each one's line says why); the others are verified, a re-run sends only what "
+        + "is missing");
     t.put(String.valueOf(INTERRUPTED), "interrupted (Ctrl-C); re-run the same command to continue");
     return t;
   }
