@@ -30,6 +30,8 @@ final class TreeDownloadSet {
    * listing arrives, and the listing then finds it in place; it is reported once.
    */
   private final Set<String> reported = new java.util.HashSet<>();
+  /** Names verified and waiting in the batch to be moved into place (not missing any more). */
+  private final Set<String> arrived = new java.util.HashSet<>();
   private boolean listed;
   private int files;
   private long bytes;
@@ -58,8 +60,8 @@ final class TreeDownloadSet {
       }
       files++;
       bytes += e.size();
-      if (reported.contains(e.name())) {
-        continue; // finished (and counted) before the listing came
+      if (reported.contains(e.name()) || arrived.contains(e.name())) {
+        continue; // finished (verified, maybe not yet in place) before the listing came
       }
       if (Hashing.isFile(target(e.name()), e.size(), e.sha())) {
         skipped++;
@@ -107,11 +109,13 @@ final class TreeDownloadSet {
   /** {@code name} arrived verified; it is in place once the batch is flushed. */
   void arrived(String name) {
     missing.remove(name);
+    arrived.add(name);
   }
 
   /** Files renamed into place by a flush. */
   void inPlace(List<Part> moved) {
     for (Part p : moved) {
+      arrived.remove(p.name);
       filesDone++;
       bytesDone += p.size;
       report(new FileOutcome(p.name, p.size, Hashing.hex(p.sha), FileOutcome.Status.TRANSFERRED,
