@@ -60,7 +60,9 @@ final class ClassArchive {
       System.exit(2);
     }
     String why = make(Path.of(args[0]).toAbsolutePath());
-    System.out.println(why);
+    if (why != null) {
+      System.out.println(why); // mvn -q stays quiet when the archive was made
+    }
   }
 
   /** The archive's name beside {@code jar}, as {@code bin/lifeline-client} looks it up. */
@@ -69,7 +71,7 @@ final class ClassArchive {
     return jar.resolveSibling(base + "-java" + javaFeature + ".jsa");
   }
 
-  /** Runs the training JVM; returns one line saying what was made. */
+  /** Runs the training JVM; returns null when the archive is in place, else why it is not. */
   static String make(Path jar) throws IOException, InterruptedException {
     int feature = Runtime.version().feature();
     if (feature >= 25) {
@@ -80,6 +82,8 @@ final class ClassArchive {
     Path tmp = archive.resolveSibling(archive.getFileName() + ".tmp");
     Path work = Files.createTempDirectory("lifeline-cds-training");
     try {
+      // No archive rather than one older than the jar, whatever happens below.
+      Files.deleteIfExists(archive);
       Files.deleteIfExists(tmp);
       Path java = Path.of(System.getProperty("java.home"), "bin", "java");
       // Errors only: the JVM warns about every picocli class it cannot archive (class file
@@ -95,7 +99,7 @@ final class ClassArchive {
         return "client-demo: WARNING no CDS archive (training exited " + exit + "): " + output.strip();
       }
       Files.move(tmp, archive, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return "client-demo: CDS archive " + archive + " (" + (Files.size(archive) >> 20) + " MiB)";
+      return null;
     } finally {
       deleteTree(work);
     }
