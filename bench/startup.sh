@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --runs) runs=$2; shift 2 ;;
     --kib) kib=$2; shift 2 ;;
     --cases) cases=$2; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *=*) l=${1%%=*}; [ -n "${cmd[$l]+x}" ] || labels+=("$l"); cmd[$l]=${1#*=}; shift ;;
     *) echo "startup.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
