@@ -5,11 +5,8 @@ import dev.lifeline.transfer.FileOutcome;
 import dev.lifeline.transfer.TreeListener;
 import dev.lifeline.transfer.TreeResult;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
  * Reports a tree upload or download as it runs and when it ends: with {@code --json} one line per
@@ -61,16 +58,8 @@ final class TreeReporter implements TreeListener, AutoCloseable {
     if (bar != null) {
       bar.close(); // the set was planned again: a fresh bar with a fresh rate and ETA
     }
-    bar = new ProgressBarBuilder()
-        .setTaskName(verb + " " + shorten(prefix))
-        .setInitialMax(bytes)
-        .setUnit(" MiB", 1L << 20)
-        .showSpeed()
-        .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
-        .setUpdateIntervalMillis(200)
-        // What is already at the destination does not count toward this run's rate and ETA.
-        .startsFrom(skippedBytes, Duration.ZERO)
-        .build();
+    // What is already at the destination does not count toward this run's rate and ETA.
+    bar = ProgressReporter.newBar(verb + " " + shorten(prefix), bytes, skippedBytes);
     bar.setExtraMessage(extraMessage());
   }
 
