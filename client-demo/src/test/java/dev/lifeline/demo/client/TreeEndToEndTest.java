@@ -204,6 +204,65 @@ class TreeEndToEndTest {
     assertSameTree(src, copy);
   }
 
+  /**
+   * The server JVM is killed (SIGKILL) in the middle of a set and started again on the same
+   * port and data directory; the client, still running, resumes and finishes the set: every file
+   * stored once, byte for byte, with its time, nothing failed.
+   */
+  @Test
+  void uploadSetSurvivesAServerKill() throws Exception {
+    Path src = manyFiles(dir.resolve("skill-up"));
+    Path data = dir.resolve("skill-up-data");
+    serverKilledInTheMiddle(data, "upload", src.toString(), "--name", "skill");
+    assertSameTree(src, data.resolve("files/skill"));
+  }
+
+  /** The same for a download: the restarted server answers the client's request again. */
+  @Test
+  void downloadSetSurvivesAServerKill() throws Exception {
+    Path src = manyFiles(dir.resolve("skill-down"));
+    Path data = dir.resolve("skill-down-data");
+    Files.createDirectories(data.resolve("files"));
+    copyTree(src, data.resolve("files/served"));
+    Path copy = dir.resolve("skill-copy");
+    serverKilledInTheMiddle(data, "download", "served/", "--to", copy.toString());
+    assertSameTree(src, copy);
+  }
+
+  private static void serverKilledInTheMiddle(Path data, String... command) throws Exception {
+    Path log = data.resolveSibling(data.getFileName() + ".log");
+    ServerProcess own = ServerProcess.start(data, 0, log);
+    try {
+      List<String> args = new ArrayList<>(List.of(command));
+      args.addAll(List.of("--server", own.address(),
+          "--ca", data.resolve("tls/ca.pem").toString(),
+          "--state", data.resolveSibling(data.getFileName() + "-state").toString(),
+          "--json", "-v", "--idle-timeout", "2s",
+          "--chaos", "cut=12M..16M,mode=blackhole,count=1"));
+      ClientProcess client = ClientProcess.start(dir, data.getFileName() + "-client", args);
+      awaitCut(client, log);
+      own.kill();
+      own = ServerProcess.start(data, own.port(), log);
+      int code = client.await(120);
+      assertEquals(0, code, "client stderr:\n" + client.err() + "\nserver log:\n"
+          + ChildJvm.read(log));
+      JsonOutput json = JsonOutput.parse(client.out());
+      assertEquals(40, json.files().size(), client.out());
+      assertEquals(0, json.summaryInt("failed"), client.out());
+      assertTrue(json.summaryInt("reconnects") >= 1, client.out());
+    } finally {
+      own.close();
+    }
+  }
+
+  private static void copyTree(Path from, Path to) throws IOException {
+    for (Map.Entry<String, Path> e : regularFiles(from).entrySet()) {
+      Path t = to.resolve(e.getKey());
+      Files.createDirectories(t.getParent());
+      Files.copy(e.getValue(), t, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    }
+  }
+
   /** Forty files of 1 MiB in two directories: about three checkpoint intervals of the set. */
   private static Path manyFiles(Path src) throws IOException {
     Files.createDirectories(src.resolve("sub"));
@@ -248,14 +307,18 @@ class TreeEndToEndTest {
     assertEquals(0, rerun.summaryInt("failed"));
   }
 
-  /** Waits for the client's black-hole cut, then for the server to checkpoint what it got. */
   private static void awaitCut(ClientProcess c) throws InterruptedException {
+    awaitCut(c, dir.resolve("server.log"));
+  }
+
+  /** Waits for the client's black-hole cut, then for the server to checkpoint what it got. */
+  private static void awaitCut(ClientProcess c, Path serverLog) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     while (!c.err().contains(CUT_LOGGED)) {
       if (!c.process().isAlive() || System.nanoTime() > deadline) {
         throw new AssertionError("no chaos cut seen; client exit "
             + (c.process().isAlive() ? "-" : c.process().exitValue()) + ", stderr:\n" + c.err()
-            + "\nserver log:\n" + ChildJvm.read(dir.resolve("server.log")));
+            + "\nserver log:\n" + ChildJvm.read(serverLog));
       }
       Thread.sleep(20);
     }
