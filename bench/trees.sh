@@ -28,7 +28,7 @@
 # exists, else bench/run.sh --cases 1,3 --size 1.
 # LIFELINE_CLIENT is the command that runs client-demo (default bin/lifeline-client; its first
 # run, the untimed warm-up, makes the class-data-sharing archive). LIFELINE_JAVA_OPTS: JVM
-# options of server-demo.
+# options of server-demo. LIFELINE_BENCH_KEEP=1 keeps the work directory (logs, outputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench_dir=$(pwd)/bench
@@ -63,7 +63,8 @@ work=
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  [ -n "$work" ] && rm -rf "$work"
+  if [ -n "$work" ] && [ -n "${LIFELINE_BENCH_KEEP:-}" ]; then echo "# kept $work" >&2
+  elif [ -n "$work" ]; then rm -rf "$work"; fi
 }
 trap cleanup EXIT INT TERM
 
@@ -103,7 +104,8 @@ me=$(id -un)
 declare -A tree_count tree_kib
 tree_count[A]=1000; tree_kib[A]=64
 tree_count[B]=50; tree_kib[B]=256
-for t in ${trees//,/ }; do
+gen=$trees; [ "$chaos" = 1 ] && ! in_list A "$trees" && gen=$trees,A   # the faults use tree A
+for t in ${gen//,/ }; do
   src=$work/src/$t
   python3 "$bench_dir/tree-gen.py" "$src" "${tree_count[$t]}" $((tree_kib[$t] * 1024))
   manifest "$src" > "$work/manifest.$t"
@@ -242,7 +244,7 @@ label() {
   esac
 }
 echo
-echo "| tree, direction | tool | median s | CPU s (both ends) | client-demo faster by | raw s |"
+echo "| tree, direction | tool | median s | CPU s (both ends) | time / client-demo's | raw s |"
 echo "| --- | --- | ---: | ---: | ---: | --- |"
 for t in ${trees//,/ }; do
   for dir in ${dirs//,/ }; do
