@@ -2,8 +2,8 @@
 # Whole trees, side by side in one run (issue 21, "Measured"): client-demo against a curl loop
 # from nginx and against rsync over ssh, each command a fresh process as a user runs it.
 #
-#   bench/trees.sh [--runs N] [--trees A,B] [--dirs up,down] [--rows ROWS] [--no-chaos]
-#                  [--no-single] [--chaos-count N]
+#   bench/trees.sh [--runs N] [--loop-runs N] [--trees A,B] [--dirs up,down] [--rows ROWS]
+#                  [--no-chaos] [--no-single] [--chaos-count N]
 #
 # Trees (bench/tree-gen.py, seeded random bytes, two directory levels ten wide):
 #   A: 1,000 files of 64 KiB (62.5 MiB)      B: 50 files of 256 KiB (12.5 MiB)
@@ -12,7 +12,8 @@
 #           SHA-256 verified end to end, files and checkpoints fsync'd)
 #   llnf    the download with --no-fsync (files left in the page cache, as curl's and rsync's)
 #   curl    a curl loop: one `curl` process per file, GET from nginx (TLS 1.3, server-demo's
-#           certificate) / PUT to nginx WebDAV (create_full_put_path)
+#           certificate) / PUT to nginx WebDAV (create_full_put_path); the slowest row by far:
+#           --loop-runs N runs it in the first N runs only (default: every run)
 #   curlk   one curl process for the whole list (-K config: one connection reused, in turn)
 #   curlz   one curl process with -Z (up to 50 connections in parallel)
 #   rsync   rsync -a over ssh to an OpenSSH server of its own on 127.0.0.1 (whole-file
@@ -34,6 +35,7 @@ cd "$(dirname "$0")/.."
 bench_dir=$(pwd)/bench
 
 runs=3
+loop_runs=
 trees=A,B
 dirs=up,down
 rows=ll,llnf,curl,curlk,curlz,rsync,rsyncf
@@ -43,13 +45,14 @@ chaos_count=40
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
+    --loop-runs) loop_runs=$2; shift 2 ;;
     --trees) trees=$2; shift 2 ;;
     --dirs) dirs=$2; shift 2 ;;
     --rows) rows=$2; shift 2 ;;
     --no-chaos) chaos=0; shift ;;
     --no-single) single=0; shift ;;
     --chaos-count) chaos_count=$2; shift 2 ;;
-    -h|--help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ {sub(/^# ?/, ""); print; next} NR > 1 {exit}' "$0"; exit 0 ;;
     *) echo "bench/trees.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -227,6 +230,7 @@ for r in $(seq 1 "$runs"); do
     for dir in ${dirs//,/ }; do
       for row in "${order[@]}"; do
         [ "$row" = llnf ] && [ "$dir" = up ] && continue
+        [ "$row" = curl ] && [ "$r" -gt "${loop_runs:-$runs}" ] && continue
         measure "$t" "$dir" "$row"
       done
     done
