@@ -248,22 +248,30 @@ label() {
   esac
 }
 echo
-echo "| tree, direction | tool | median s | CPU s (both ends) | time / client-demo's | raw s |"
-echo "| --- | --- | ---: | ---: | ---: | --- |"
+echo "| tree, direction | tool | median s | CPU s both ends | time / client-demo's |"
+echo "| --- | --- | ---: | ---: | ---: |"
+raw=
 for t in ${trees//,/ }; do
   for dir in ${dirs//,/ }; do
     base=$(echo "${T[$t-$dir-ll]:-}" | median)
+    first="$t $(printf "%'d" "${tree_count[$t]}") x ${tree_kib[$t]} KiB, $dir"
     for row in "${all_rows[@]}"; do
       k=$t-$dir-$row
       [ -z "${T[$k]:-}${F[$k]:-}" ] && continue
       m=$(echo "${T[$k]:-}" | median)
-      fails=${F[$k]:+ (failed: ${F[$k]% })}
+      n=$(echo "${T[$k]:-}" | wc -w)
+      note=; [ "$n" -ne "$runs" ] && note=" ($n of $runs runs)"
+      note+=${F[$k]:+ (failed: ${F[$k]% })}
       by=$(ratio "$m" "$base"); [ "$by" != - ] && by="${by}x"
-      [ "${row:0:2}" = ll ] && [ "$row" = ll ] && by="(base)"
-      echo "| $t: ${tree_count[$t]} x ${tree_kib[$t]} KiB, $dir | $(label "$row")$fails | $m | $(echo "${U[$k]:-}" | median) | $by | ${T[$k]% } |"
+      case "$row" in ll) by=1; m="**$m**" ;; curl|rsync) by="**$by**" ;; esac
+      echo "| $first | $(label "$row")$note | $m | $(echo "${U[$k]:-}" | median) | $by |"
+      first=
+      raw+=" $k=[${T[$k]% }]"
     done
   done
 done
+echo
+echo "Raw seconds:$raw"
 echo
 for t in ${trees//,/ }; do
   for dir in ${dirs//,/ }; do
