@@ -118,7 +118,7 @@ class FileDownloadTest {
     Files.createSymbolicLink(server.files.filesDir().resolve("link"), dir.resolve("secret.txt"));
     for (String path : new String[] {"/files/..%2Fsecret.txt", "/files/../secret.txt",
         "/files/.partial%2Fsome-session", "/files/.partial", "/files/.meta", "/files/%2e%2e",
-        "/files/a%00b", "/files/sub/x", "/files/", "/files/%20padded"}) {
+        "/files/a%00b", "/files/%20padded", "/files/sub%2Fx", "/files/sub//x"}) {
       HttpTestServer.Run r = server.curl("--path-as-is", "--write-out", "%{http_code}",
           "--output", dir.resolve("got").toString(), server.url(path));
       assertEquals("400", r.out(), path + ": " + r);
@@ -129,6 +129,8 @@ class FileDownloadTest {
         server.url("/files/link")).out(), "symbolic links are not followed");
     assertEquals("404", server.curl("--write-out", "%{http_code}", "--output", "/dev/null",
         server.url("/files/missing.bin")).out());
+    assertEquals("404", server.curl("--write-out", "%{http_code}", "--output", "/dev/null",
+        server.url("/files/sub/x")).out(), "a tree name is looked up; there is none");
     assertEquals("405", server.curl("--request", "DELETE", "--write-out", "%{http_code}",
         "--output", "/dev/null", server.url("/files/missing.bin")).out());
   }

@@ -126,6 +126,27 @@ final class HttpTestServer implements AutoCloseable {
 
   /** A TLS socket to the server that trusts only the CA in {@code caPem}; handshake done. */
   SSLSocket socketTrusting(Path caPem, String... alpn) throws Exception {
+    SSLSocket s = (SSLSocket) sslContext(caPem).getSocketFactory().createSocket(
+        new Socket("127.0.0.1", server.port()), "127.0.0.1", server.port(), true);
+    SSLParameters params = s.getSSLParameters();
+    if (alpn.length > 0) {
+      params.setApplicationProtocols(alpn);
+    }
+    s.setSSLParameters(params);
+    s.setSoTimeout(10_000);
+    s.startHandshake();
+    return s;
+  }
+
+  /** A JDK HTTP/1.1 client that trusts the development CA. */
+  java.net.http.HttpClient httpClient() throws Exception {
+    return java.net.http.HttpClient.newBuilder().sslContext(sslContext(ca()))
+        .version(java.net.http.HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  /** A TLS context that trusts only the CA in {@code caPem}. */
+  static SSLContext sslContext(Path caPem) throws Exception {
     KeyStore ks = KeyStore.getInstance(KeyStore.getDefaultType());
     ks.load(null, null);
     try (InputStream in = Files.newInputStream(caPem)) {
@@ -137,16 +158,7 @@ final class HttpTestServer implements AutoCloseable {
     tmf.init(ks);
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(null, tmf.getTrustManagers(), null);
-    SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket(
-        new Socket("127.0.0.1", server.port()), "127.0.0.1", server.port(), true);
-    SSLParameters params = s.getSSLParameters();
-    if (alpn.length > 0) {
-      params.setApplicationProtocols(alpn);
-    }
-    s.setSSLParameters(params);
-    s.setSoTimeout(10_000);
-    s.startHandshake();
-    return s;
+    return ctx;
   }
 
   static String sha256(Path p) throws Exception {

@@ -642,9 +642,78 @@ class TransferTest {
       assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
       assertFalse(Files.exists(dir.resolve(name + ".back.part")));
       // The restarted server sent from where the client asked: its checkpoint, in the summary.
-      assertEquals(1, downloadRequests.size(), "asked once: " + downloadRequests);
+      // Asked once; twice when the client's checkpoint crossed the server's rewind (the first
+      // request then went out before the part file was cut back to that checkpoint).
+      assertTrue(downloadRequests.size() == 1 || downloadRequests.size() == 2,
+          "asked once: " + downloadRequests);
       assertTrue(r.resumedFromOffset() > 0, r.toString());
-      assertEquals(downloadRequests.get(0), r.resumedFromOffset(), r.toString());
+      assertEquals(downloadRequests.get(downloadRequests.size() - 1), r.resumedFromOffset(),
+          r.toString());
+    }
+  }
+
+  /**
+   * The client's checkpoint crosses the restarted server's rewind: its RESUME names the last
+   * checkpoint that had landed, and the next one (its part file synced, the commit slow) lands
+   * right after the server rewound to the older one. The client then drops the restarted
+   * stream's messages up to the newer checkpoint as covered, so the server must number its
+   * answer past it (PAD). Before that fix the META and first chunks of the answer were dropped
+   * and the download stalled: about 1 run in 10 of downloadContinuesAfterServerRestart under
+   * load, every run here. The commits are held by the test, released when the restarted server
+   * rewinds its stream.
+   */
+  @Test
+  void downloadContinuesWhenItsCheckpointLandsAfterTheServerRewound() throws Exception {
+    Path src = randomFile("crossing.bin", 48 << 20);
+    Files.copy(src, dir.resolve("data/files/crossing.bin"));
+    CompletableFuture<Void> release = new CompletableFuture<>();
+    CountDownLatch holding = new CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean();
+    clientStore = new ForwardingStore(clientStore) {
+      @Override
+      public CompletableFuture<Void> commit(String id, Checkpoint checkpoint) {
+        if (!armed.get()) {
+          return super.commit(id, checkpoint);
+        }
+        holding.countDown();
+        return release.thenCompose(v -> super.commit(id, checkpoint));
+      }
+    };
+    AtomicLong progress = new AtomicLong();
+    try (LifelineClient client = client(null)) {
+      FileTransferClient t = new FileTransferClient(client, server());
+      Path back = dir.resolve("crossing.back");
+      TransferListener listener = new TransferListener() {
+        @Override
+        public void progress(long done) {
+          progress.set(done);
+          if (done > 16 << 20) {
+            armed.set(true);
+          }
+        }
+      };
+      CompletableFuture<TransferResult> down = CompletableFuture.supplyAsync(() -> {
+        try {
+          return t.download("crossing.bin", back, listener);
+        } catch (Exception e) {
+          throw new RuntimeException(e);
+        }
+      });
+      assertTrue(holding.await(30, TimeUnit.SECONDS), "no checkpoint after 16 MiB");
+      server.close();
+      wrapHandler = h -> new Delegating(recording(h)) {
+        @Override
+        public void onOutboundRewind(Session session, Checkpoint checkpoint) {
+          super.onOutboundRewind(session, checkpoint);
+          release.complete(null); // the client's RESUME named the older checkpoint
+        }
+      };
+      startServer();
+      TransferResult r = down.get(60, TimeUnit.SECONDS);
+      assertTrue(release.isDone());
+      assertEquals(sha(src), r.sha256());
+      assertArrayEquals(Files.readAllBytes(src), Files.readAllBytes(back));
+      assertFalse(Files.exists(dir.resolve("crossing.back.part")));
     }
   }
 

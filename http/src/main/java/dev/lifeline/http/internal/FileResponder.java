@@ -1,6 +1,5 @@
 package dev.lifeline.http.internal;
 
-import dev.lifeline.transfer.TransferException;
 import dev.lifeline.transfer.internal.FileNames;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,23 +14,26 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.stream.ChunkedFile;
+import io.netty.handler.stream.ChunkedNioFile;
 import java.io.IOException;
-import java.io.RandomAccessFile;
-import java.nio.file.Files;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemLoopException;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Date;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves {@code GET|HEAD /files/NAME}: one complete file of the files directory, whole or one
- * byte range, with a strong ETag so that a resumed download never stitches two versions of a
- * file together. Names follow the transfer module's rules (no hidden names, so the {@code
- * .partial} uploads are out of reach; no separators; no control characters); symbolic links are
- * not followed.
+ * Serves {@code GET|HEAD /files/NAME}: one complete file of the files directory or of a tree in it
+ * ({@code /files/a/b/c}), whole or one byte range, with a strong ETag so that a resumed download
+ * never stitches two versions of a file together; hands {@code /files/PREFIX/} to the {@link
+ * ListingResponder}. Every component of the name follows the transfer module's rules (no hidden
+ * names, so the {@code .partial} uploads and {@code .meta} are out of reach; no control
+ * characters; see {@link FilesPath}); symbolic links are not followed, neither as the file nor as
+ * a directory on the way to it.
  *
  * <p>Conditional requests: {@code If-Match} that does not match answers 412; {@code
  * If-None-Match} that matches answers 304; {@code If-Range} that does not match the current
@@ -42,30 +44,63 @@ final class FileResponder {
   private static final int CHUNK_BYTES = 64 * 1024;
 
   private final Path filesDir;
+  private final ListingResponder listings;
 
-  FileResponder(Path filesDir) {
+  FileResponder(Path filesDir, ListingResponder listings) {
     this.filesDir = filesDir;
+    this.listings = listings;
   }
 
-  void serve(ChannelHandlerContext ctx, HttpRequest req, String name, boolean keepAlive) {
+  Path filesDir() {
+    return filesDir;
+  }
+
+  /**
+   * Answers a request for {@code path}: a file, a listing (trailing slash), or a redirect from a
+   * directory's name to its listing, as static file servers do.
+   */
+  void serve(ChannelHandlerContext ctx, HttpRequest req, FilesPath path, boolean keepAlive) {
     boolean head = req.method().equals(HttpMethod.HEAD);
-    Path path;
+    Path target = path.resolve(filesDir);
+    String shown = FileNames.printable(path.name());
+    BasicFileAttributes attrs;
     try {
-      path = FileNames.resolve(filesDir, name);
-    } catch (TransferException e) {
-      Responses.send(ctx, Responses.error(HttpResponseStatus.BAD_REQUEST, e.getMessage(), head),
-          keepAlive);
+      attrs = path.stat(filesDir);
+    } catch (NoSuchFileException e) {
+      attrs = null;
+    } catch (IOException e) {
+      Responses.send(ctx, Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+          "cannot read " + shown, head), false);
       return;
     }
-    RandomAccessFile file = null;
-    try {
-      BasicFileAttributes attrs = Files.readAttributes(path, BasicFileAttributes.class,
-          LinkOption.NOFOLLOW_LINKS);
-      if (!attrs.isRegularFile()) {
-        throw new NoSuchFileException(path.toString());
+    if (path.listing()) {
+      if (attrs != null && attrs.isDirectory()) {
+        listings.list(ctx, req, path, target, keepAlive);
+      } else {
+        Responses.send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND,
+            "no directory named " + shown, head), keepAlive);
       }
-      file = new RandomAccessFile(path.toFile(), "r");
-      long size = file.length();
+    } else if (attrs != null && attrs.isDirectory()) {
+      var r = Responses.error(HttpResponseStatus.MOVED_PERMANENTLY,
+          shown + " is a directory; its listing is at the address with a trailing slash", head);
+      r.headers().set(HttpHeaderNames.LOCATION,
+          HttpRequestHandler.FILES_PREFIX + FilesPath.encode(path.name()) + "/");
+      Responses.send(ctx, r, keepAlive);
+    } else if (attrs != null && attrs.isRegularFile()) {
+      serveFile(ctx, req, target, attrs, shown, head, keepAlive);
+    } else {
+      Responses.send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND,
+          "no complete file named " + shown, head), keepAlive);
+    }
+  }
+
+  private void serveFile(ChannelHandlerContext ctx, HttpRequest req, Path path,
+      BasicFileAttributes attrs, String shown, boolean head, boolean keepAlive) {
+    FileChannel file = null;
+    try {
+      // O_NOFOLLOW: a link swapped in since the check above is still not followed.
+      file = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+      long size = file.size();
       String etag = etag(size, attrs);
       String lastModified = DateFormatter.format(new Date(attrs.lastModifiedTime().toMillis()));
       HttpResponse r = respond(req.headers(), size, etag, lastModified, file, ctx, head,
@@ -73,12 +108,12 @@ final class FileResponder {
       if (r == null) {
         file = null; // handed to the chunked writer, which closes it
       }
-    } catch (NoSuchFileException e) {
+    } catch (NoSuchFileException | FileSystemLoopException e) {
       Responses.send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND,
-          "no complete file named " + FileNames.printable(name), head), keepAlive);
+          "no complete file named " + shown, head), keepAlive);
     } catch (IOException e) {
       Responses.send(ctx, Responses.error(HttpResponseStatus.INTERNAL_SERVER_ERROR,
-          "cannot read " + FileNames.printable(name), head), false);
+          "cannot read " + shown, head), false);
     } finally {
       closeQuietly(file);
     }
@@ -86,7 +121,7 @@ final class FileResponder {
 
   /** Answers the request; returns null when the file was handed over for streaming. */
   private HttpResponse respond(HttpHeaders h, long size, String etag, String lastModified,
-      RandomAccessFile file, ChannelHandlerContext ctx, boolean head, boolean keepAlive)
+      FileChannel file, ChannelHandlerContext ctx, boolean head, boolean keepAlive)
       throws IOException {
     String ifMatch = h.get(HttpHeaderNames.IF_MATCH);
     if (ifMatch != null && !matches(ifMatch, etag, false)) {
@@ -125,7 +160,7 @@ final class FileResponder {
     }
     fileHeaders(r, etag, lastModified, length, keepAlive);
     ctx.write(r);
-    ctx.writeAndFlush(new HttpChunkedInput(new ChunkedFile(file, first, length, CHUNK_BYTES)))
+    ctx.writeAndFlush(new HttpChunkedInput(new ChunkedNioFile(file, first, length, CHUNK_BYTES)))
         .addListener(keepAlive ? ChannelFutureListener.CLOSE_ON_FAILURE
             : ChannelFutureListener.CLOSE);
     return null;
@@ -203,7 +238,7 @@ final class FileResponder {
     return asked != null && ours != null && asked.equals(ours);
   }
 
-  private static void closeQuietly(RandomAccessFile file) {
+  private static void closeQuietly(FileChannel file) {
     if (file != null) {
       try {
         file.close();

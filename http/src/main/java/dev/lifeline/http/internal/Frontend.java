@@ -8,16 +8,20 @@ import dev.lifeline.internal.http.HttpEndpoint;
 import dev.lifeline.internal.http.ServerView;
 import dev.lifeline.internal.session.SafeServerEvents;
 import dev.lifeline.transfer.FileTransferServer;
+import dev.lifeline.transfer.internal.StoredChecksums;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -25,6 +29,7 @@ import java.util.concurrent.TimeUnit;
  * HTTP connection gets.
  */
 public final class Frontend implements HttpEndpoint {
+  static final int LISTING_THREADS = 16;
   /** What {@code HttpFrontend.Builder} collected. */
   public record Settings(FileTransferServer files, Authenticator authenticator,
       Access statusAccess, Access metricsAccess, Duration idleTimeout, int maxRequestBytes) {}
@@ -36,10 +41,24 @@ public final class Frontend implements HttpEndpoint {
   private final ServerEventListener events;
   private final HandshakeListener handshakes;
   private ScheduledExecutorService sampler; // guarded by this
+  /**
+   * Directory listings walk (and may hash) on these threads, never on the event loop; more
+   * listings at once than threads wait their turn. A listing whose client stops reading holds its
+   * thread until the idle timeout closes the connection, hence more threads than cores.
+   */
+  private final ThreadPoolExecutor listers = new ThreadPoolExecutor(LISTING_THREADS,
+      LISTING_THREADS, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+        Thread t = new Thread(r, "lifeline-http-listing");
+        t.setDaemon(true);
+        return t;
+      });
 
   public Frontend(Settings settings) {
     this.settings = settings;
-    this.files = new FileResponder(settings.files().filesDir());
+    listers.allowCoreThreadTimeOut(true);
+    Path filesDir = settings.files().filesDir();
+    this.files = new FileResponder(filesDir, new ListingResponder(filesDir,
+        file -> StoredChecksums.sha256(settings.files(), file), listers));
     this.events = new SafeServerEvents(List.of(metrics, status));
     this.handshakes = metrics.andThen(status);
   }
@@ -85,6 +104,7 @@ public final class Frontend implements HttpEndpoint {
     if (sampler != null) {
       sampler.shutdownNow();
     }
+    listers.shutdownNow();
   }
 
   Settings settings() {

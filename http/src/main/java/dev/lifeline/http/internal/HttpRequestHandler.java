@@ -65,16 +65,15 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
           "malformed path", head), keepAlive);
       return;
     }
-    Channel ch = ctx.channel();
+    if (path.equals("/files")) {
+      var r = Responses.error(HttpResponseStatus.MOVED_PERMANENTLY, "the listing is at /files/",
+          head);
+      r.headers().set(HttpHeaderNames.LOCATION, FILES_PREFIX);
+      Responses.send(ctx, r, keepAlive);
+      return;
+    }
     if (path.startsWith(FILES_PREFIX)) {
-      String refusal = authorizeDownload(ch, req);
-      if (refusal != null) {
-        var r = Responses.error(HttpResponseStatus.UNAUTHORIZED, refusal, head);
-        r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"lifeline\"");
-        Responses.send(ctx, r, keepAlive);
-        return;
-      }
-      frontend.files().serve(ctx, req, path.substring(FILES_PREFIX.length()), keepAlive);
+      serveFiles(ctx, req, head, keepAlive);
       return;
     }
     switch (path) {
@@ -87,6 +86,32 @@ final class HttpRequestHandler extends SimpleChannelInboundHandler<FullHttpReque
       default -> Responses.send(ctx, Responses.error(HttpResponseStatus.NOT_FOUND,
           "nothing at " + shorten(path), head), keepAlive);
     }
+  }
+
+  /** {@code /files/...}: a file of the files directory or a listing, for authorized clients. */
+  private void serveFiles(ChannelHandlerContext ctx, FullHttpRequest req, boolean head,
+      boolean keepAlive) {
+    String refusal = authorizeDownload(ctx.channel(), req);
+    if (refusal != null) {
+      var r = Responses.error(HttpResponseStatus.UNAUTHORIZED, refusal, head);
+      r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"lifeline\"");
+      Responses.send(ctx, r, keepAlive);
+      return;
+    }
+    FilesPath files;
+    try {
+      // The raw URI, not the decoded path: components are decoded one by one (FilesPath).
+      if (!req.uri().startsWith(FILES_PREFIX)) {
+        throw new FilesPath.Refused("malformed path");
+      }
+      files = FilesPath.parse(req.uri().substring(FILES_PREFIX.length()),
+          frontend.files().filesDir());
+    } catch (FilesPath.Refused e) {
+      Responses.send(ctx, Responses.error(HttpResponseStatus.BAD_REQUEST, e.getMessage(), head),
+          keepAlive);
+      return;
+    }
+    frontend.files().serve(ctx, req, files, keepAlive);
   }
 
   private void guarded(ChannelHandlerContext ctx, Access access, boolean head, boolean keepAlive,

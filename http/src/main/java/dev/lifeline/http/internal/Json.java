@@ -74,6 +74,17 @@ final class Json {
   }
 
   private void string(String s) {
+    escape(out, s);
+  }
+
+  /** {@code s} as a JSON string literal, quotes included. */
+  static String quote(String s) {
+    StringBuilder b = new StringBuilder(s.length() + 8);
+    escape(b, s);
+    return b.toString();
+  }
+
+  private static void escape(StringBuilder out, String s) {
     out.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -244,7 +244,7 @@ public final class Download implements SessionHandler, PiecewiseHandler {
           + " changed on the server since the download began; starting over");
       part.startOver();
       resumedFrom = 0;
-      session.trySend(TransferDescriptor.download(0, name));
+      session.trySend(TransferDescriptor.download(0, name, DownloadRequests.firstSeq(session)));
     }
     boolean first = size < 0;
     size = newSize;
@@ -374,6 +374,11 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     }
     try {
       startFrom(checkpoint);
+      // A request sent at the outbound rewind, before this one was reported, asked from an
+      // offset the part file no longer holds and numbered below this checkpoint.
+      requests.resendIfStale(session);
+    } catch (LifelineException e) {
+      finished.completeExceptionally(ClientSide.failure(e));
     } catch (IOException e) {
       finished.completeExceptionally(new TransferException(Reason.IO_ERROR,
           "cannot reopen " + partPath + ": " + e.getMessage(), e));

@@ -25,6 +25,10 @@ import org.slf4j.LoggerFactory;
 final class DownloadSender {
   private static final Logger log = LoggerFactory.getLogger(DownloadSender.class);
 
+  // A client's checkpoint is never further ahead of the restarted stream than the messages an
+  // earlier run of the download sent; this bounds what a hostile request can make us send.
+  private static final long MAX_PADS = 1L << 24;
+
   private final Session session;
   private final TransferService service;
   private final AtomicInteger generation = new AtomicInteger();
@@ -64,9 +68,48 @@ final class DownloadSender {
     if (offset < 0 || offset > size) {
       offset = 0;
     }
+    // Optional (older clients do not send it): the first message the client will deliver.
+    long firstSeq = m.remaining() >= 8 ? m.getLong() : 0;
     int gen = generation.incrementAndGet();
     long start = offset;
-    service.senders().execute(() -> stream(gen, path, name, size, mtime, sha, start));
+    service.senders().execute(() -> {
+      try {
+        if (pad(gen, firstSeq)) {
+          stream(gen, path, name, size, mtime, sha, start);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+  }
+
+  /**
+   * Sends PADs until the next message is numbered {@code firstSeq}: the client's checkpoint may
+   * have landed after its RESUME named an older one, and it drops what this side numbers up to it
+   * as covered (docs/protocol.md "A checkpoint that crosses a rewind"). Without this the META and
+   * first chunks of a download continued after a server restart were dropped, and it stalled.
+   * False if the stream was stopped, or the gap is not one a real client can cause.
+   */
+  private boolean pad(int gen, long firstSeq) throws InterruptedException {
+    long gap = firstSeq - 1 - session.handedOver();
+    if (gap > MAX_PADS) {
+      log.info("session {}: DOWNLOAD asks to start at message {}, {} after this side's; refused",
+          session.id(), firstSeq, gap);
+      try {
+        TransferService.trySendAfterRewind(session, TransferDescriptor.error(Reason.IO_ERROR,
+            "DOWNLOAD names a first message far beyond what this server sent"));
+      } catch (LifelineException ignored) {
+        // the session is gone
+      }
+      return false;
+    }
+    byte[] pad = {TreeMessages.PAD};
+    while (session.handedOver() + 1 < firstSeq) {
+      if (send(gen, ByteBuffer.wrap(pad)) == null) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Where the download stands (bytes the client acknowledged), or null before it started. */

@@ -22,10 +22,15 @@ final class Hashing {
     }
   }
 
+  // One read buffer per thread: a new 1 MiB direct buffer per call made hashing a tree of 400
+  // small files take 6 s (direct allocations wait for the collector to free the last ones).
+  private static final ThreadLocal<ByteBuffer> BUFFERS =
+      ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(1 << 20));
+
   /** A digest fed with the first {@code length} bytes of {@code file}. */
   static MessageDigest prefix(FileChannel file, long length) throws IOException {
     MessageDigest d = sha256();
-    ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    ByteBuffer buf = BUFFERS.get();
     long pos = 0;
     while (pos < length) {
       buf.clear().limit((int) Math.min(buf.capacity(), length - pos));

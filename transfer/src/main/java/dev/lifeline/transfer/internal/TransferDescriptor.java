@@ -12,7 +12,7 @@ import java.nio.charset.StandardCharsets;
  * <pre>
  *  client → server
  *   UPLOAD    0x01  u64 size | u64 mtimeMillis | str16 name
- *   DOWNLOAD  0x02  u64 offset | str16 name
+ *   DOWNLOAD  0x02  u64 offset | str16 name [| u64 firstSeq]
  *   CHUNK     0x03  u64 offset | file bytes          (both directions)
  *   END       0x04  sha256[32] of the whole file     (uploader, after the last chunk)
  *  server → client
@@ -22,6 +22,12 @@ import java.nio.charset.StandardCharsets;
  *   CONTINUING 0x85 u64 offset                      (upload continues from the server's
  *                                                    checkpoint at offset, after a restart)
  * </pre>
+ *
+ * {@code firstSeq} (optional; newer clients send it) is the first message sequence number the
+ * client will deliver: after a rewind its checkpoint may have landed beyond the one its RESUME
+ * named, and the messages up to it are dropped as covered, so the server fills the gap with PADs
+ * ({@link TreeMessages#PAD}) before its answer (docs/protocol.md "A checkpoint that crosses a
+ * rewind").
  *
  * A receiver ignores a message type it does not know, so CONTINUING needs no negotiation: an
  * older client reads past it, an older server never sends it.
@@ -52,10 +58,10 @@ public final class TransferDescriptor {
         .putShort((short) n.length).put(n).array();
   }
 
-  static byte[] download(long offset, String name) {
+  static byte[] download(long offset, String name, long firstSeq) {
     byte[] n = name.getBytes(StandardCharsets.UTF_8);
-    return ByteBuffer.allocate(1 + 8 + 2 + n.length).put(DOWNLOAD).putLong(offset)
-        .putShort((short) n.length).put(n).array();
+    return ByteBuffer.allocate(1 + 8 + 2 + n.length + 8).put(DOWNLOAD).putLong(offset)
+        .putShort((short) n.length).put(n).putLong(firstSeq).array();
   }
 
   static byte[] end(byte[] sha) {

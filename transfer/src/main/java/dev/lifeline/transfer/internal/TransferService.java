@@ -210,6 +210,16 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
     transfers.remove(sessionId);
     try {
       Files.deleteIfExists(partialDir.resolve(sessionId));
+      // A tree upload's partial files (TreeUploadReceiver): one directory per session.
+      Path tree = partialDir.resolve(sessionId + ".tree");
+      if (Files.isDirectory(tree, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        try (java.util.stream.Stream<Path> s = Files.list(tree)) {
+          for (Path p : (Iterable<Path>) s::iterator) {
+            Files.deleteIfExists(p);
+          }
+        }
+        Files.deleteIfExists(tree);
+      }
     } catch (IOException e) {
       log.warn("could not remove partial upload of expired session {}: {}", sessionId,
           e.toString());
@@ -265,6 +275,10 @@ public final class TransferService implements SessionHandler, PiecewiseHandler {
 
   Path partialFile(String sessionId) {
     return partialDir.resolve(sessionId);
+  }
+
+  long maxFileSize() {
+    return maxFileSize;
   }
 
   long checkpointBytes() {

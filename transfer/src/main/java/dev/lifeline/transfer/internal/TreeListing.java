@@ -81,7 +81,10 @@ public final class TreeListing {
       throws IOException {
     List<Path> children;
     try (Stream<Path> s = Files.list(dir)) {
-      children = s.filter(c -> !c.getFileName().toString().startsWith(".")).toList();
+      // Hidden names are the server's own (.partial, .meta); a name the rules refuse (placed by
+      // hand) is left out too, or every client would refuse the whole listing because of it.
+      children = s.filter(c -> FileNames.treeProblem(c.getFileName().toString()) == null)
+          .toList();
     }
     boolean any = false;
     for (Path c : children) {
@@ -121,6 +124,7 @@ public final class TreeListing {
       try {
         List<Entry> entries;
         String failure = null;
+        Reason reason = Reason.IO_ERROR;
         try {
           entries = asked == null ? List.of() : walk(service.filesDir(), asked, service.checksums());
           if (asked == null) {
@@ -129,6 +133,7 @@ public final class TreeListing {
         } catch (TransferException e) {
           entries = List.of();
           failure = e.getMessage();
+          reason = e.reason();
         } catch (IOException e) {
           log.warn("session {}: cannot list {}: {}", session.id(), FileNames.printable(asked),
               e.toString());
@@ -138,7 +143,7 @@ public final class TreeListing {
         for (byte[] msg : encode(entries)) {
           sendAfterRewind(session, msg);
         }
-        sendAfterRewind(session, end(entries.size(), failure));
+        sendAfterRewind(session, end(entries.size(), failure, reason));
       } catch (LifelineException e) {
         // the session ended; the client asks again in its next one
       } catch (InterruptedException e) {
@@ -189,13 +194,15 @@ public final class TreeListing {
     return out;
   }
 
-  static byte[] end(int total, String failure) {
+  /** LIST_END; its status is 0, or 1 + the ordinal of the {@link Reason} the listing failed for. */
+  static byte[] end(int total, String failure, Reason reason) {
     byte[] n = (failure == null ? "" : failure).getBytes(StandardCharsets.UTF_8);
     if (n.length > 1024) {
       n = java.util.Arrays.copyOf(n, 1024);
     }
     return ByteBuffer.allocate(1 + 4 + 1 + 2 + n.length).put(TreeMessages.LIST_END).putInt(total)
-        .put((byte) (failure == null ? 0 : 1)).putShort((short) n.length).put(n).array();
+        .put((byte) (failure == null ? 0 : 1 + reason.ordinal())).putShort((short) n.length)
+        .put(n).array();
   }
 
   // ---------------------------------------------------------------- client
@@ -244,10 +251,12 @@ public final class TreeListing {
           }
         } else {
           b.getInt();
-          boolean failed = b.get() != 0;
+          int status = b.get() & 0xff;
           String message = TransferDescriptor.str16(b, 4096);
-          if (failed) {
-            result.completeExceptionally(new TransferException(Reason.NOT_FOUND,
+          if (status != 0) {
+            Reason[] reasons = Reason.values();
+            Reason reason = status - 1 < reasons.length ? reasons[status - 1] : Reason.IO_ERROR;
+            result.completeExceptionally(new TransferException(reason,
                 "server could not list " + FileNames.printable(prefix) + ": " + message));
           } else {
             entries.sort(Comparator.comparing(Entry::name));

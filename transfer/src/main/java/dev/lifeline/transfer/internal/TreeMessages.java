@@ -13,18 +13,23 @@ package dev.lifeline.transfer.internal;
  *   LISTING     0x90  u32 count | count × entry         server → client, one or more
  *                     entry = u8 kind (0 file, 1 empty directory) | u64 size | u64 mtimeMillis
  *                             | sha256[32] (zero for a directory) | str16 name
- *   LIST_END    0x91  u32 total entries | u8 status (0 ok, 1 failed) | str16 message
+ *   LIST_END    0x91  u32 total entries | u8 status (0 ok, else 1 + TransferException.Reason
+ *                     ordinal) | str16 message
  *
- *  tree upload (client → server unless marked)       owned by TreeUpload / TreeUploadReceiver
- *   TREE_FILE   0x11  ... (layout in TreeUploadReceiver)
- *   TREE_CHUNK  0x12  ...
- *   TREE_END    0x13  ...
- *   SET_END     0x14  ...
- *   (server → client answers 0x92..0x95)
+ *  tree upload                                       owned by TreeUpload / TreeUploadReceiver
+ *   TREE_FILE   0x11  client → server  (layouts and the receiver's state in TreeUploadMessages)
+ *   TREE_CHUNK  0x12  client → server
+ *   TREE_END    0x13  client → server
+ *   SET_END     0x14  client → server
+ *   FILE_DONE   0x92  server → client
+ *   FILE_ERROR  0x93  server → client
+ *   SET_DONE    0x94  server → client
+ *   NEED        0x95  server → client
  *
  *  tree download                                     owned by TreeDownload / TreeDownloadSender
- *   GET         0x15  ... (layout in TreeDownloadSender)   client → server
- *   (server → client answers 0x96..0x9e)
+ *   GET         0x15  ... (layouts in TreeGetCodec)        client → server
+ *   TREE_META 0x96, TREE_DCHUNK 0x97, TREE_FERROR 0x98, GET_END 0x99   server → client
+ *   (0x9a..0x9e free)
  *
  *  PAD         0x8f  nothing                         server → client, ignored by the receiver
  * </pre>

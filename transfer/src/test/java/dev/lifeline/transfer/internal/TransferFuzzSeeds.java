@@ -39,9 +39,9 @@ public final class TransferFuzzSeeds {
     Files.write(dir.resolve("upload-long-name"), messages(
         TransferDescriptor.upload(1, 0, "n".repeat(250)), chunk(0, data, 0, 1), end));
     Files.write(dir.resolve("download"), messages(
-        TransferDescriptor.download(0, "hello.txt")));
+        TransferDescriptor.download(0, "hello.txt", 1)));
     Files.write(dir.resolve("download-missing-then-upload"), messages(
-        TransferDescriptor.download(5, "missing"), TransferDescriptor.upload(1, 0, "y")));
+        TransferDescriptor.download(5, "missing", 1), TransferDescriptor.upload(1, 0, "y")));
     Files.write(dir.resolve("chunk-first"), messages(chunk(0, data, 0, 4)));
     Files.write(dir.resolve("truncated-upload"), messages(new byte[] {TransferDescriptor.UPLOAD,
         0, 0, 0}));
