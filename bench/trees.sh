@@ -173,10 +173,12 @@ server_pids() {
   case "$1" in ll*) echo "${ll_pids[*]}" ;; curl*) echo "${ng_pids[*]}" ;; rsync*) echo "${ssh_pids[*]}" ;; esac
 }
 
-declare -A T U F J # per KEY (TREE-DIR-ROW): wall seconds; CPU seconds; failures; client JSON
+# per KEY (TREE-DIR-ROW): wall seconds; CPU seconds of both ends, the client, the server;
+# failures; the client's own "seconds" (client-demo's JSON)
+declare -A T U UC US F J
 seq_no=0
 measure() { # TREE DIRECTION ROW: one timed command, then the untimed check and clean-up
-  local t=$1 dir=$2 row=$3 k=$1-$2-$3 dest rc=0 t0 t1 c0 s0 out got
+  local t=$1 dir=$2 row=$3 k=$1-$2-$3 dest rc=0 t0 t1 c0 s0 cc sc out got
   seq_no=$((seq_no + 1))
   if [ "$dir" = up ]; then dest=u$t-$seq_no; got=$(landed "$row" "$dest"); else dest=$work/down/$seq_no; got=$dest; fi
   [ "${row:0:4}" = curl ] && [ "$row" != curl ] && curl_config "$dir" "$t" "$dest" > "$work/curl.cfg"
@@ -194,7 +196,8 @@ measure() { # TREE DIRECTION ROW: one timed command, then the untimed check and 
     echo "# $k failed ($rc): $(tail -c 300 "$work/err" | tr '\n' ' ')" >&2
   else
     T[$k]+="$(sub "$t0" "$t1") "
-    U[$k]+="$(add "$(sub "$c0" "$CHILD_CPU")" "$(sub "$s0" "$(proc_cpu "${sp[@]}")")") "
+    cc=$(sub "$c0" "$CHILD_CPU"); sc=$(sub "$s0" "$(proc_cpu "${sp[@]}")")
+    U[$k]+="$(add "$cc" "$sc") "; UC[$k]+="$cc "; US[$k]+="$sc "
     [ "${row:0:2}" = ll ] && J[$k]+="$(tail -1 "$out" | json_field seconds) "
   fi
   rm -rf "$got" "$work/state"
@@ -220,7 +223,7 @@ for t in ${trees//,/ }; do
     done
   done
 done
-unset T U F J; declare -A T U F J
+unset T U UC US F J; declare -A T U UC US F J
 echo "# warm-up done; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq 1 "$runs"); do
   # Rotate the order of the rows each run so no tool always follows the same one.
@@ -248,7 +251,7 @@ label() {
   esac
 }
 echo
-echo "| tree, direction | tool | median s | CPU s both ends | time / client-demo's |"
+echo "| tree, direction | tool | median s | CPU s both ends (client + server) | time / client-demo's |"
 echo "| --- | --- | ---: | ---: | ---: |"
 raw=
 for t in ${trees//,/ }; do
@@ -264,7 +267,8 @@ for t in ${trees//,/ }; do
       note+=${F[$k]:+ (failed: ${F[$k]% })}
       by=$(ratio "$m" "$base"); [ "$by" != - ] && by="${by}x"
       case "$row" in ll) by=1; m="**$m**" ;; curl|rsync) by="**$by**" ;; esac
-      echo "| $first | $(label "$row")$note | $m | $(echo "${U[$k]:-}" | median) | $by |"
+      cpu="$(echo "${U[$k]:-}" | median) ($(echo "${UC[$k]:-}" | median) + $(echo "${US[$k]:-}" | median))"
+      echo "| $first | $(label "$row")$note | $m | $cpu | $by |"
       first=
       raw+=" $k=[${T[$k]% }]"
     done
