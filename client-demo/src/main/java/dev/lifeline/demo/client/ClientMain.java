@@ -3,6 +3,7 @@ package dev.lifeline.demo.client;
 import dev.lifeline.demo.common.Cli;
 import dev.lifeline.demo.common.DemoLogging;
 import java.io.PrintStream;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,15 +11,19 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code client-demo.jar}: uploads and downloads files to a server-demo, surviving cuts, a
- * restart of the server and a restart of itself (re-run the same command). Exits 0 only when the
- * file's SHA-256 matched end to end; see {@link ExitCodes} and {@code docs/demo.md}.
+ * {@code client-demo.jar}: uploads and downloads files and trees to a server-demo and lists what
+ * it stores, surviving cuts, a restart of the server and a restart of itself (re-run the same
+ * command). Exits 0 only when every file's SHA-256 matched end to end; see {@link ExitCodes} and
+ * {@code docs/demo.md}.
  */
 @Command(name = "client-demo", mixinStandardHelpOptions = true, version = "client-demo 0.1",
     description = "Resumable, verified file transfer over TLS with a server-demo.",
     footer = {"", "Examples:",
         "  client-demo upload big.iso --server 127.0.0.1:7443 --ca data/tls/ca.pem",
-        "  client-demo download big.iso --to copy.iso --server 127.0.0.1:7443 --ca data/tls/ca.pem"})
+        "  client-demo download big.iso --to copy.iso --server 127.0.0.1:7443 --ca data/tls/ca.pem",
+        "  client-demo upload photos/ --name photos --server 127.0.0.1:7443 --ca data/tls/ca.pem",
+        "  client-demo download photos/ --to copy --server 127.0.0.1:7443 --ca data/tls/ca.pem",
+        "  client-demo list photos --server 127.0.0.1:7443 --ca data/tls/ca.pem"})
 public final class ClientMain implements Callable<Integer> {
   @Spec CommandSpec spec;
 
@@ -45,11 +50,15 @@ public final class ClientMain implements Callable<Integer> {
     // Anything else (no arguments, --help, a misspelt command) gets both, so help and
     // suggestions are unchanged.
     String first = args.length > 0 ? args[0] : "";
-    if (!first.equals("download")) {
+    boolean all = !List.of("upload", "download", "list").contains(first);
+    if (all || first.equals("upload")) {
       cl.addSubcommand(new UploadCommand());
     }
-    if (!first.equals("upload")) {
+    if (all || first.equals("download")) {
       cl.addSubcommand(new DownloadCommand());
+    }
+    if (all || first.equals("list")) {
+      cl.addSubcommand(new ListCommand());
     }
     Cli.configure(cl, "client-demo", out, err);
     for (CommandLine c : cl.getSubcommands().values()) {
@@ -67,11 +76,21 @@ public final class ClientMain implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    throw Cli.usageError(spec, "missing command (expected: upload or download)");
+    throw Cli.usageError(spec, "missing command (expected: upload, download or list)");
+  }
+
+  PrintStream out() {
+    return out;
   }
 
   PrintStream err() {
     return err;
+  }
+
+  /** The listener and printer of one tree transfer. */
+  TreeReporter treeReporter(ConnectionOptions o, String verb, String prefix) {
+    return new TreeReporter(out, err, o.json, !o.json && ProgressReporter.onTerminal(), verb,
+        prefix);
   }
 
   TransferRunner runner() {

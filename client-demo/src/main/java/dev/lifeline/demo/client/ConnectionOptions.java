@@ -47,7 +47,9 @@ final class ConnectionOptions {
   String tlsGroups; // checked and normalised by the converter: names separated by ','
 
 
-  @Option(names = "--json", description = "Print one JSON summary line on stdout at the end.")
+  @Option(names = "--json",
+      description = "Print JSON on stdout: one summary line at the end; a tree transfer prints "
+          + "a line per file as it finishes first; list prints a line per file.")
   boolean json;
 
   @Option(names = "-v", description = "Log more: -v INFO, -vv DEBUG (default: warnings only).")

@@ -16,6 +16,13 @@ final class ExitCodes {
   static final int USAGE = Cli.EXIT_USAGE;
   /** The --ca file or the --state directory cannot be used. */
   static final int LOCAL_SETUP = 3;
+  /**
+   * A tree transfer ran to its end but some files did not arrive verified (the rest did; the
+   * per-file lines say which and why). Re-running the same command sends only those (a name
+   * the server refuses fails again, a file lost to a transient error arrives). Failures of
+   * the set as a whole (unreachable, refused, an invalid prefix) keep their reason's code.
+   */
+  static final int SOME_FILES_FAILED = 19;
   /** SIGINT: what the JVM itself exits with; listed so the table is complete. */
   static final int INTERRUPTED = 130;
 
@@ -55,7 +62,8 @@ final class ExitCodes {
   /** Code to description, in code order, for {@code --help} and the docs. */
   static Map<String, String> table() {
     Map<String, String> t = new LinkedHashMap<>();
-    t.put(String.valueOf(OK), "the file arrived complete and its SHA-256 matched end to end");
+    t.put(String.valueOf(OK), "the file, or every file of a tree, arrived complete and its "
+        + "SHA-256 matched end to end (list: the listing was printed)");
     t.put(String.valueOf(UNEXPECTED), "unexpected error (a bug; run with -v for the stack trace)");
     t.put(String.valueOf(USAGE), "bad or missing arguments");
     t.put(String.valueOf(LOCAL_SETUP),
@@ -63,6 +71,9 @@ final class ExitCodes {
     for (Reason r : Reason.values()) {
       t.put(String.valueOf(of(r)), r + ": " + describe(r));
     }
+    t.put(String.valueOf(SOME_FILES_FAILED), "a tree transfer finished but some of its files "
+        + "failed (each one's line says why); the others are verified, a re-run sends only what "
+        + "is missing");
     t.put(String.valueOf(INTERRUPTED), "interrupted (Ctrl-C); re-run the same command to continue");
     return t;
   }

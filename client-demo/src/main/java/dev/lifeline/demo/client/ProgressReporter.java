@@ -45,17 +45,26 @@ final class ProgressReporter implements TransferListener, AutoCloseable {
     if (bar != null) {
       bar.close(); // started again after a restart: a fresh bar with a fresh rate and ETA
     }
-    bar = new ProgressBarBuilder()
-        .setTaskName(verb + " " + shorten(name))
+    // The bytes done by a previous process do not count toward this one's rate and ETA.
+    bar = newBar(verb + " " + shorten(name), total, offset);
+    bar.setExtraMessage(extraMessage());
+  }
+
+  /**
+   * A bar of {@code total} bytes in MiB with its rate, whose rate and ETA count only what is
+   * done after {@code from} (what a previous process did, or what is already at the
+   * destination).
+   */
+  static ProgressBar newBar(String task, long total, long from) {
+    return new ProgressBarBuilder()
+        .setTaskName(task)
         .setInitialMax(total)
         .setUnit(" MiB", 1L << 20)
         .showSpeed()
         .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK)
         .setUpdateIntervalMillis(200)
-        // The bytes done by a previous process do not count toward this one's rate and ETA.
-        .startsFrom(offset, Duration.ZERO)
+        .startsFrom(from, Duration.ZERO)
         .build();
-    bar.setExtraMessage(extraMessage());
   }
 
   @Override

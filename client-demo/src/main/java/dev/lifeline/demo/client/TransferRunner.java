@@ -21,8 +21,9 @@ import java.time.Duration;
 import java.util.Locale;
 
 /**
- * Runs one upload or download the way both subcommands need it: open the client's own store,
- * connect, transfer, report, and turn every failure into one line on stderr and its exit code.
+ * Runs one command against the server the way every subcommand needs it: open the client's own
+ * store, connect, do the job (a file or tree transfer, a listing), report, and turn every failure
+ * into one line on stderr and its exit code.
  */
 final class TransferRunner {
   /** Demo reconnect pacing: quick first retries, a restarting server is back within seconds. */
@@ -51,6 +52,14 @@ final class TransferRunner {
         throws TransferException, InterruptedException;
   }
 
+  /**
+   * Any job on a ready client: it prints its own results and returns the exit code; a
+   * {@link TransferException} it throws becomes one line on stderr and its reason's code.
+   */
+  interface Job {
+    int run(FileTransferClient transfers) throws TransferException, InterruptedException;
+  }
+
   private final PrintStream out;
   private final PrintStream err;
 
@@ -59,8 +68,26 @@ final class TransferRunner {
     this.err = err;
   }
 
-  /** Runs {@code transfer}; returns the process exit code (see {@link ExitCodes}). */
+  /** Runs one file's {@code transfer}; returns the process exit code (see {@link ExitCodes}). */
   int run(ConnectionOptions o, String verb, Transfer transfer) throws InterruptedException {
+    return run(o, verb, (Job) transfers -> {
+      TransferResult result;
+      try (ProgressReporter progress =
+          new ProgressReporter(err, !o.json && ProgressReporter.onTerminal(), verb)) {
+        result = transfer.run(transfers, progress);
+      }
+      out.println(o.json ? result.toJson() : summary(verb, result));
+      out.flush();
+      return ExitCodes.OK;
+    });
+  }
+
+  /**
+   * Runs {@code job}; returns the process exit code (see {@link ExitCodes}).
+   *
+   * @param verb what the job is called in error messages: "upload", "download", "list"
+   */
+  int run(ConnectionOptions o, String verb, Job job) throws InterruptedException {
     if (o.verbose.length > 0) {
       DemoLogging.setRootLevel(o.verbose.length == 1 ? "INFO" : "DEBUG");
     }
@@ -85,7 +112,7 @@ final class TransferRunner {
         return fail(ExitCodes.LOCAL_SETUP, "--ca: " + e.getMessage());
       }
       try (client) {
-        return transfer(o, verb, transfer, client);
+        return runJob(o, verb, job, client);
       } finally {
         if (chaos != null) {
           err.println("client-demo: chaos cut the connection " + chaos.cuts()
@@ -95,19 +122,14 @@ final class TransferRunner {
     }
   }
 
-  private int transfer(ConnectionOptions o, String verb, Transfer transfer, LifelineClient client)
+  private int runJob(ConnectionOptions o, String verb, Job job, LifelineClient client)
       throws InterruptedException {
-    TransferResult result;
-    try (ProgressReporter progress =
-        new ProgressReporter(err, !o.json && ProgressReporter.onTerminal(), verb)) {
-      result = transfer.run(new FileTransferClient(client, o.server.toString()), progress);
+    try {
+      return job.run(new FileTransferClient(client, o.server.toString()));
     } catch (TransferException e) {
       return fail(ExitCodes.of(e.reason()), verb + " failed: " + e.getMessage() + " ["
           + e.reason() + ": " + ExitCodes.describe(e.reason()) + "]");
     }
-    out.println(o.json ? result.toJson() : summary(verb, result));
-    out.flush();
-    return ExitCodes.OK;
   }
 
   private static ClientTlsConfig tlsConfig(ConnectionOptions o) {

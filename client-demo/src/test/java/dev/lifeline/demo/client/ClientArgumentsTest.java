@@ -73,7 +73,7 @@ class ClientArgumentsTest {
 
   @Test
   void missingCommand() {
-    assertOneLineError(run(), 2, "missing command", "upload or download");
+    assertOneLineError(run(), 2, "missing command", "upload, download or list");
     assertOneLineError(run("send", "x"), 2, "send");
   }
 
@@ -149,6 +149,31 @@ class ClientArgumentsTest {
     assertEquals("hello", Files.readString(file));
   }
 
+  @Test
+  void treeDownloadNeedsADirectory() throws IOException {
+    String[] common = {"--server", "127.0.0.1:1", "--ca", ca.toString()};
+    assertOneLineError(run(concat(new String[] {"download", "tree/", "--to", file.toString()},
+        common)), 2, "--to", file.toString(), "not a directory");
+    Path orphan = dir.resolve("no-such-dir/tree");
+    assertOneLineError(run(concat(new String[] {"download", "tree/", "--to", orphan.toString()},
+        common)), 2, "--to", "does not exist");
+    assertOneLineError(run(concat(new String[] {"download", "tree/", "--to",
+        dir.resolve("copy").toString(), "--overwrite"}, common)), 2, "--overwrite", "tree");
+    assertEquals("hello", Files.readString(file));
+    assertFalse(Files.exists(dir.resolve("copy")), "nothing created for a refused command line");
+  }
+
+  @Test
+  void listHelpDocumentsItsFormatAndTheTreeExitCode() {
+    Run list = run("list", "--help");
+    assertEquals(0, list.code(), list.err());
+    for (String s : List.of("PREFIX", "SIZE  SHA256  NAME", "--json", "--server", "--ca",
+        "Exit codes:", "  " + ExitCodes.SOME_FILES_FAILED + "    a tree transfer finished but")) {
+      assertTrue(list.out().contains(s), s + " in\n" + list.out());
+    }
+    assertOneLineError(run("list", "--ca", ca.toString()), 2, "--server");
+  }
+
   private static String[] concat(String[] a, String[] b) {
     List<String> all = new ArrayList<>(List.of(a));
     all.addAll(List.of(b));
@@ -171,7 +196,8 @@ class ClientArgumentsTest {
   void helpShowsCommandsAndExitCodes() {
     Run top = run("--help");
     assertEquals(0, top.code());
-    assertTrue(top.out().contains("upload") && top.out().contains("download"), top.out());
+    assertTrue(top.out().contains("upload") && top.out().contains("download")
+        && top.out().contains("list"), top.out());
     Run upload = run("upload", "--help");
     assertEquals(0, upload.code());
     for (String s : List.of("--name", "--server", "--ca", "--state", "--idle-timeout", "--chaos",

@@ -22,11 +22,18 @@ class ExitCodesTest {
   @Test
   void everyReasonHasItsOwnCode() {
     Set<Integer> seen = new HashSet<>(Set.of(ExitCodes.OK, ExitCodes.UNEXPECTED, ExitCodes.USAGE,
-        ExitCodes.LOCAL_SETUP, ExitCodes.INTERRUPTED));
+        ExitCodes.LOCAL_SETUP, ExitCodes.SOME_FILES_FAILED, ExitCodes.INTERRUPTED));
     for (Reason r : Reason.values()) {
       assertTrue(seen.add(ExitCodes.of(r)), r + " shares code " + ExitCodes.of(r));
       assertTrue(ExitCodes.of(r) > 3 && ExitCodes.of(r) < 126, r + ": " + ExitCodes.of(r));
     }
+  }
+
+  @Test
+  void someFilesFailedHasItsOwnDocumentedCode() {
+    assertTrue(ExitCodes.SOME_FILES_FAILED > 3 && ExitCodes.SOME_FILES_FAILED < 126);
+    assertTrue(ExitCodes.table().get(String.valueOf(ExitCodes.SOME_FILES_FAILED))
+        .contains("some of its files failed"), ExitCodes.table().toString());
   }
 
   @Test

@@ -16,9 +16,9 @@ import java.security.Signature;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
-import org.bouncycastle.cert.X509CertificateHolder;
 import org.bouncycastle.openssl.PEMEncryptedKeyPair;
 import org.bouncycastle.openssl.PEMKeyPair;
 import org.bouncycastle.openssl.PEMParser;
@@ -33,13 +33,35 @@ final class PemFiles {
   private PemFiles() {
   }
 
-  /** All certificates in {@code file}, in file order (for a chain: leaf first). */
+  private static final String BEGIN_CERTIFICATE = "-----BEGIN CERTIFICATE-----";
+  private static final String END_CERTIFICATE = "-----END CERTIFICATE-----";
+
+  /**
+   * All certificates in {@code file}, in file order (for a chain: leaf first); other PEM blocks
+   * are skipped. Read with the JDK alone: a client reads its trusted CA on every start, and
+   * Bouncy Castle's parser cost a fresh JVM about 60 ms of CPU more for it (docs/benchmarks.md,
+   * "Start-up").
+   */
   static List<X509Certificate> readCertificates(Path file) throws TlsConfigurationException {
+    String text = new String(readFile(file, "certificate"), StandardCharsets.US_ASCII);
     List<X509Certificate> certificates = new ArrayList<>();
-    for (Object object : readPemObjects(file, "certificate")) {
-      if (object instanceof X509CertificateHolder) {
-        certificates.add(toX509((X509CertificateHolder) object, file));
+    for (int begin = text.indexOf(BEGIN_CERTIFICATE); begin >= 0;
+        begin = text.indexOf(BEGIN_CERTIFICATE, begin)) {
+      int end = text.indexOf(END_CERTIFICATE, begin);
+      if (end < 0) {
+        throw new TlsConfigurationException("certificate file " + file
+            + " is not valid PEM: " + END_CERTIFICATE + " not found");
       }
+      byte[] der;
+      try {
+        der = Base64.getDecoder().decode(
+            text.substring(begin + BEGIN_CERTIFICATE.length(), end).replaceAll("\\s", ""));
+      } catch (IllegalArgumentException e) {
+        throw new TlsConfigurationException(
+            "certificate file " + file + " is not valid PEM: " + e.getMessage(), e);
+      }
+      certificates.add(toX509(der, file));
+      begin = end + END_CERTIFICATE.length();
     }
     if (certificates.isEmpty()) {
       throw new TlsConfigurationException(
@@ -118,11 +140,9 @@ final class PemFiles {
     }
   }
 
-  private static List<Object> readPemObjects(Path file, String what)
-      throws TlsConfigurationException {
-    byte[] bytes;
+  private static byte[] readFile(Path file, String what) throws TlsConfigurationException {
     try {
-      bytes = Files.readAllBytes(file);
+      return Files.readAllBytes(file);
     } catch (NoSuchFileException e) {
       throw new TlsConfigurationException(what + " file " + file + " does not exist");
     } catch (AccessDeniedException e) {
@@ -130,6 +150,11 @@ final class PemFiles {
     } catch (IOException e) {
       throw new TlsConfigurationException("cannot read " + what + " file " + file + ": " + e, e);
     }
+  }
+
+  private static List<Object> readPemObjects(Path file, String what)
+      throws TlsConfigurationException {
+    byte[] bytes = readFile(file, what);
     List<Object> objects = new ArrayList<>();
     try (Reader reader = new java.io.StringReader(new String(bytes, StandardCharsets.US_ASCII));
         PEMParser parser = new PEMParser(reader)) {
@@ -143,12 +168,11 @@ final class PemFiles {
     return objects;
   }
 
-  private static X509Certificate toX509(X509CertificateHolder holder, Path file)
-      throws TlsConfigurationException {
+  private static X509Certificate toX509(byte[] der, Path file) throws TlsConfigurationException {
     try {
       return (X509Certificate) CertificateFactory.getInstance("X.509")
-          .generateCertificate(new ByteArrayInputStream(holder.getEncoded()));
-    } catch (GeneralSecurityException | IOException e) {
+          .generateCertificate(new ByteArrayInputStream(der));
+    } catch (GeneralSecurityException e) {
       throw new TlsConfigurationException(
           "certificate file " + file + " holds an unusable certificate: " + e.getMessage(), e);
     }

@@ -25,6 +25,13 @@ final class TreeDownloadSet {
   private final List<FileOutcome> outcomes = new ArrayList<>();
   /** Names still to fetch, in the listing's order. */
   private final Set<String> missing = new TreeSet<>();
+  /**
+   * Names with an outcome already: a re-run finishes the file its checkpoint names before the
+   * listing arrives, and the listing then finds it in place; it is reported once.
+   */
+  private final Set<String> reported = new java.util.HashSet<>();
+  /** Names verified and waiting in the batch to be moved into place (not missing any more). */
+  private final Set<String> arrived = new java.util.HashSet<>();
   private boolean listed;
   private int files;
   private long bytes;
@@ -53,6 +60,9 @@ final class TreeDownloadSet {
       }
       files++;
       bytes += e.size();
+      if (reported.contains(e.name()) || arrived.contains(e.name())) {
+        continue; // finished (verified, maybe not yet in place) before the listing came
+      }
       if (Hashing.isFile(target(e.name()), e.size(), e.sha())) {
         skipped++;
         skippedBytes += e.size();
@@ -99,11 +109,13 @@ final class TreeDownloadSet {
   /** {@code name} arrived verified; it is in place once the batch is flushed. */
   void arrived(String name) {
     missing.remove(name);
+    arrived.add(name);
   }
 
   /** Files renamed into place by a flush. */
   void inPlace(List<Part> moved) {
     for (Part p : moved) {
+      arrived.remove(p.name);
       filesDone++;
       bytesDone += p.size;
       report(new FileOutcome(p.name, p.size, Hashing.hex(p.sha), FileOutcome.Status.TRANSFERRED,
@@ -138,6 +150,7 @@ final class TreeDownloadSet {
   }
 
   private void report(FileOutcome o) {
+    reported.add(o.name());
     outcomes.add(o);
     listener.fileFinished(o);
     listener.progress(filesDone, bytesDone);

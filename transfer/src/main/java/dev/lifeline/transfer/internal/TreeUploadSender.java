@@ -113,6 +113,15 @@ final class TreeUploadSender {
       }
       upload.progressed(n);
       upload.drainEvents();
+      if (i.status == Status.FAILED) {
+        // Refused by the server meanwhile (FILE_ERROR: too large, exists...): it ignores the
+        // rest of this file's chunks, so they are not sent; marking it SENT below made the end of
+        // the set send the whole file again and report it twice.
+        return;
+      }
+    }
+    if (i.status == Status.FAILED) {
+      return;
     }
     BasicFileAttributes now = Files.readAttributes(i.path, BasicFileAttributes.class,
         LinkOption.NOFOLLOW_LINKS);
