@@ -27,9 +27,10 @@
 # run again: it must complete; its --json summary and the server's log show what was sent again.
 # Last (unless --no-single) one 1 MiB download and upload against curl: bench/startup.sh if it
 # exists, else bench/run.sh --cases 1,3 --size 1.
-# LIFELINE_CLIENT is the command that runs client-demo (default bin/lifeline-client; its first
-# run, the untimed warm-up, makes the class-data-sharing archive). LIFELINE_JAVA_OPTS: JVM
-# options of server-demo. LIFELINE_BENCH_KEEP=1 keeps the work directory (logs, outputs).
+# LIFELINE_CLIENT is the command that runs client-demo (default bin/lifeline-client, with the
+# class-data-sharing archive the build ships). LIFELINE_JAVA_OPTS: JVM options of server-demo.
+# An untimed warm-up round of the cheaper rows warms server-demo's JIT, its SHA-256 sidecars
+# of the served trees and the page cache. LIFELINE_BENCH_KEEP=1 keeps the work directory (logs, outputs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench_dir=$(pwd)/bench
@@ -212,8 +213,8 @@ echo "# trees: $(for t in ${trees//,/ }; do printf '%s=%s x %s KiB ' "$t" "${tre
 echo "# uptime before: $(uptime)"
 all_rows=()
 for row in ${rows//,/ }; do all_rows+=("$row"); done
-# Warm-up, untimed: the launcher's CDS archive, the server's SHA-256 sidecars, ssh and the page
-# cache (the loops of curl processes have nothing to warm up).
+# Warm-up, untimed: server-demo's JIT and SHA-256 sidecars, ssh, the page cache (and the
+# launcher's archive where the build shipped none). The curl processes have nothing to warm.
 for t in ${trees//,/ }; do
   for dir in ${dirs//,/ }; do
     for row in "${all_rows[@]}"; do
