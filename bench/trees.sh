@@ -30,7 +30,7 @@
 # LIFELINE_CLIENT is the command that runs client-demo (default bin/lifeline-client, with the
 # class-data-sharing archive the build ships). LIFELINE_JAVA_OPTS: JVM options of server-demo.
 # An untimed warm-up round of the cheaper rows warms server-demo's JIT, its SHA-256 sidecars
-# of the served trees and the page cache. LIFELINE_BENCH_KEEP=1 keeps the work directory (logs, outputs).
+# of the served trees and the page cache. LIFELINE_BENCH_KEEP=1 keeps the work directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bench_dir=$(pwd)/bench
