@@ -158,49 +158,9 @@ if want 1 || want 2 || want 3; then
   sync   # write the source out now, not during the first measurement
 
   # --- nginx: own prefix and config, the same certificate, TLS 1.3 only, WebDAV PUT under /up/
-  ng=$work/nginx
-  mkdir -p "$ng/www/up" "$ng/logs" "$ng/tmp/body"
+  . "$bench_dir/nginx.sh"
+  start_bench_nginx
   ln "$src" "$ng/www/$name"
-  chmod 755 "$ng" "$ng/www" "$ng/logs" "$ng/tmp"
-  chmod 777 "$ng/www/up" "$ng/tmp/body"
-  ng_port=$(free_port)
-  cat > "$ng/nginx.conf" <<NGINX
-daemon off;
-worker_processes 1;
-pid $ng/nginx.pid;
-error_log $ng/logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $ng/tmp/body;
-  proxy_temp_path $ng/tmp/proxy;
-  fastcgi_temp_path $ng/tmp/fastcgi;
-  uwsgi_temp_path $ng/tmp/uwsgi;
-  scgi_temp_path $ng/tmp/scgi;
-  types { application/octet-stream bin; }
-  server {
-    listen 127.0.0.1:$ng_port ssl;
-    ssl_certificate $work/data/tls/server.pem;
-    ssl_certificate_key $work/data/tls/server.key;
-    ssl_protocols TLSv1.3;
-    root $ng/www;
-    location /up/ {
-      dav_methods PUT;
-      client_max_body_size 0;
-    }
-  }
-}
-NGINX
-  "$nginx_bin" -p "$ng" -c "$ng/nginx.conf" > "$ng/logs/stdout.log" 2>&1 &
-  pids+=($!)
-  ng_pids=($! $(sleep 0.5; ps -o pid= --ppid $!))
-  for _ in $(seq 1 100); do
-    curl -sS -o /dev/null --cacert "$ca" -r 0-0 "https://127.0.0.1:$ng_port/$name" 2>/dev/null && break
-    sleep 0.1
-  done
-  curl -sS -o /dev/null --cacert "$ca" -r 0-0 "https://127.0.0.1:$ng_port/$name" \
-    || { cat "$ng/logs/error.log"; exit 1; }
 
   # --- reset proxies: one in front of nginx, one in front of server-demo ----------------------
   lo=$((50 * 1000 * 1000)); hi=$((150 * 1000 * 1000))

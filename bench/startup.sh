@@ -71,47 +71,9 @@ chmod 644 "$src"
 ln "$src" "$work/data/files/$name"
 
 # --- nginx: its own prefix, the same certificate, TLS 1.3 only, WebDAV PUT under /up/ -------
-ng=$work/nginx
-mkdir -p "$ng/www/up" "$ng/logs" "$ng/tmp/body"
+. bench/nginx.sh   # cwd is the repository (above)
+start_bench_nginx
 ln "$src" "$ng/www/$name"
-chmod 755 "$ng" "$ng/www" "$ng/logs" "$ng/tmp"
-chmod 777 "$ng/www/up" "$ng/tmp/body"
-ng_port=$(free_port)
-cat > "$ng/nginx.conf" <<NGINX
-daemon off;
-worker_processes 1;
-pid $ng/nginx.pid;
-error_log $ng/logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $ng/tmp/body;
-  proxy_temp_path $ng/tmp/proxy;
-  fastcgi_temp_path $ng/tmp/fastcgi;
-  uwsgi_temp_path $ng/tmp/uwsgi;
-  scgi_temp_path $ng/tmp/scgi;
-  types { application/octet-stream bin; }
-  server {
-    listen 127.0.0.1:$ng_port ssl;
-    ssl_certificate $work/data/tls/server.pem;
-    ssl_certificate_key $work/data/tls/server.key;
-    ssl_protocols TLSv1.3;
-    root $ng/www;
-    location /up/ {
-      dav_methods PUT;
-      client_max_body_size 0;
-    }
-  }
-}
-NGINX
-"$nginx_bin" -p "$ng" -c "$ng/nginx.conf" > "$ng/logs/stdout.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do
-  curl -sS -o /dev/null --cacert "$ca" "https://127.0.0.1:$ng_port/$name" 2>/dev/null && break
-  sleep 0.1
-done
-curl -sS -o /dev/null --cacert "$ca" "https://127.0.0.1:$ng_port/$name" || { cat "$ng/logs/error.log"; exit 1; }
 
 # --- the rows ---------------------------------------------------------------------------------
 declare -A W C   # per "case/label": wall seconds and CPU seconds, space separated

@@ -29,52 +29,9 @@ start_lifeline() { # sets ll_port, ll_pids, ca
 }
 
 start_nginx() { # sets ng, ng_port, ng_pids; serves $ng/www, PUT under /up/ creates directories
-  ng=$work/nginx
-  mkdir -p "$ng/www/up" "$ng/logs" "$ng/tmp/body"
-  chmod 755 "$work" "$ng" "$ng/www" "$ng/logs" "$ng/tmp"
-  chmod 777 "$ng/www/up" "$ng/tmp/body"
-  ng_port=$(free_port)
-  cat > "$ng/nginx.conf" <<NGINX
-daemon off;
-worker_processes 1;
-pid $ng/nginx.pid;
-error_log $ng/logs/error.log warn;
-events { worker_connections 256; }
-http {
-  access_log off;
-  sendfile on;
-  client_body_temp_path $ng/tmp/body;
-  proxy_temp_path $ng/tmp/proxy;
-  fastcgi_temp_path $ng/tmp/fastcgi;
-  uwsgi_temp_path $ng/tmp/uwsgi;
-  scgi_temp_path $ng/tmp/scgi;
-  types { application/octet-stream bin; }
-  server {
-    listen 127.0.0.1:$ng_port ssl;
-    ssl_certificate $work/data/tls/server.pem;
-    ssl_certificate_key $work/data/tls/server.key;
-    ssl_protocols TLSv1.3;
-    keepalive_requests 100000;
-    root $ng/www;
-    location /up/ {
-      dav_methods PUT;
-      create_full_put_path on;
-      client_max_body_size 0;
-    }
-  }
-}
-NGINX
-  nginx -p "$ng" -c "$ng/nginx.conf" > "$ng/logs/stdout.log" 2>&1 &
-  pids+=($!)
-  local master=$!
-  echo probe > "$ng/www/probe.bin"
-  for _ in $(seq 1 100); do
-    curl -sS -o /dev/null --cacert "$ca" "https://127.0.0.1:$ng_port/probe.bin" 2>/dev/null && break
-    sleep 0.1
-  done
-  curl -sS -o /dev/null --cacert "$ca" "https://127.0.0.1:$ng_port/probe.bin" \
-    || { cat "$ng/logs/error.log"; exit 1; }
-  ng_pids=("$master" $(ps -o pid= --ppid "$master"))
+  chmod 755 "$work"
+  . "$bench_dir/nginx.sh"
+  start_bench_nginx 256 'keepalive_requests 100000;' 'create_full_put_path on;'
 }
 
 start_sshd() { # sets ssh_port, ssh_pids, ssh_cmd (the -e argument of rsync)
