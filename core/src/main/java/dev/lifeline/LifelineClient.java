@@ -5,6 +5,7 @@ import dev.lifeline.internal.faults.FaultStage;
 import dev.lifeline.internal.protocol.FrameDescriptor;
 import dev.lifeline.internal.session.ClientPipeline;
 import dev.lifeline.internal.session.ClientSessions;
+import dev.lifeline.internal.session.ReplayGrowth;
 import dev.lifeline.internal.session.SessionConfig;
 import dev.lifeline.internal.tls.ClientTls;
 import dev.lifeline.internal.transport.Transports;
@@ -73,7 +74,8 @@ public final class LifelineClient implements AutoCloseable {
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS,
             (int) Math.min(Integer.MAX_VALUE, b.connectTimeout.toMillis()));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
-        b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox);
+        b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox,
+        b.replayGrowth());
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ClientPipeline pipeline = new ClientPipeline(tls, b.host, b.port, b.idleTimeout,
         chaos == null ? () -> null : chaos::newHandlerOrNull);
@@ -167,6 +169,8 @@ public final class LifelineClient implements AutoCloseable {
     private byte[] credentials = new byte[0];
     private int maxMessageSize = 1024 * 1024;
     private long replayBufferBytes = 32L * 1024 * 1024;
+    private long maxReplayBufferBytes = -1; // unset: max(replayBufferBytes, 256 MiB)
+    private long replayBufferBudgetBytes = 1L << 30;
     private long inboundQueueBytes = 8L * 1024 * 1024;
     private boolean autoAcknowledge = true;
     private boolean durableOutbox;
@@ -245,6 +249,36 @@ public final class LifelineClient implements AutoCloseable {
     }
 
     /**
+     * How far one session's replay buffer may grow past {@link #replayBufferBytes} when the
+     * path's bandwidth-delay product needs it; default the larger of {@code replayBufferBytes}
+     * and 256 MiB; {@code replayBufferBytes} itself turns growth off. The buffer grows while the
+     * window is what holds the sender back and a bigger one delivers faster, and shrinks back
+     * once idle (docs/protocol.md "Keeping a long pipe full").
+     */
+    public Builder maxReplayBufferBytes(long maxReplayBufferBytes) {
+      this.maxReplayBufferBytes = ConfigChecks.atLeast("maxReplayBufferBytes",
+          maxReplayBufferBytes, 1);
+      return this;
+    }
+
+    /**
+     * What the growth of all sessions' replay buffers past {@link #replayBufferBytes} may add up
+     * to; default 1 GiB. The endpoint's worst case is then sessions x {@code replayBufferBytes}
+     * plus this, however many sessions run on long fat paths at once; 0 turns growth off.
+     */
+    public Builder replayBufferBudgetBytes(long replayBufferBudgetBytes) {
+      this.replayBufferBudgetBytes = ConfigChecks.atLeast("replayBufferBudgetBytes",
+          replayBufferBudgetBytes, 0);
+      return this;
+    }
+
+    private ReplayGrowth replayGrowth() {
+      long max = maxReplayBufferBytes < 0
+          ? Math.max(replayBufferBytes, 256L << 20) : maxReplayBufferBytes;
+      return new ReplayGrowth(replayBufferBytes, max, replayBufferBudgetBytes);
+    }
+
+    /**
      * Memory of received messages waiting for the handler before reading pauses; default 8 MiB.
      * Counted as the read buffers the messages keep alive (a message is a slice of the buffer its
      * socket read went into, up to 1 MiB), not as their payload, so that small messages cannot
@@ -314,6 +348,10 @@ public final class LifelineClient implements AutoCloseable {
       if (durableOutbox && !store.supportsOutbox()) {
         throw new IllegalStateException("durableOutbox: " + store
             + " keeps no outbox (expected: a store that does, e.g. FileCheckpointStore)");
+      }
+      if (maxReplayBufferBytes >= 0 && maxReplayBufferBytes < replayBufferBytes) {
+        throw new IllegalStateException("maxReplayBufferBytes: " + maxReplayBufferBytes
+            + " (expected: >= replayBufferBytes " + replayBufferBytes + ")");
       }
       if (replayBufferBytes < maxMessageSize) {
         throw new IllegalStateException("replayBufferBytes: " + replayBufferBytes

@@ -9,6 +9,7 @@ import dev.lifeline.internal.session.ResumeTokens;
 import dev.lifeline.internal.session.SafeServerEvents;
 import dev.lifeline.internal.session.ServerPipeline;
 import dev.lifeline.internal.session.ServerSessions;
+import dev.lifeline.internal.session.ReplayGrowth;
 import dev.lifeline.internal.session.SessionConfig;
 import dev.lifeline.internal.tls.ServerTls;
 import dev.lifeline.internal.transport.Transports;
@@ -78,7 +79,8 @@ public final class LifelineServer implements AutoCloseable {
     this.appExecutor = Executors.newFixedThreadPool(b.appThreads, daemon("lifeline-app"));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
-        b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox);
+        b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox,
+        b.replayGrowth());
     RefusalLimiter limiter = new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
         System::nanoTime);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
@@ -270,6 +272,8 @@ public final class LifelineServer implements AutoCloseable {
     private Duration sweepInterval = Duration.ofMinutes(1);
     private int maxMessageSize = 1024 * 1024;
     private long replayBufferBytes = 32L * 1024 * 1024;
+    private long maxReplayBufferBytes = -1; // unset: max(replayBufferBytes, 256 MiB)
+    private long replayBufferBudgetBytes = 1L << 30;
     private long inboundQueueBytes = 8L * 1024 * 1024;
     private boolean autoAcknowledge = true;
     private boolean durableOutbox;
@@ -382,6 +386,36 @@ public final class LifelineServer implements AutoCloseable {
     public Builder replayBufferBytes(long replayBufferBytes) {
       this.replayBufferBytes = ConfigChecks.atLeast("replayBufferBytes", replayBufferBytes, 1);
       return this;
+    }
+
+    /**
+     * How far one session's replay buffer may grow past {@link #replayBufferBytes} when the
+     * path's bandwidth-delay product needs it; default the larger of {@code replayBufferBytes}
+     * and 256 MiB; {@code replayBufferBytes} itself turns growth off. The buffer grows while the
+     * window is what holds the sender back and a bigger one delivers faster, and shrinks back
+     * once idle (docs/protocol.md "Keeping a long pipe full").
+     */
+    public Builder maxReplayBufferBytes(long maxReplayBufferBytes) {
+      this.maxReplayBufferBytes = ConfigChecks.atLeast("maxReplayBufferBytes",
+          maxReplayBufferBytes, 1);
+      return this;
+    }
+
+    /**
+     * What the growth of all sessions' replay buffers past {@link #replayBufferBytes} may add up
+     * to; default 1 GiB. The endpoint's worst case is then sessions x {@code replayBufferBytes}
+     * plus this, however many sessions run on long fat paths at once; 0 turns growth off.
+     */
+    public Builder replayBufferBudgetBytes(long replayBufferBudgetBytes) {
+      this.replayBufferBudgetBytes = ConfigChecks.atLeast("replayBufferBudgetBytes",
+          replayBufferBudgetBytes, 0);
+      return this;
+    }
+
+    private ReplayGrowth replayGrowth() {
+      long max = maxReplayBufferBytes < 0
+          ? Math.max(replayBufferBytes, 256L << 20) : maxReplayBufferBytes;
+      return new ReplayGrowth(replayBufferBytes, max, replayBufferBudgetBytes);
     }
 
     /**
@@ -545,6 +579,10 @@ public final class LifelineServer implements AutoCloseable {
       if (durableOutbox && !store.supportsOutbox()) {
         throw new IllegalStateException("durableOutbox: " + store
             + " keeps no outbox (expected: a store that does, e.g. FileCheckpointStore)");
+      }
+      if (maxReplayBufferBytes >= 0 && maxReplayBufferBytes < replayBufferBytes) {
+        throw new IllegalStateException("maxReplayBufferBytes: " + maxReplayBufferBytes
+            + " (expected: >= replayBufferBytes " + replayBufferBytes + ")");
       }
       if (replayBufferBytes < maxMessageSize) {
         throw new IllegalStateException("replayBufferBytes: " + replayBufferBytes

@@ -10,6 +10,8 @@ package dev.lifeline;
  * @param tlsResumed abbreviated (resumed) TLS handshakes
  * @param bytesSent message bytes sent, excluding resends
  * @param bytesReceived message bytes delivered to the handler
+ * @param replayWindowBytes the replay buffer's bound now: the configured size, or more after it
+ *     grew to the path's bandwidth-delay product (docs/protocol.md "Keeping a long pipe full")
  */
 public record SessionStats(
     long reconnects,
@@ -18,4 +20,5 @@ public record SessionStats(
     long tlsFull,
     long tlsResumed,
     long bytesSent,
-    long bytesReceived) {}
+    long bytesReceived,
+    long replayWindowBytes) {}

@@ -21,7 +21,8 @@ import java.util.concurrent.CompletableFuture;
  */
 final class OutboundStream {
 
-  private final ReplayBuffer replay;
+  private final ReplayBuffer replay = new ReplayBuffer();
+  private final SendWindow window;
   private long nextSeq = 1;
   private long writeCursor = 1;
   private long highestWritten;
@@ -39,8 +40,13 @@ final class OutboundStream {
   private long resentBytes;
   private long sentBytes;
 
+  /** A stream whose replay buffer never grows past {@code replayBufferBytes}. */
   OutboundStream(long replayBufferBytes) {
-    this.replay = new ReplayBuffer(replayBufferBytes);
+    this(ReplayGrowth.fixed(replayBufferBytes));
+  }
+
+  OutboundStream(ReplayGrowth growth) {
+    this.window = new SendWindow(growth);
   }
 
   /** The messages sent before a restart are gone: the first resume must rewind. */
@@ -90,7 +96,30 @@ final class OutboundStream {
 
   /** Whether a message of {@code length} bytes fits in the replay buffer now. */
   boolean hasRoom(int length) {
-    return replay.hasRoom(length);
+    return replay.hasRoom(length, window.limit());
+  }
+
+  /**
+   * A message of {@code length} bytes did not fit; {@code connected}: a connection is attached,
+   * so if every appended message was written, the window is what stops the sender.
+   */
+  void noRoom(boolean connected) {
+    window.noRoom(System.nanoTime(), connected && !hasUnwritten());
+  }
+
+  /** A new connection: the window may pay to grow again on its path. */
+  void newConnection() {
+    window.newPath();
+  }
+
+  /** The session ended: its window's growth goes back to the endpoint's budget. */
+  void releaseWindow() {
+    window.release();
+  }
+
+  /** The replay buffer's bound now. */
+  long windowBytes() {
+    return window.limit();
   }
 
   /**
@@ -167,7 +196,12 @@ final class OutboundStream {
       throw new ProtocolException(ErrorCode.PROTOCOL_ERROR,
           "ACK " + seq + " (expected: < " + nextSeq + ")");
     }
-    return replay.acknowledge(seq);
+    long before = replay.bytes();
+    List<CompletableFuture<Void>> done = replay.acknowledge(seq);
+    if (!done.isEmpty()) {
+      window.acked(System.nanoTime(), before - replay.bytes(), replay.bytes());
+    }
+    return done;
   }
 
   /** The rewind not yet reported to a sender, now reported; null if none. */

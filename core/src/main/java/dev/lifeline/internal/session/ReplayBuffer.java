@@ -7,8 +7,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * The messages a sender has sent but the peer has not acknowledged, in sequence order, bounded in
- * bytes. Sequence numbers are contiguous, so a message is found by {@code seq - firstSeq} in a
- * ring of entries. Not thread-safe: the owning session guards it.
+ * bytes by the session's {@link SendWindow}. Sequence numbers are contiguous, so a message is
+ * found by {@code seq - firstSeq} in a ring of entries. Not thread-safe: the owning session
+ * guards it.
  *
  * <p>Invariant: entries hold sequences {@code [firstSeq, firstSeq + size)}; {@code bytes} is the
  * sum of their payload sizes; every entry owns one reference to its payload.
@@ -22,19 +23,17 @@ final class ReplayBuffer {
     }
   }
 
-  private final long maxBytes;
   private Entry[] ring = new Entry[16];
   private int head;
   private int size;
   private long firstSeq = 1;
   private long bytes;
 
-  ReplayBuffer(long maxBytes) {
-    this.maxBytes = maxBytes;
-  }
-
-  /** Whether a message of {@code length} bytes fits now. An empty buffer takes any message. */
-  boolean hasRoom(int length) {
+  /**
+   * Whether a message of {@code length} bytes fits now under {@code maxBytes} (the session's
+   * {@link SendWindow}). An empty buffer takes any message.
+   */
+  boolean hasRoom(int length, long maxBytes) {
     return size == 0 || bytes + length <= maxBytes;
   }
 

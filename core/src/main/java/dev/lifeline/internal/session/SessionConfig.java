@@ -15,6 +15,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param autoAcknowledge the endpoint's acknowledgement mode: false makes every session a durable
  *     receiver whatever its handler declares
  * @param durableOutbox whether sessions keep what they send in a durable outbox in the store
+ * @param replayGrowth how far each session's replay buffer may grow past {@code
+ *     replayBufferBytes} on a long fat path, and the endpoint's budget for it all
  */
 public record SessionConfig(
     int maxMessageSize,
@@ -23,7 +25,16 @@ public record SessionConfig(
     Executor appExecutor,
     ScheduledExecutorService timer,
     boolean autoAcknowledge,
-    boolean durableOutbox) {
+    boolean durableOutbox,
+    ReplayGrowth replayGrowth) {
+
+  /** A replay buffer that never grows past {@code replayBufferBytes}. */
+  public SessionConfig(int maxMessageSize, long replayBufferBytes, long inboundQueueBytes,
+      Executor appExecutor, ScheduledExecutorService timer, boolean autoAcknowledge,
+      boolean durableOutbox) {
+    this(maxMessageSize, replayBufferBytes, inboundQueueBytes, appExecutor, timer,
+        autoAcknowledge, durableOutbox, ReplayGrowth.fixed(replayBufferBytes));
+  }
 
   /** Acknowledgement on receipt unless the handler says otherwise; no outbox. */
   public SessionConfig(int maxMessageSize, long replayBufferBytes, long inboundQueueBytes,

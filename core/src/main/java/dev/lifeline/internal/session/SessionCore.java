@@ -91,7 +91,7 @@ public final class SessionCore implements Session {
     this.handler = handler;
     this.app = new SerialExecutor(config.appExecutor());
     this.persistence = persistence;
-    this.out = new OutboundStream(config.replayBufferBytes());
+    this.out = new OutboundStream(config.replayGrowth());
     this.in = new InboundStream(config.autoAcknowledge() && handler.autoAcknowledge());
     this.sender = new SessionSender(this, config, out, app);
     this.ending = new SessionEnding(this, config, out, sender, app, handler);
@@ -233,6 +233,7 @@ public final class SessionCore implements Session {
     port = ch;
     connected = true;
     in.connectionChanged();
+    out.newConnection();
     delivery.connectionChangedLocked();
     notifyAll();
     return r;
@@ -405,7 +406,7 @@ public final class SessionCore implements Session {
   @Override
   public synchronized SessionStats stats() {
     return new SessionStats(reconnects, out.resentBytes(), out.rewinds(), tlsFull, tlsResumed,
-        out.sentBytes(), in.receivedBytes());
+        out.sentBytes(), in.receivedBytes(), out.windowBytes());
   }
 
   @Override

@@ -81,6 +81,7 @@ final class SessionSender {
           if (out.hasRoom(length)) {
             break;
           }
+          out.noRoom(session.connectedPortLocked() != null);
           if (!block) {
             return null;
           }
@@ -130,6 +131,9 @@ final class SessionSender {
 
   void onWritable(Runnable task) {
     synchronized (session) {
+      if (!out.hasRoom(config.maxMessageSize())) {
+        out.noRoom(session.connectedPortLocked() != null);
+      }
       writableTasks.add(task);
     }
     runWritableTasksIfRoom();
@@ -160,6 +164,7 @@ final class SessionSender {
     List<Runnable> tasks;
     synchronized (session) {
       dropped = out.clear();
+      out.releaseWindow();
       tasks = takeWritableTasks();
     }
     dropped.forEach(f -> f.completeExceptionally(cause));

@@ -25,23 +25,23 @@ class ReplayBufferTest {
 
   @Test
   void boundedInBytesButAlwaysTakesOneMessageWhenEmpty() {
-    ReplayBuffer buffer = new ReplayBuffer(100);
-    assertTrue(buffer.hasRoom(1000), "an empty buffer takes a message larger than its bound");
+    ReplayBuffer buffer = new ReplayBuffer();
+    assertTrue(buffer.hasRoom(1000, 100), "an empty buffer takes a message larger than its bound");
     buffer.append(1, payload(60), new CompletableFuture<>());
-    assertTrue(buffer.hasRoom(40));
-    assertFalse(buffer.hasRoom(41));
+    assertTrue(buffer.hasRoom(40, 100));
+    assertFalse(buffer.hasRoom(41, 100));
     buffer.append(2, payload(40), new CompletableFuture<>());
     assertEquals(100, buffer.bytes());
-    assertFalse(buffer.hasRoom(1));
+    assertFalse(buffer.hasRoom(1, 100));
     buffer.acknowledge(1);
-    assertTrue(buffer.hasRoom(60));
-    assertFalse(buffer.hasRoom(61));
+    assertTrue(buffer.hasRoom(60, 100));
+    assertFalse(buffer.hasRoom(61, 100));
     buffer.clear(3);
   }
 
   @Test
   void acknowledgeIsCumulativeReleasesAndReturnsFuturesInOrder() {
-    ReplayBuffer buffer = new ReplayBuffer(1 << 20);
+    ReplayBuffer buffer = new ReplayBuffer();
     List<CompletableFuture<Void>> futures = new ArrayList<>();
     for (long seq = 1; seq <= 5; seq++) {
       CompletableFuture<Void> f = new CompletableFuture<>();
@@ -67,7 +67,7 @@ class ReplayBufferTest {
 
   @Test
   void getFindsEntriesAcrossRingWrapAndGrowth() {
-    ReplayBuffer buffer = new ReplayBuffer(Long.MAX_VALUE);
+    ReplayBuffer buffer = new ReplayBuffer();
     long next = 1;
     // Move the head into the middle of the initial ring, then grow it several times.
     for (; next <= 10; next++) {
@@ -90,7 +90,7 @@ class ReplayBufferTest {
 
   @Test
   void refusesGapsAndRenumberingWhileHoldingMessages() {
-    ReplayBuffer buffer = new ReplayBuffer(100);
+    ReplayBuffer buffer = new ReplayBuffer();
     buffer.append(1, payload(1), new CompletableFuture<>());
     assertThrows(IllegalStateException.class,
         () -> buffer.append(3, Unpooled.EMPTY_BUFFER, new CompletableFuture<>()));

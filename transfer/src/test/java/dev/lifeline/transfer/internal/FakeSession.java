@@ -175,7 +175,7 @@ final class FakeSession implements Session {
 
   @Override
   public synchronized SessionStats stats() {
-    return new SessionStats(0, 0, rewinds, 1, 0, 0, 0);
+    return new SessionStats(0, 0, rewinds, 1, 0, 0, 0, 1 << 20);
   }
 
   @Override
