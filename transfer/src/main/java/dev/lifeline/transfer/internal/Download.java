@@ -24,8 +24,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client side of a download. Writes chunks into {@code TARGET.part} at their offsets, and
- * every few MiB or second makes the file durable and checkpoints it; the checkpoint is what the
- * server's replay buffer waits for, and what a re-run of this process continues from. When the
+ * every few MiB or second makes the file durable and checkpoints it: what a re-run of this
+ * process continues from. Chunks are acknowledged as they are written ({@link
+ * #autoAcknowledge}). When the
  * whole file has arrived and its SHA-256 matches the server's, it is renamed to the target.
  *
  * <p>Without fsync ({@code fsync == false}) the same checkpoints are committed as soon as their
@@ -260,9 +261,9 @@ public final class Download implements SessionHandler, PiecewiseHandler {
 
   /**
    * Waits for the download to finish, checkpointing once a second what arrived and is not yet
-   * durable. Checkpoints are this side's acknowledgements: checking only when a chunk arrives
-   * deadlocks once the server's replay buffer (smaller than {@link #CHECKPOINT_BYTES}) is full,
-   * because then no chunk arrives (found by SoakTest with a 4 MiB server replay buffer).
+   * durable: a download that stalls (the server slow, the network gone) still keeps what it
+   * has. (When checkpoints were the only acknowledgements, checking only when a chunk arrived
+   * deadlocked once the server's replay buffer was full: SoakTest, 4 MiB buffer.)
    */
   private byte[] awaitFinished(Session session) throws InterruptedException, ExecutionException {
     while (true) {
@@ -350,10 +351,18 @@ public final class Download implements SessionHandler, PiecewiseHandler {
     }
   }
 
-  /** Chunks are acknowledged by checkpoints only, from a restored session's first one too. */
+  /**
+   * Chunks are acknowledged once written (in the page cache), not only by the durable
+   * checkpoints: the server's replay buffer is the download's flow-control window, and holding
+   * it until each 16 MiB checkpoint's fsync kept a long path's pipe partly empty (docs/protocol.md
+   * "Keeping a long pipe full"). Nothing is lost by it: a network cut replays from what this side
+   * received, and after this process dies the server's stream rewinds to the durable checkpoint,
+   * where the next DOWNLOAD request asks again ({@link DownloadRequests}) and the server reads the
+   * file again. Checkpoints stay durable before they are stored.
+   */
   @Override
   public boolean autoAcknowledge() {
-    return false;
+    return true;
   }
 
   /**
