@@ -11,13 +11,19 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 
 /**
- * One client connection: waits for the server's HELLO, asks to OPEN or RESUME, and once the
- * server answers attaches the session; reports the connection's end to the {@link
- * ClientConnector}, which reconnects.
+ * One client connection: asks to OPEN or RESUME as soon as TLS is up, checks the server's HELLO
+ * (which arrives first), and once the server answers attaches the session; reports the
+ * connection's end to the {@link ClientConnector}, which reconnects.
+ *
+ * <p>OPEN/RESUME leaves without waiting for HELLO: on a long path that wait was a whole round
+ * trip before every session's first message and every resume (docs/protocol.md "Keeping a long
+ * pipe full"). HELLO is still checked when it comes, before any answer is taken: a server of
+ * another protocol version or with a smaller frame limit ends the connection as before.
  */
 final class ClientConnectionHandler extends ConnectionHandler {
 
   private final ClientConnector connector;
+  private boolean helloSeen;
 
   ClientConnectionHandler(ClientConnector connector) {
     this.connector = connector;
@@ -34,11 +40,16 @@ final class ClientConnectionHandler extends ConnectionHandler {
   }
 
   @Override
+  protected void tlsEstablished(ChannelHandlerContext ctx) {
+    moveTo(ConnectionPhase.ADMITTING);
+    ctx.writeAndFlush(connector.openOrResume(), ctx.voidPromise());
+  }
+
+  @Override
   protected void handshakeFrame(ChannelHandlerContext ctx, Frame frame) throws Exception {
     Channel ch = ctx.channel();
-    boolean helloSeen = !phase().awaitsGreeting();
     if (frame instanceof Frame.Hello hello && !helloSeen) {
-      moveTo(ConnectionPhase.ADMITTING);
+      helloSeen = true;
       onHello(ctx, hello);
     } else if (frame instanceof Frame.Opened opened && helloSeen && !connector.hasSessionId()) {
       raiseFrameLimit(ctx);
@@ -68,9 +79,7 @@ final class ClientConnectionHandler extends ConnectionHandler {
     if (problem != null) {
       closeCause = new SessionRefusedException(ErrorCode.FRAME_TOO_LARGE, problem);
       ctx.close();
-      return;
     }
-    ctx.writeAndFlush(connector.openOrResume(), ctx.voidPromise());
   }
 
   private void raiseFrameLimit(ChannelHandlerContext ctx) {
