@@ -1,5 +1,8 @@
 package dev.lifeline.internal.session;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 /**
  * The bound of one session's replay buffer, sized to the path's bandwidth-delay product.
  *
@@ -30,6 +33,7 @@ package dev.lifeline.internal.session;
  * any fixed origin), so tests drive it without a clock.
  */
 final class SendWindow {
+  private static final Logger log = LoggerFactory.getLogger(SendWindow.class);
   static final long IDLE_NANOS = 2_000_000_000L;
   private static final double GAIN = 1.2;
   private static final int MAX_FRUITLESS = 2;
@@ -99,7 +103,10 @@ final class SendWindow {
       fruitless = gained ? 0 : fruitless + 1;
       lastLimitedRate = rate;
       if (fruitless < MAX_FRUITLESS) {
-        grow();
+        grow(rate);
+      } else if (log.isDebugEnabled()) {
+        log.debug("replay window stays at {} bytes: {} MB/s, no faster than the last round",
+            limit, Math.round(rate * 1000));
       }
     }
     roundStart = now;
@@ -107,12 +114,16 @@ final class SendWindow {
     limitedThisRound = false;
   }
 
-  private void grow() {
+  private void grow(double rate) {
     long wanted = Math.min(growth.maxBytes(), limit * 2) - limit;
     long got = wanted <= 0 ? 0 : growth.take(wanted);
     if (got > 0) {
       limit += got;
       growths++;
+    }
+    if (log.isDebugEnabled()) {
+      log.debug("replay window {} bytes after a limited round at {} MB/s (wanted {} more)",
+          limit, Math.round(rate * 1000), wanted);
     }
   }
 
