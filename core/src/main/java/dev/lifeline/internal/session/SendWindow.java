@@ -17,10 +17,13 @@ import org.slf4j.LoggerFactory;
  *       had appended was already written to the connection: the socket (the network) would have
  *       taken more, only the window said no. A slow network or a receiver that stops reading
  *       makes the connection unwritable first, and nothing grows;
- *   <li>the round's delivery rate (bytes acknowledged over the round's time) rose by at least a
- *       fifth over the previous limited round's, or no round was measured yet: a larger window
- *       that does not deliver faster only queues bytes in the network (after two such rounds the
- *       window stops growing until the next connection, whose path may differ);
+ *   <li>the round's delivery rate (bytes acknowledged over the round's time) is at least a fifth
+ *       above the last rate that was (or no round was measured yet): a larger window that does
+ *       not deliver faster only queues bytes in the network. After two rounds without such a
+ *       gain the window stops growing, and starts again when a round beats that rate by a fifth
+ *       (a receiver whose JIT warmed up, a path that got faster) or on a new connection. The
+ *       comparison is with that fixed rate, not the previous round's, so gains made slowly add
+ *       up;
  *   <li>the session's maximum and the endpoint's {@link ReplayGrowth} budget allow it.
  * </ul>
  *
@@ -45,7 +48,8 @@ final class SendWindow {
   private long roundStart = Long.MIN_VALUE;
   private long roundBytes;
   private boolean limitedThisRound;
-  private double lastLimitedRate;
+  // The delivery rate of the last limited round that was faster than the one before it by GAIN.
+  private double referenceRate;
   private int fruitless;
   private long lastLimited = Long.MIN_VALUE;
 
@@ -99,9 +103,13 @@ final class SendWindow {
   private void endRound(long now) {
     double rate = roundBytes / (double) Math.max(1, now - roundStart);
     if (limitedThisRound) {
-      boolean gained = lastLimitedRate == 0 || rate >= lastLimitedRate * GAIN;
-      fruitless = gained ? 0 : fruitless + 1;
-      lastLimitedRate = rate;
+      boolean gained = referenceRate == 0 || rate >= referenceRate * GAIN;
+      if (gained) {
+        referenceRate = rate;
+        fruitless = 0;
+      } else {
+        fruitless++;
+      }
       if (fruitless < MAX_FRUITLESS) {
         grow(rate);
       } else if (log.isDebugEnabled()) {
@@ -130,7 +138,7 @@ final class SendWindow {
   /** A new connection: its path may differ, so growing may pay again. */
   void newPath() {
     fruitless = 0;
-    lastLimitedRate = 0;
+    referenceRate = 0;
     roundStart = Long.MIN_VALUE;
     roundBytes = 0;
     limitedThisRound = false;

@@ -67,6 +67,19 @@ class SendWindowTest {
   }
 
   @Test
+  void growsAgainOnceDeliveryGetsFasterAfterAPlateau() {
+    SendWindow w = new SendWindow(new ReplayGrowth(1 * MIB, 1024 * MIB, 1L << 40));
+    long now = limitedRound(w, 0, 10); // 100 MiB/s
+    now = limitedRound(w, now, 20); // the same rate: forgiven, 4 MiB
+    now = limitedRound(w, now, 40); // the same rate: stops at 4 MiB
+    assertEquals(4 * MIB, w.limit());
+    now = limitedRound(w, now, 36); // 11% faster than the reference: not enough
+    assertEquals(4 * MIB, w.limit());
+    limitedRound(w, now, 32); // 25% faster than the reference (the receiver warmed up)
+    assertEquals(8 * MIB, w.limit(), "slow gains add up against a fixed reference");
+  }
+
+  @Test
   void takesGrowthFromTheBudgetAndGivesItBack() {
     ReplayGrowth budget = new ReplayGrowth(32 * MIB, 256 * MIB, 48 * MIB);
     SendWindow a = new SendWindow(budget);
