@@ -39,7 +39,7 @@ class LongPathTest {
   @TempDir Path dir;
 
   /** Both ends' stats once the client had every message, before the session closed. */
-  private record Run(SessionStats atServer, SessionStats atClient) {}
+  private record Run(SessionStats atServer, SessionStats atClient, long resets) {}
 
   @Test
   void theWindowGrowsPastItsInitialSizeAndEveryMessageArrivesOnceInOrder() throws Exception {
@@ -63,8 +63,8 @@ class LongPathTest {
   void aResetMidStreamLosesAndRepeatsNothing() throws Exception {
     long count = (48L << 20) / MESSAGE_BYTES;
     Run run = stream(count, 16L << 20, proxy -> proxy.cutAll(Mode.RST));
-    SessionStats stats = run.atClient();
-    assertTrue(stats.reconnects() >= 1, "the session never resumed: " + stats);
+    assertEquals(1, run.resets(), run.toString());
+    assertTrue(run.atClient().reconnects() >= 1, "the session never resumed: " + run);
   }
 
   /** Something a test does to the path once the client has received a third of the stream. */
@@ -114,7 +114,8 @@ class LongPathTest {
       awaitReceived(received, count);
       // Read now: an idle window shrinks back to its initial size two seconds after its last
       // use, and a closed session's at once.
-      Run run = new Run(serverSession.get(10, TimeUnit.SECONDS).stats(), session.stats());
+      Run run = new Run(serverSession.get(10, TimeUnit.SECONDS).stats(), session.stats(),
+          proxy.cuts(Mode.RST));
       System.out.printf("max window %d MiB: %d MiB through %s each way in %d ms; %s%n",
           maxWindow >> 20, count * MESSAGE_BYTES >> 20, ONE_WAY,
           (System.nanoTime() - start) / 1_000_000, run);
