@@ -407,6 +407,22 @@ class FaultProxyTest {
     assertEquals("eof", readToEnd(busy, 5_000));
   }
 
+  @Test
+  void latencyAppliesToConnectionsAcceptedAfterItUntilCleared() throws Exception {
+    final FaultProxy proxy = proxyTo(closing(TargetServer.stream()));
+    final String prefix = proxy.threadNamePrefix();
+    assertThrows(IllegalArgumentException.class, () -> proxy.setLatency(Duration.ofMillis(-1), 1));
+    assertThrows(IllegalArgumentException.class, () -> proxy.setLatency(Duration.ZERO, 0));
+    connect(proxy).getInputStream().readNBytes(100);
+    proxy.setLatency(Duration.ofMillis(5), 1 << 20);
+    connect(proxy).getInputStream().readNBytes(100);
+    proxy.clearLatency();
+    connect(proxy).getInputStream().readNBytes(100);
+    // Two threads per connection, two more for the one accepted while latency was on.
+    await(() -> proxyThreads(prefix) == 1 + 2 + 4 + 2);
+    await(() -> proxyThreads(prefix + "2-") == 4);
+  }
+
   private static boolean waiting(String threadName) {
     return Thread.getAllStackTraces().keySet().stream()
         .anyMatch(t -> t.getName().equals(threadName) && t.getState() == Thread.State.WAITING);
