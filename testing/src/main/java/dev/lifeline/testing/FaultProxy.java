@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -47,8 +48,11 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>Threads: one acceptor and two per connection (blocking I/O, 64 KiB buffers), all daemons
- * named {@code fault-proxy-N-...}. {@link #close()} closes every socket and waits for every thread.
+ * <p>With {@linkplain #setLatency(Duration, long) latency} it behaves as a long path: every byte
+ * arrives a fixed time after it was sent, with a bounded number of bytes in flight.
+ *
+ * <p>Threads: one acceptor and two per connection, four with latency (blocking I/O, 64 KiB
+ * buffers), all daemons named {@code fault-proxy-N-...}. {@link #close()} closes every socket and waits for every thread.
  * Thread-safe.
  */
 public final class FaultProxy implements AutoCloseable {
@@ -80,6 +84,12 @@ public final class FaultProxy implements AutoCloseable {
 
   /** Null when connections run clean. A new plan applies to connections accepted after it. */
   private volatile ChaosPlan plan;
+
+  /** Null for no delay. A new latency applies to connections accepted after it. */
+  private volatile Latency latency;
+
+  /** The most bytes any one direction of any connection has held in its delay line. */
+  private final AtomicLong delayHighWater = new AtomicLong();
 
   private volatile boolean closed;
 
@@ -132,6 +142,56 @@ public final class FaultProxy implements AutoCloseable {
   /** New connections run clean again; live connections keep the cut they were given. */
   public void clearPlan() {
     plan = null;
+  }
+
+  /**
+   * Makes connections accepted from now on behave as a long path: each direction holds every
+   * byte {@code oneWay} before writing it on, with at most {@code maxInFlightBytes} held per
+   * direction. A full direction stops reading its sender, whose TCP window then closes, as
+   * behind a real slow link: the product of the two is the path's bandwidth-delay product, and
+   * the most it can carry is {@code maxInFlightBytes / oneWay} per direction. Live connections
+   * keep what they had.
+   *
+   * <p>Cuts still work: a planned cut travels with the byte it is planned at and happens when
+   * that byte arrives; any cut drops the bytes still held (for FIN too: they were on a wire
+   * that is gone). A half-close arrives after the bytes sent before it.
+   *
+   * <pre>{@code
+   * // an 80 ms round trip that carries at most 16 MiB / 40 ms = 400 MiB/s each way
+   * proxy.setLatency(Duration.ofMillis(40), 16 << 20);
+   * client.connect("127.0.0.1", proxy.port());
+   * }</pre>
+   *
+   * @param oneWay the delay of each direction, zero or more
+   * @param maxInFlightBytes the most bytes each direction holds at once, at least 1
+   */
+  public void setLatency(Duration oneWay, long maxInFlightBytes) {
+    Objects.requireNonNull(oneWay, "oneWay");
+    if (oneWay.isNegative()) {
+      throw new IllegalArgumentException("oneWay: " + oneWay + " (expected: >= 0)");
+    }
+    if (maxInFlightBytes < 1) {
+      throw new IllegalArgumentException(
+          "maxInFlightBytes: " + maxInFlightBytes + " (expected: >= 1)");
+    }
+    latency = new Latency(oneWay.toNanos(), maxInFlightBytes);
+  }
+
+  /** Connections accepted from now on pass bytes without delay; live ones keep theirs. */
+  public void clearLatency() {
+    latency = null;
+  }
+
+  /** The most bytes one direction of a connection has held in its delay line (for tests). */
+  long delayLineHighWaterBytes() {
+    return delayHighWater.get();
+  }
+
+  /** A one-way delay and the bytes each direction may hold; see {@link #setLatency}. */
+  record Latency(long oneWayNanos, long maxInFlightBytes) {
+    DelayLine newLine(AtomicLong highWater) {
+      return new DelayLine(oneWayNanos, maxInFlightBytes, highWater);
+    }
   }
 
   /**
@@ -271,7 +331,7 @@ public final class FaultProxy implements AutoCloseable {
     final ChaosPlan current = plan;
     final ChaosSpec.Cut cut = current == null ? null : current.armOrNull();
     final ProxiedConnection connection =
-        new ProxiedConnection(this, id, client, upstream, cut, current);
+        new ProxiedConnection(this, id, client, upstream, cut, current, latency, delayHighWater);
     live.add(connection);
     unjoined.add(connection);
     connection.start();

@@ -6,6 +6,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,6 +20,12 @@ import org.slf4j.LoggerFactory;
  * the budget decides the cut, so the other direction can never forward a byte past it. The
  * deciding thread forwards its share and then cuts. Writes already in flight in the other
  * direction at that instant finish or fail with the sockets, as they would on a real network.
+ *
+ * <p>With latency each direction has a {@link DelayLine} and a second thread: the pump queues
+ * what it read and the writer writes it on when it falls due. The planned cut and a half-close
+ * travel in the line behind the bytes before them, so they happen when those bytes arrive. Any
+ * cut drops what is still in the lines (RST, FIN and BLACKHOLE alike: those bytes were on a wire
+ * that is gone).
  */
 final class ProxiedConnection {
 
@@ -34,8 +43,12 @@ final class ProxiedConnection {
   private final Socket client;
   private final Socket target;
   private final String name;
-  private final Thread up;
-  private final Thread down;
+  /** Pumps, then (with latency) the lines' writers; never changed after construction. */
+  private final List<Thread> threads = new ArrayList<>(4);
+
+  /** Client to target and back; both null without latency. */
+  private final DelayLine upLine;
+  private final DelayLine downLine;
 
   /** Null when this connection has no planned cut; never reassigned. */
   private final ChaosSpec.Cut plannedCut;
@@ -51,15 +64,18 @@ final class ProxiedConnection {
   /** Guarded by this. Whether the plan has heard about this connection's cut (it hears once). */
   private boolean planReported;
 
-  /** Guarded by this. Pump threads that have finished; the connection ends at 2. */
-  private int pumpsDone;
+  /** Guarded by this. The planned cut has been claimed: every later read is discarded. */
+  private boolean cutClaimed;
+
+  /** Guarded by this. Threads that have finished; the connection ends when all have. */
+  private int threadsDone;
 
   /** The proxy is shutting down: socket errors from now on are expected. */
   private volatile boolean closing;
 
   ProxiedConnection(
       FaultProxy owner, long id, Socket client, Socket target, ChaosSpec.Cut plannedCut,
-      ChaosPlan plan) {
+      ChaosPlan plan, FaultProxy.Latency latency, AtomicLong delayHighWater) {
     this.owner = owner;
     this.client = client;
     this.target = target;
@@ -67,22 +83,27 @@ final class ProxiedConnection {
     this.plan = plan;
     this.remaining = plannedCut == null ? Long.MAX_VALUE : plannedCut.afterBytes();
     this.name = owner.threadNamePrefix() + id;
-    this.up = newThread(client, target, "-up");
-    this.down = newThread(target, client, "-down");
+    this.upLine = latency == null ? null : latency.newLine(delayHighWater);
+    this.downLine = latency == null ? null : latency.newLine(delayHighWater);
+    newThread(() -> pump(client, target, upLine), "-up");
+    newThread(() -> pump(target, client, downLine), "-down");
+    if (latency != null) {
+      newThread(() -> deliver(upLine, target), "-up-delay");
+      newThread(() -> deliver(downLine, client), "-down-delay");
+    }
   }
 
-  private Thread newThread(Socket from, Socket to, String suffix) {
-    final Thread thread = new Thread(() -> pump(from, to), name + suffix);
+  private void newThread(Runnable task, String suffix) {
+    final Thread thread = new Thread(task, name + suffix);
     thread.setDaemon(true); // a forgotten proxy must not keep a test JVM alive
-    return thread;
+    threads.add(thread);
   }
 
   void start() {
     if (plannedCut != null && plannedCut.afterBytes() == 0) {
       cutNow(plannedCut.mode(), true);
     }
-    up.start();
-    down.start();
+    threads.forEach(Thread::start);
   }
 
   /** Cuts now, unless already cut; a black hole may still be turned into RST or FIN. */
@@ -90,48 +111,113 @@ final class ProxiedConnection {
     cutNow(mode, false);
   }
 
-  /** Closes both sockets; the pump threads end on their own. */
+  /** Closes both sockets and both lines; the threads end on their own. */
   void close() {
     closing = true;
     closeQuietly(client);
     closeQuietly(target);
+    closeLines();
   }
 
   void join(long millis) throws InterruptedException {
-    up.join(millis);
-    down.join(millis);
+    for (Thread thread : threads) {
+      thread.join(millis);
+    }
   }
 
-  /** Whether both pump threads have terminated (not merely finished their work). */
+  /** Whether every thread has terminated (not merely finished its work). */
   boolean finished() {
-    return !up.isAlive() && !down.isAlive() && up.getState() != Thread.State.NEW;
+    for (Thread thread : threads) {
+      if (thread.isAlive() || thread.getState() == Thread.State.NEW) {
+        return false;
+      }
+    }
+    return true;
   }
 
-  private void pump(Socket from, Socket to) {
-    final byte[] buf = new byte[BUFFER_BYTES];
+  /** Reads one direction and forwards it, or queues it in the line when there is one. */
+  private void pump(Socket from, Socket to, DelayLine line) {
+    final byte[] buf = new byte[line == null ? BUFFER_BYTES : line.chunkBytes(BUFFER_BYTES)];
+    boolean endQueued = false;
     try {
       final InputStream in = from.getInputStream();
       final OutputStream out = to.getOutputStream();
       for (int n; (n = in.read(buf)) >= 0; ) {
         final Claim claim = claim(n);
-        if (claim.bytes() > 0) {
+        if (claim.bytes() > 0 && line == null) {
           out.write(buf, 0, claim.bytes());
           owner.forwarded(from == client, claim.bytes());
+        } else if (claim.bytes() > 0 && !line.put(buf, claim.bytes())) {
+          return; // the line closed: the connection is ending
         }
-        if (claim.cut()) {
+        if (claim.cut() && line == null) {
           cutNow(plannedCut.mode(), true);
+        } else if (claim.cut()) {
+          line.put(DelayLine.Kind.PLANNED_CUT);
         }
       }
-      endOfStream(to);
+      if (line == null) {
+        endOfStream(to);
+      } else {
+        line.put(DelayLine.Kind.END_OF_STREAM);
+        endQueued = true; // the writer delivers the rest, half-closes and closes the line
+      }
     } catch (IOException e) {
       broken(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } finally {
-      pumpDone();
+      if (line != null && !endQueued) {
+        line.close(); // so that its writer does not wait for bytes that will never come
+      }
+      threadDone();
+    }
+  }
+
+  /** Writes one direction's line on as its entries fall due. */
+  private void deliver(DelayLine line, Socket to) {
+    try {
+      final OutputStream out = to.getOutputStream();
+      for (DelayLine.Entry entry; (entry = line.take()) != null; ) {
+        switch (entry.kind()) {
+          case BYTES -> {
+            if (!isCut()) { // a black hole may have opened while the bytes waited
+              out.write(entry.bytes());
+              owner.forwarded(to == target, entry.bytes().length);
+            }
+            line.written();
+          }
+          case PLANNED_CUT -> cutNow(plannedCut.mode(), true);
+          case END_OF_STREAM -> {
+            endOfStream(to);
+            return;
+          }
+          default -> throw new IllegalStateException("kind: " + entry.kind());
+        }
+      }
+    } catch (IOException e) {
+      broken(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      line.close(); // frees a pump waiting for room
+      threadDone();
+    }
+  }
+
+  private synchronized boolean isCut() {
+    return cutMode != null;
+  }
+
+  private void closeLines() {
+    if (upLine != null) {
+      upLine.close();
+      downLine.close();
     }
   }
 
   private synchronized Claim claim(int n) {
-    if (cutMode != null) {
+    if (cutMode != null || cutClaimed) {
       return DISCARD;
     }
     if (n < remaining) {
@@ -140,6 +226,7 @@ final class ProxiedConnection {
     }
     final int allowed = (int) remaining; // fits: remaining <= n here
     remaining = 0;
+    cutClaimed = true; // with latency the cut happens later; the bytes after it are gone now
     return new Claim(allowed, true);
   }
 
@@ -171,10 +258,10 @@ final class ProxiedConnection {
     }
   }
 
-  private void pumpDone() {
+  private void threadDone() {
     final boolean ended;
     synchronized (this) {
-      ended = ++pumpsDone == 2;
+      ended = ++threadsDone == threads.size();
     }
     if (ended) {
       closeQuietly(client);
@@ -193,6 +280,10 @@ final class ProxiedConnection {
       remaining = 0;
     }
     log.info("{}: cutting by {}{}", name, mode, planned ? " (planned)" : "");
+    if (upLine != null) {
+      upLine.clear(); // what was on the wire is lost with it
+      downLine.clear();
+    }
     reportToPlan(planned ? mode : null);
     owner.cutDone(mode);
     switch (mode) {

@@ -16,6 +16,7 @@ import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -59,18 +60,25 @@ class FaultProxyTest {
 
   /** Reads {@link TargetServer#PATTERN} until the end, checking every byte. */
   private static Outcome readPattern(Socket socket, int silenceMillis) throws IOException {
+    return readPattern(socket, silenceMillis, Long.MAX_VALUE);
+  }
+
+  /** Reads {@link TargetServer#PATTERN} until the end or {@code limit} bytes ("limit"). */
+  private static Outcome readPattern(Socket socket, int silenceMillis, long limit)
+      throws IOException {
     socket.setSoTimeout(silenceMillis);
     final InputStream in = socket.getInputStream();
     final byte[] buf = new byte[64 * 1024];
     long total = 0;
     try {
-      for (int n; (n = in.read(buf)) >= 0; total += n) {
+      for (int n; total < limit
+          && (n = in.read(buf, 0, (int) Math.min(buf.length, limit - total))) >= 0; total += n) {
         for (int i = 0; i < n; i++) {
           final int expected = TargetServer.PATTERN[(int) ((total + i) % TargetServer.PATTERN.length)];
           assertEquals(expected, buf[i], "byte " + (total + i) + " corrupted");
         }
       }
-      return new Outcome(total, "eof");
+      return new Outcome(total, total == limit ? "limit" : "eof");
     } catch (SocketTimeoutException e) {
       return new Outcome(total, "silence");
     } catch (SocketException e) {
@@ -297,6 +305,127 @@ class FaultProxyTest {
       assertEquals("eof", readToEnd(client, 5_000), "client saw the proxy close");
     }
     proxy.close(); // idempotent
+  }
+
+  @Test
+  void latencyDelaysEachDirection() throws Exception {
+    final FaultProxy proxy = proxyTo(closing(TargetServer.echo()));
+    proxy.setLatency(Duration.ofMillis(25), 1 << 20);
+    final Socket socket = connect(proxy);
+    final long start = System.nanoTime();
+    socket.getOutputStream().write(42);
+    assertEquals(42, socket.getInputStream().read());
+    final long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+    assertTrue(millis >= 50, "a round trip through 25 ms each way took " + millis + " ms");
+  }
+
+  @Test
+  void bytesPassIntactAndInOrderThroughLatency() throws Exception {
+    final FaultProxy proxy = proxyTo(closing(TargetServer.echo()));
+    proxy.setLatency(Duration.ofMillis(5), 100_000); // not a multiple of the proxy's buffer
+    final Socket socket = connect(proxy);
+    final byte[] data = new byte[4 << 20];
+    new SplittableRandom(7).nextBytes(data);
+
+    final CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+      try {
+        socket.getOutputStream().write(data);
+        socket.shutdownOutput(); // the half-close must follow the delayed bytes, not pass them
+      } catch (IOException e) {
+        throw new RuntimeException(e);
+      }
+    });
+    final byte[] back = socket.getInputStream().readAllBytes();
+    writer.get(30, TimeUnit.SECONDS);
+
+    assertArrayEquals(sha256(data), sha256(back));
+    assertTrue(proxy.delayLineHighWaterBytes() <= 100_000, "" + proxy.delayLineHighWaterBytes());
+  }
+
+  @Test
+  void aFullDelayLineStopsReadingItsSender() throws Exception {
+    final int maxInFlight = 256 * 1024;
+    final FaultProxy proxy = proxyTo(closing(TargetServer.stream()));
+    proxy.setLatency(Duration.ofMillis(1), maxInFlight);
+    final Socket socket = connect(proxy);
+    // The client reads nothing: the socket buffers fill, then the line, then the target waits.
+    // Without the bound the line would grow as fast as the target writes, far past it.
+    await(() -> proxy.delayLineHighWaterBytes() > maxInFlight - ProxiedConnection.BUFFER_BYTES);
+    final Outcome read = readPattern(socket, SILENCE_MILLIS, 16 << 20);
+    assertEquals(16 << 20, read.bytes(), read.end());
+    assertTrue(proxy.delayLineHighWaterBytes() <= maxInFlight,
+        "held " + proxy.delayLineHighWaterBytes() + " bytes, more than " + maxInFlight);
+  }
+
+  @Test
+  void plannedCutWithLatencyHappensWhenItsByteArrives() throws Exception {
+    final String spec = "cut=100K..300K,mode=fin";
+    final FaultProxy proxy = proxyTo(closing(TargetServer.stream()));
+    proxy.setLatency(Duration.ofMillis(10), 1 << 20);
+    proxy.setPlan(spec, 77);
+    final Outcome outcome = readPattern(connect(proxy), 10_000);
+    assertEquals("eof", outcome.end());
+    assertEquals(expectedCut(spec, 77, 0), outcome.bytes(), "the bytes before the FIN arrive");
+    assertEquals(1, proxy.cuts(Mode.FIN));
+  }
+
+  @Test
+  void cutAllWithLatencyStillCuts() throws Exception {
+    final FaultProxy proxy = proxyTo(closing(TargetServer.stream()));
+    proxy.setLatency(Duration.ofMillis(10), 1 << 20);
+    final Socket reset = connect(proxy);
+    reset.getInputStream().readNBytes(1000);
+    proxy.cutAll(Mode.RST);
+    final SocketException e = assertThrows(SocketException.class, () -> drain(reset));
+    assertEquals("Connection reset", e.getMessage());
+
+    final Socket silenced = connect(proxy);
+    silenced.getInputStream().readNBytes(1000);
+    proxy.blackholeAll(); // what the line still held is dropped: nothing more arrives
+    drain(silenced);
+    assertEquals("silence", readToEnd(silenced, SILENCE_MILLIS));
+    proxy.cutAll(Mode.FIN);
+    assertEquals(-1, silenced.getInputStream().read());
+  }
+
+  @Test
+  void closeWithLatencyLeavesNoThreads() throws Exception {
+    final FaultProxy proxy = FaultProxy.start("127.0.0.1", closing(TargetServer.stream()).port());
+    proxy.setLatency(Duration.ofMillis(50), 1 << 20);
+    final String prefix = proxy.threadNamePrefix();
+    final Socket silenced = connect(proxy);
+    silenced.getInputStream().readNBytes(100);
+    proxy.cutAll(Mode.BLACKHOLE); // both its lines wait for bytes that never come
+    final Socket busy = connect(proxy);
+    busy.getInputStream().readNBytes(100); // and no more: its line fills, its pump waits for room
+    await(() -> proxyThreads(prefix) == 9); // an acceptor and four threads per connection
+    await(() -> waiting(prefix + "2-down"));
+
+    proxy.close();
+
+    assertEquals(0, proxyThreads(prefix), "proxy threads alive after close");
+    assertEquals("eof", readToEnd(busy, 5_000));
+  }
+
+  @Test
+  void latencyAppliesToConnectionsAcceptedAfterItUntilCleared() throws Exception {
+    final FaultProxy proxy = proxyTo(closing(TargetServer.stream()));
+    final String prefix = proxy.threadNamePrefix();
+    assertThrows(IllegalArgumentException.class, () -> proxy.setLatency(Duration.ofMillis(-1), 1));
+    assertThrows(IllegalArgumentException.class, () -> proxy.setLatency(Duration.ZERO, 0));
+    connect(proxy).getInputStream().readNBytes(100);
+    proxy.setLatency(Duration.ofMillis(5), 1 << 20);
+    connect(proxy).getInputStream().readNBytes(100);
+    proxy.clearLatency();
+    connect(proxy).getInputStream().readNBytes(100);
+    // Two threads per connection, two more for the one accepted while latency was on.
+    await(() -> proxyThreads(prefix) == 1 + 2 + 4 + 2);
+    await(() -> proxyThreads(prefix + "2-") == 4);
+  }
+
+  private static boolean waiting(String threadName) {
+    return Thread.getAllStackTraces().keySet().stream()
+        .anyMatch(t -> t.getName().equals(threadName) && t.getState() == Thread.State.WAITING);
   }
 
   private static int proxyThreads(String prefix) {
