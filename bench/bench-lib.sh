@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # globals set here are read by the sourcing scripts
 # Sourced by bench/latency.sh and bench/onecore.sh (issue 22): the set-up bench/run.sh does
 # inline (tools, server-demo, its certificate, the file, nginx) as functions, plus the delay line.
 # Expects `set -euo pipefail`, the current directory at the repository's root, and the caller's

@@ -24,7 +24,12 @@
 # --profile: afterwards one more Lifeline download with Java Flight Recorder on both sides (the
 # server's recording started and stopped with jcmd around it, the client's with
 # -XX:StartFlightRecording), then the top frames by CPU samples per thread group of each side
-# (bench/jfr-top.py). The recordings are kept as /tmp/onecore-{server,client}.jfr.
+# (bench/jfr-top.py): Java code (jdk.ExecutionSample) and native code (jdk.NativeMethodSample,
+# waits left out). The recordings are kept as /tmp/onecore-{server,client}.jfr. Where `perf`
+# works (root, or perf_event_paranoid <= 1), one more download under `perf record` on both
+# sides (Java frames named through perf maps: jcmd Compiler.perfmap on the server,
+# -XX:+DumpPerfMapAtExit on the client): CPU by library (kernel, libjvm, netty-tcnative's
+# BoringSSL, JIT-compiled Java) and the top symbols, which JFR does not see.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=bench/bench-lib.sh
@@ -149,6 +154,46 @@ echo "Raw seconds:$(for k in "${keys[@]}"; do printf ' %s=[%s]' "$k" "${T[$k]% }
 echo "Client CPU s:$(for k in "${keys[@]}"; do printf ' %s=[%s]' "$k" "${CC[$k]% }"; done)"
 echo "Server CPU s:$(for k in "${keys[@]}"; do printf ' %s=[%s]' "$k" "${SC[$k]% }"; done)"
 
+perf_report() { # DATA: CPU by library, then the top symbols (self time)
+  perf report -i "$1" --stdio --no-children -g none --sort dso --percent-limit 1 \
+    > "$work/report.txt" 2>/dev/null || true
+  grep -v '^#' "$work/report.txt" | grep -v '^$' | head -12 || true
+  echo "top symbols:"
+  perf report -i "$1" --stdio --no-children -g none --sort dso,sym --percent-limit 0.8 \
+    > "$work/report.txt" 2>/dev/null || true
+  grep -v '^#' "$work/report.txt" | grep -v '^$' | head -25 || true
+}
+
+perf_profile() {
+  local map_opts="-XX:+UnlockDiagnosticVMOptions -XX:+DumpPerfMapAtExit" perf_pid client_pid
+  perf record -q -F 499 -p "$ll_pid" -o "$work/server.perf" > /dev/null 2>&1 &
+  perf_pid=$!
+  sleep 0.5   # perf attached before the download starts
+  on_client=(taskset -c "$ccpu" perf record -q -F 499 -o "$work/client.perf" --)
+  if [ "${client_cmd[0]}" = java ]; then
+    read -r -a mo <<< "$map_opts"
+    client_cmd=(java "${mo[@]}" "${client_cmd[@]:1}")
+    ll_down perf
+  else
+    LIFELINE_JAVA_OPTS="${LIFELINE_JAVA_OPTS:-} $map_opts" ll_down perf
+  fi
+  on_client=(taskset -c "$ccpu")
+  jcmd "$ll_pid" Compiler.perfmap > /dev/null
+  kill -INT "$perf_pid"; wait "$perf_pid" 2>/dev/null || true
+  echo
+  echo "perf, one more download: $(echo "${T[perf]}" | awk '{print $NF}') s wall. Server (server-demo), CPU samples by library:"
+  echo
+  perf_report "$work/server.perf"
+  echo
+  echo "Client (client-demo JVM), CPU samples by library:"
+  echo
+  perf_report "$work/client.perf"
+  # The JVMs' perf maps, written to /tmp by the JVM itself (the client's named in perf's report
+  # of it, which perf_report just left in report.txt).
+  client_pid=$(grep -oE '\[JIT\] tid [0-9]+' "$work/report.txt" | head -1 | awk '{print $3}' || true)
+  rm -f "/tmp/perf-$ll_pid.map" ${client_pid:+"/tmp/perf-$client_pid.map"}
+}
+
 if [ "$profile" = 1 ]; then
   jfr_opt="-XX:StartFlightRecording=filename=$work/client.jfr,settings=profile"
   jcmd "$ll_pid" JFR.start name=onecore settings=profile > /dev/null
@@ -172,4 +217,17 @@ if [ "$profile" = 1 ]; then
   echo "Client (client-demo, CPU $ccpu), top frames by CPU samples per thread group:"
   echo
   python3 bench/jfr-top.py "$work/client.jfr"
+  echo
+  echo "Server, native code (BoringSSL, sockets, file I/O):"
+  echo
+  python3 bench/jfr-top.py "$work/server.jfr" 6 jdk.NativeMethodSample
+  echo
+  echo "Client, native code:"
+  echo
+  python3 bench/jfr-top.py "$work/client.jfr" 6 jdk.NativeMethodSample
+  if perf record -q -o "$work/probe.perf" -- true > /dev/null 2>&1; then
+    perf_profile
+  else
+    echo; echo "(perf not usable here: no perf profile)"
+  fi
 fi
