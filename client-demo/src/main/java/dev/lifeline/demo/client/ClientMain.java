@@ -2,6 +2,7 @@ package dev.lifeline.demo.client;
 
 import dev.lifeline.demo.common.Cli;
 import dev.lifeline.demo.common.DemoLogging;
+import dev.lifeline.demo.common.NettyDefaults;
 import java.io.PrintStream;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -37,6 +38,7 @@ public final class ClientMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     DemoLogging.useDefaults("WARN");
+    NettyDefaults.apply();
     StartupWork.begin();
     System.exit(run(args, System.out, System.err));
   }

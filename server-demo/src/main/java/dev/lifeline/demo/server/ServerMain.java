@@ -2,6 +2,7 @@ package dev.lifeline.demo.server;
 
 import dev.lifeline.demo.common.Cli;
 import dev.lifeline.demo.common.DemoLogging;
+import dev.lifeline.demo.common.NettyDefaults;
 import dev.lifeline.demo.common.Units;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -127,6 +128,7 @@ public final class ServerMain implements Callable<Integer> {
 
   public static void main(String[] args) {
     DemoLogging.useDefaults("INFO");
+    NettyDefaults.apply();
     System.exit(run(args, System.out, System.err));
   }
 
