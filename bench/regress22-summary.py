@@ -15,14 +15,18 @@ NUMBER = re.compile(r"^\s*\*{0,2}([0-9][0-9,]*(?:\.[0-9]+)?)\s*(KiB|MiB|ms|µs|u
 
 def rows(text):
     """Yields (label, header, value) for every numeric cell of every table row."""
-    header = []
+    header, previous = [], []
     for line in text.splitlines():
-        if not line.startswith("|") or set(line) <= set("|-: "):
+        if not line.startswith("|"):
+            previous = []
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if set(line) <= set("|-: "):
+            header = previous  # the row above a |---| line names the columns
+            continue
+        previous = cells
         values = [NUMBER.match(c) for c in cells]
         if not any(values):
-            header = cells
             continue
         label = " / ".join(c for c, v in zip(cells, values) if not v)
         for i, (cell, v) in enumerate(zip(cells, values)):
@@ -30,6 +34,13 @@ def rows(text):
                 column = header[i] if i < len(header) else str(i)
                 yield label, column + (" " + v.group(2) if v.group(2) else ""), \
                     float(v.group(1).replace(",", ""))
+    # bench/idle-sessions.sh also prints the server's heap in bytes: per session to the byte.
+    heap = re.search(r"Server heap after GC: (\d+) bytes with (\d+) warm-up sessions, (\d+) with all",
+                     text)
+    sessions = re.search(r"\| (\d+) idle sessions, server in its own JVM", text)
+    if heap and sessions:
+        yield "server heap per idle session, exact", "bytes", \
+            (int(heap.group(3)) - int(heap.group(1))) / int(sessions.group(1))
 
 
 def main(directory):
