@@ -50,33 +50,52 @@ class SendWindowTest {
     assertEquals(32 * MIB, w.limit());
   }
 
+  /** A limited round that delivers a whole window at {@code mibPerSecond}. */
+  private static long roundAt(SendWindow w, long now, double mibPerSecond) {
+    long millis = Math.round(w.limit() / (double) MIB * 1000 / mibPerSecond);
+    return limitedRound(w, now, millis);
+  }
+
   @Test
   void stopsGrowingWhenABiggerWindowNoLongerDeliversFaster() {
     SendWindow w = new SendWindow(new ReplayGrowth(1 * MIB, 1024 * MIB, 1L << 40));
-    long now = limitedRound(w, 0, 10); // 1 MiB in 10 ms
+    long now = roundAt(w, 0, 100);
     assertEquals(2 * MIB, w.limit());
-    now = limitedRound(w, now, 20); // 2 MiB in 20 ms: the same rate, the path is full
-    assertEquals(4 * MIB, w.limit(), "one fruitless round is forgiven (noise)");
-    now = limitedRound(w, now, 40);
-    assertEquals(4 * MIB, w.limit(), "the second one stops the growth");
-    limitedRound(w, now, 40);
-    assertEquals(4 * MIB, w.limit());
+    now = roundAt(w, now, 100); // the same rate: the path is full
+    assertEquals(4 * MIB, w.limit(), "grown while the round ran; one fruitless round forgiven");
+    now = roundAt(w, now, 100);
+    assertEquals(8 * MIB, w.limit(), "the second fruitless round stops the growth after it");
+    now = roundAt(w, now, 100);
+    assertEquals(8 * MIB, w.limit());
     w.newPath();
-    limitedRound(w, now + 100 * MS, 40);
-    assertEquals(8 * MIB, w.limit(), "a new connection may grow again");
+    roundAt(w, now + 100 * MS, 100);
+    assertEquals(16 * MIB, w.limit(), "a new connection may grow again");
   }
 
   @Test
   void growsAgainOnceDeliveryGetsFasterAfterAPlateau() {
     SendWindow w = new SendWindow(new ReplayGrowth(1 * MIB, 1024 * MIB, 1L << 40));
-    long now = limitedRound(w, 0, 10); // 100 MiB/s
-    now = limitedRound(w, now, 20); // the same rate: forgiven, 4 MiB
-    now = limitedRound(w, now, 40); // the same rate: stops at 4 MiB
-    assertEquals(4 * MIB, w.limit());
-    now = limitedRound(w, now, 36); // 11% faster than the reference: not enough
-    assertEquals(4 * MIB, w.limit());
-    limitedRound(w, now, 32); // 25% faster than the reference (the receiver warmed up)
-    assertEquals(8 * MIB, w.limit(), "slow gains add up against a fixed reference");
+    long now = roundAt(w, 0, 100);
+    now = roundAt(w, now, 100);
+    now = roundAt(w, now, 100);
+    assertEquals(8 * MIB, w.limit(), "stopped");
+    now = roundAt(w, now, 111); // 11% faster than the reference: not enough
+    now = roundAt(w, now, 112);
+    assertEquals(8 * MIB, w.limit());
+    now = roundAt(w, now, 125); // 25% faster than the reference (the receiver warmed up)
+    assertEquals(8 * MIB, w.limit(), "the gain is seen at the round's end");
+    roundAt(w, now, 125);
+    assertEquals(16 * MIB, w.limit(), "slow gains add up against a fixed reference");
+  }
+
+  @Test
+  void growsWithinARoundAsAcknowledgementsArrive() {
+    SendWindow w = new SendWindow(new ReplayGrowth(8 * MIB, 1024 * MIB, 1L << 40));
+    w.noRoom(0, true);
+    w.acked(10 * MS, 2 * MIB, 6 * MIB);
+    assertEquals(10 * MIB, w.limit(), "each acknowledged byte of a limited round adds one");
+    w.acked(20 * MS, 2 * MIB, 6 * MIB);
+    assertEquals(12 * MIB, w.limit());
   }
 
   @Test
