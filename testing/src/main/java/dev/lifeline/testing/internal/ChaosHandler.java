@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
@@ -29,7 +30,11 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Mode#BLACKHOLE}: the channel stays open, but every later inbound buffer is
  *       discarded and every later write is discarded and reported successful. Neither side gets
  *       an error; only a heartbeat or idle timeout notices. The channel stays open until someone
- *       closes it.
+ *       closes it. After {@value #BLACKHOLE_ACCEPTS} bytes swallowed the channel reports itself
+ *       unwritable, as a real connection does once its socket buffer is full and nothing is
+ *       acknowledged: a sender that honours writability stops there instead of pouring its
+ *       whole replay window into the hole (a window grown to 256 MiB made a black hole cost
+ *       that much resending, which no real network would).
  * </ul>
  *
  * <p>After an RST or FIN cut, inbound data is discarded and writes fail with {@link
@@ -69,6 +74,9 @@ final class ChaosHandler extends ChannelDuplexHandler {
   }
 
   private static final Logger log = LoggerFactory.getLogger(ChaosHandler.class);
+  /** What a black hole swallows before the connection stops being writable: a socket buffer. */
+  static final long BLACKHOLE_ACCEPTS = 4L << 20;
+  private static final int BLACKHOLE_WRITABILITY_INDEX = 17;
 
   private final long cutAfterBytes;
   private final Mode mode;
@@ -76,6 +84,7 @@ final class ChaosHandler extends ChannelDuplexHandler {
 
   /** Bytes that may still pass before the cut; 0 once cut. */
   private long remaining;
+  private long swallowed;
 
   private boolean cut;
 
@@ -168,7 +177,7 @@ final class ChaosHandler extends ChannelDuplexHandler {
   @Override
   public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (cut) {
-      dropWrite(msg, promise);
+      dropWrite(ctx, msg, promise);
       return;
     }
     if (msg instanceof ByteBuf buf) {
@@ -209,7 +218,7 @@ final class ChaosHandler extends ChannelDuplexHandler {
       return;
     }
     cut(ctx); // a region cannot be split: cut before it
-    dropWrite(region, promise);
+    dropWrite(ctx, region, promise);
   }
 
   /** Returns the first {@code remaining} readable bytes of buf and uses up the budget. */
@@ -224,11 +233,21 @@ final class ChaosHandler extends ChannelDuplexHandler {
     return head;
   }
 
-  private void dropWrite(Object msg, ChannelPromise promise) {
-    ReferenceCountUtil.release(msg);
+  private void dropWrite(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
     if (mode == Mode.BLACKHOLE) {
+      if (msg instanceof ByteBuf buf) {
+        swallowed += buf.readableBytes();
+      }
+      ReferenceCountUtil.release(msg);
       promise.trySuccess(); // a black hole never tells the writer anything went wrong
+      if (swallowed >= BLACKHOLE_ACCEPTS) {
+        ChannelOutboundBuffer out = ctx.channel().unsafe().outboundBuffer();
+        if (out != null) {
+          out.setUserDefinedWritability(BLACKHOLE_WRITABILITY_INDEX, false);
+        }
+      }
     } else {
+      ReferenceCountUtil.release(msg);
       promise.tryFailure(new ClosedChannelException());
     }
   }

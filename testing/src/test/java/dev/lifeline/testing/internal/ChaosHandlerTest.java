@@ -117,6 +117,22 @@ class ChaosHandlerTest {
   }
 
   @Test
+  void blackholeStopsBeingWritableOnceASocketBufferIsSwallowed() {
+    final EmbeddedChannel ch = channel(0, Mode.BLACKHOLE);
+    final int chunk = 64 * 1024;
+    long written = 0;
+    while (ch.isWritable() && written < 2 * ChaosHandler.BLACKHOLE_ACCEPTS) {
+      assertTrue(ch.writeAndFlush(io.netty.buffer.Unpooled.wrappedBuffer(new byte[chunk]))
+          .isSuccess(), "a black hole reports every write done");
+      written += chunk;
+    }
+    assertEquals(ChaosHandler.BLACKHOLE_ACCEPTS, written,
+        "unwritable once a socket buffer's worth went into the hole, not before, not after");
+    assertTrue(ch.isOpen());
+    assertNull(ch.readOutbound(), "nothing left through the hole");
+  }
+
+  @Test
   void blackholeDiscardsBothWaysAndStaysOpen() {
     final EmbeddedChannel ch = channel(5, Mode.BLACKHOLE);
     ch.writeAndFlush(ascii("12345678"));
