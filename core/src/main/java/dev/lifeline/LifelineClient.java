@@ -75,7 +75,8 @@ public final class LifelineClient implements AutoCloseable {
             (int) Math.min(Integer.MAX_VALUE, b.connectTimeout.toMillis()));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
         b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox,
-        b.replayGrowth());
+        ReplayGrowth.configured(b.replayBufferBytes, b.maxReplayBufferBytes,
+            b.replayBufferBudgetBytes));
     int maxFrame = FrameDescriptor.dataFrameLength(b.maxMessageSize);
     ClientPipeline pipeline = new ClientPipeline(tls, b.host, b.port, b.idleTimeout,
         chaos == null ? () -> null : chaos::newHandlerOrNull);
@@ -270,12 +271,6 @@ public final class LifelineClient implements AutoCloseable {
       this.replayBufferBudgetBytes = ConfigChecks.atLeast("replayBufferBudgetBytes",
           replayBufferBudgetBytes, 0);
       return this;
-    }
-
-    private ReplayGrowth replayGrowth() {
-      long max = maxReplayBufferBytes < 0
-          ? Math.max(replayBufferBytes, 256L << 20) : maxReplayBufferBytes;
-      return new ReplayGrowth(replayBufferBytes, max, replayBufferBudgetBytes);
     }
 
     /**

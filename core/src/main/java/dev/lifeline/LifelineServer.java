@@ -80,7 +80,8 @@ public final class LifelineServer implements AutoCloseable {
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-timer"));
     SessionConfig sc = new SessionConfig(b.maxMessageSize, b.replayBufferBytes,
         b.inboundQueueBytes, appExecutor, timer, b.autoAcknowledge, b.durableOutbox,
-        b.replayGrowth());
+        ReplayGrowth.configured(b.replayBufferBytes, b.maxReplayBufferBytes,
+            b.replayBufferBudgetBytes));
     RefusalLimiter limiter = new RefusalLimiter(b.refusalBurst, b.refusalsPerSecond,
         System::nanoTime);
     this.sessions = new ServerSessions(b.store, sc, b.handler, new ResumeTokens(new SecureRandom()),
@@ -410,12 +411,6 @@ public final class LifelineServer implements AutoCloseable {
       this.replayBufferBudgetBytes = ConfigChecks.atLeast("replayBufferBudgetBytes",
           replayBufferBudgetBytes, 0);
       return this;
-    }
-
-    private ReplayGrowth replayGrowth() {
-      long max = maxReplayBufferBytes < 0
-          ? Math.max(replayBufferBytes, 256L << 20) : maxReplayBufferBytes;
-      return new ReplayGrowth(replayBufferBytes, max, replayBufferBudgetBytes);
     }
 
     /**

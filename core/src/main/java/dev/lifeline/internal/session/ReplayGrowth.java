@@ -31,6 +31,18 @@ public final class ReplayGrowth {
     this.available = new AtomicLong(budgetBytes);
   }
 
+  /** What a session's bound may grow to when the builder was not told: 256 MiB. */
+  private static final long DEFAULT_MAX_BYTES = 256L << 20;
+
+  /**
+   * The builders' settings: {@code maxBytes < 0} (not set) means the larger of {@code
+   * initialBytes} and 256 MiB.
+   */
+  public static ReplayGrowth configured(long initialBytes, long maxBytes, long budgetBytes) {
+    return new ReplayGrowth(initialBytes,
+        maxBytes < 0 ? Math.max(initialBytes, DEFAULT_MAX_BYTES) : maxBytes, budgetBytes);
+  }
+
   /** A fixed bound: the replay buffer never grows. */
   public static ReplayGrowth fixed(long bytes) {
     return new ReplayGrowth(bytes, bytes, 0);

@@ -46,7 +46,6 @@ final class SendWindow {
 
   private final ReplayGrowth growth;
   private long limit;
-  private long growths;
 
   private long roundStart = Long.MIN_VALUE;
   // A round ends once this many bytes (the bound when it began) were acknowledged.
@@ -66,11 +65,6 @@ final class SendWindow {
   /** Bytes the replay buffer may hold now. */
   long limit() {
     return limit;
-  }
-
-  /** How many times the bound grew (for tests and stats). */
-  long growths() {
-    return growths;
   }
 
   /**
@@ -133,10 +127,8 @@ final class SendWindow {
   /** Grows by what was just acknowledged, as TCP's slow start does: a doubling per round. */
   private void grow(long acked) {
     long wanted = Math.min(growth.maxBytes() - limit, acked);
-    long got = wanted <= 0 ? 0 : growth.take(wanted);
-    if (got > 0) {
-      limit += got;
-      growths++;
+    if (wanted > 0) {
+      limit += growth.take(wanted);
     }
   }
 
@@ -150,8 +142,7 @@ final class SendWindow {
   }
 
   private void shrink() {
-    growth.give(limit - growth.initialBytes());
-    limit = growth.initialBytes();
+    release();
     newPath();
   }
 
