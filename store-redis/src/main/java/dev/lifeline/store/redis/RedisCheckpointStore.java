@@ -10,6 +10,7 @@ import dev.lifeline.store.StoreException;
 import dev.lifeline.store.UnknownSessionException;
 import dev.lifeline.store.internal.StoreRules;
 import dev.lifeline.store.redis.internal.Claims;
+import dev.lifeline.store.redis.internal.KeyLayout;
 import dev.lifeline.store.redis.internal.RedisLink;
 import dev.lifeline.store.redis.internal.RedisScripts;
 import io.lettuce.core.KeyValue;
@@ -54,6 +55,13 @@ import org.slf4j.LoggerFactory;
  * Builder#retryFor}, then fails with a {@link StoreException} naming the server; nothing is
  * acknowledged without a durable write. The connection comes back by itself.
  *
+ * <p><b>Redis Cluster.</b> With a {@code redis-cluster://} URI the sessions are split into 256
+ * shards spread over the cluster's hash slots; each change touches one slot. A slot that moved
+ * or is migrating ({@code MOVED}, {@code ASK}, {@code TRYAGAIN}) and a shard whose primary fails
+ * over ({@code CLUSTERDOWN}, a lost connection) cost a retry within {@code retryFor}. Replication
+ * is asynchronous on a cluster too: use {@link Builder#waitForReplicas} so that a failover never
+ * loses an acknowledged checkpoint. See {@code docs/deployment.md}.
+ *
  * <pre>{@code
  * RedisCheckpointStore store = RedisCheckpointStore.builder("redis://10.0.0.5:6379")
  *     .ttl(Duration.ofHours(24))
@@ -80,7 +88,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
   private final long graceMillis;
   private final ExpiryListener expiryListener;
   private final Duration ticketKeyRefresh;
-  private final byte[] indexKey;
+  private final KeyLayout keys;
   private final Claims claims = new Claims();
 
   private RedisCheckpointStore(Builder b, RedisLink link) {
@@ -92,12 +100,14 @@ public final class RedisCheckpointStore implements CheckpointStore {
     this.graceMillis = b.expiryGrace.toMillis();
     this.expiryListener = b.expiryListener;
     this.ticketKeyRefresh = b.ticketKeyRefresh;
-    this.indexKey = utf8(prefix + "sessions");
+    this.keys = link.isCluster() ? KeyLayout.sharded(prefix) : KeyLayout.single(prefix);
   }
 
   /**
    * Starts a store on the Redis server at {@code uri}: {@code redis://HOST:PORT}, optionally
-   * {@code redis://:PASSWORD@HOST:PORT/DB}, or {@code rediss://...} for TLS to Redis.
+   * {@code redis://:PASSWORD@HOST:PORT/DB}, or {@code rediss://...} for TLS to Redis; or on a
+   * Redis Cluster: {@code redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]} (seed
+   * nodes; {@code rediss-cluster://} for TLS), where the sessions are spread over every primary.
    */
   public static Builder builder(String uri) {
     return new Builder(uri);
@@ -108,7 +118,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
    * ServerTlsConfig.Builder#ticketKeyStore} on every node.
    */
   public TicketKeyStore ticketKeyStore() {
-    return new RedisTicketKeyStore(link, utf8(prefix + "ticket-keys"), ticketKeyRefresh);
+    return new RedisTicketKeyStore(link, keys.ticketKeys(), ticketKeyRefresh);
   }
 
   /** The name this node's claims carry. */
@@ -197,7 +207,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
     } catch (IllegalArgumentException e) {
       return CompletableFuture.failedFuture(e);
     }
-    return link.read("load of session " + id, redis -> redis.hmget(recordKey(id), FIELDS))
+    return link.read("load of session " + id, redis -> redis.hmget(keys.record(id), FIELDS))
         .thenApply(values -> {
           byte[][] f = new byte[FIELDS.length][];
           for (int i = 0; i < f.length; i++) {
@@ -238,19 +248,33 @@ public final class RedisCheckpointStore implements CheckpointStore {
   @Override
   public CompletableFuture<List<String>> ids() {
     long now = clock.millis();
-    return link.read("listing of sessions", redis -> redis.zrangebyscore(indexKey,
-            Range.from(Range.Boundary.excluding(now), Range.Boundary.unbounded())))
-        .thenApply(members -> {
-          List<String> ids = new ArrayList<>(members.size());
-          members.forEach(m -> ids.add(new String(m, StandardCharsets.UTF_8)));
-          return ids;
-        });
+    // One index on a single primary; on a cluster one per shard, each on its own node.
+    return link.read("listing of sessions", redis -> {
+      List<CompletableFuture<List<byte[]>>> shards = new ArrayList<>();
+      for (byte[] index : keys.indexes()) {
+        shards.add(redis.zrangebyscore(index, Range.from(Range.Boundary.excluding(now),
+            Range.Boundary.unbounded())).toCompletableFuture());
+      }
+      return CompletableFuture.allOf(shards.toArray(new CompletableFuture<?>[0]))
+          .thenApply(v -> {
+            List<String> ids = new ArrayList<>();
+            for (CompletableFuture<List<byte[]>> shard : shards) {
+              shard.join().forEach(m -> ids.add(new String(m, StandardCharsets.UTF_8)));
+            }
+            return ids;
+          });
+    });
   }
 
   @Override
   public CompletableFuture<List<String>> sweepExpired() {
     List<SessionRecord> expired = new ArrayList<>();
-    return sweepRound(clock.millis(), expired, 0).thenApply(v -> {
+    long now = clock.millis();
+    List<CompletableFuture<Void>> shards = new ArrayList<>();
+    for (byte[] index : keys.indexes()) {
+      shards.add(sweepRound(index, now, expired, 0));
+    }
+    return CompletableFuture.allOf(shards.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
       List<String> ids = new ArrayList<>(expired.size());
       for (SessionRecord r : expired) {
         ids.add(r.id());
@@ -265,9 +289,10 @@ public final class RedisCheckpointStore implements CheckpointStore {
     });
   }
 
-  /** Removes expired records one batch of the index at a time, each atomically. */
-  private CompletableFuture<Void> sweepRound(long now, List<SessionRecord> expired, int round) {
-    return link.read("sweep of expired sessions", redis -> redis.zrangebyscore(indexKey,
+  /** Removes expired records one batch of an index at a time, each atomically. */
+  private CompletableFuture<Void> sweepRound(byte[] index, long now, List<SessionRecord> expired,
+      int round) {
+    return link.read("sweep of expired sessions", redis -> redis.zrangebyscore(index,
             Range.create(Long.MIN_VALUE, now), Limit.create(0, SWEEP_BATCH)))
         .thenCompose(members -> {
           List<CompletableFuture<Void>> each = new ArrayList<>();
@@ -291,7 +316,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
               each.toArray(new CompletableFuture<?>[0]));
           // A full batch may have more behind it; LIVE entries were re-scored past now.
           return members.size() < SWEEP_BATCH || round >= 100
-              ? all : all.thenCompose(v -> sweepRound(now, expired, round + 1));
+              ? all : all.thenCompose(v -> sweepRound(index, now, expired, round + 1));
         });
   }
 
@@ -324,12 +349,9 @@ public final class RedisCheckpointStore implements CheckpointStore {
         : "session " + id + " was taken over by node " + owner + "; this node no longer writes it");
   }
 
+  /** A session's record and its index: one hash slot on a cluster, as a script needs. */
   private byte[][] keys(String id) {
-    return new byte[][] {recordKey(id), indexKey};
-  }
-
-  private byte[] recordKey(String id) {
-    return utf8(prefix + "s:" + id);
+    return new byte[][] {keys.record(id), keys.index(id)};
   }
 
   private static SessionRecord decode(String id, byte[][] f) {
@@ -490,7 +512,7 @@ public final class RedisCheckpointStore implements CheckpointStore {
       RedisLink link = RedisLink.connect(uri, new RedisLink.Settings(timeout, retryFor,
           requireFsyncAlways, replicas, replicaTimeout));
       RedisCheckpointStore store = new RedisCheckpointStore(this, link);
-      log.info("Redis store on {} (node {}, durability: {}{})", link.server(), nodeId,
+      log.info("Redis store on {} (node {}, durability: {}{})", link.name(), nodeId,
           requireFsyncAlways ? "appendfsync always" : "as configured on the server",
           replicas > 0 ? ", WAIT " + replicas : "");
       return store;

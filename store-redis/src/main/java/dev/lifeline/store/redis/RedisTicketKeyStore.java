@@ -95,7 +95,7 @@ public final class RedisTicketKeyStore implements TicketKeyStore {
   private List<TicketKey> decode(String text) throws TlsConfigurationException {
     String[] lines = text.split("\n");
     if (!lines[0].equals(HEADER)) {
-      throw new TlsConfigurationException("ticket key ring in Redis at " + link.server()
+      throw new TlsConfigurationException("ticket key ring in " + link.name()
           + " is not a Lifeline ticket key ring (expected first line: " + HEADER + ")");
     }
     List<TicketKey> ring = new ArrayList<>();
@@ -110,7 +110,7 @@ public final class RedisTicketKeyStore implements TicketKeyStore {
         }
         ring.add(TicketKey.of(Base64.getDecoder().decode(parts[1]), Instant.parse(parts[0])));
       } catch (IllegalArgumentException | DateTimeParseException e) {
-        throw new TlsConfigurationException("ticket key ring in Redis at " + link.server()
+        throw new TlsConfigurationException("ticket key ring in " + link.name()
             + " line " + (i + 1) + " is corrupt: " + e.getMessage());
       }
     }

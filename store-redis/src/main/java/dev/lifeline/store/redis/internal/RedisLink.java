@@ -1,20 +1,16 @@
 package dev.lifeline.store.redis.internal;
 
 import dev.lifeline.store.StoreException;
-import io.lettuce.core.ClientOptions;
-import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisLoadingException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisReadOnlyException;
-import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.TimeoutOptions;
-import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.cluster.PartitionSelectorException;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
@@ -22,31 +18,38 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import reactor.core.Disposable;
 
 /**
- * One connection to Redis shared by a store and its ticket key store: runs scripts and reads,
- * retries what Redis never received (unreachable, loading, read-only replica) within a time
- * budget, applies the durability setting before a write counts as done, and completes every
- * future on its own thread ({@code lifeline-redis-ack}), never on Lettuce's I/O thread.
+ * The connection to Redis shared by a store and its ticket key store: runs scripts and reads,
+ * retries what Redis never received (unreachable, loading, read-only replica, a slot that moved
+ * or is migrating, a cluster failing over) within a time budget, applies the durability setting
+ * before a write counts as done, and completes every future on its own thread ({@code
+ * lifeline-redis-ack}), never on Lettuce's I/O thread. It talks to one primary ({@code redis://})
+ * or to a Redis Cluster ({@code redis-cluster://}); see {@link RedisEndpoint}.
  *
- * <p>Durability: with {@code requireFsyncAlways} the server must report {@code appendonly yes},
- * {@code appendfsync always} and {@code maxmemory-policy noeviction}, checked when connecting and again after every reconnect (Redis
- * then fsyncs its AOF before it answers a write); with {@code replicas > 0} every write is
- * followed by {@code WAIT replicas timeout} and counts only if enough replicas confirmed it.
+ * <p>Durability: with {@code requireFsyncAlways} every node must report {@code appendonly yes},
+ * {@code appendfsync always} and {@code maxmemory-policy noeviction}: every node of a cluster,
+ * replicas too, when connecting; each primary again before its first write after any reconnect
+ * or promotion (Redis then fsyncs its AOF before it answers a write). With {@code replicas > 0}
+ * every write is followed by {@code WAIT replicas timeout} on the node that ran it and counts only
+ * if enough replicas confirmed it.
  */
 public final class RedisLink implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
@@ -55,163 +58,165 @@ public final class RedisLink implements AutoCloseable {
   public record Settings(Duration timeout, Duration retryFor, boolean requireFsyncAlways,
       int replicas, Duration replicaTimeout) {}
 
-  private final String server;
   private final Settings settings;
   private final ClientResources resources;
-  private final RedisClient client;
-  private final StatefulRedisConnection<byte[], byte[]> connection;
-  private final RedisAsyncCommands<byte[], byte[]> redis;
+  private final RedisEndpoint endpoint;
   private final ScheduledExecutorService retries;
   private final ExecutorService completions;
   private final Disposable reconnects;
-  private volatile CompletableFuture<Void> verified;
+  /** Per node address: its durability check, done before its first write (again after reconnects). */
+  private final Map<String, CompletableFuture<Void>> verified = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  private RedisLink(String server, Settings settings, ClientResources resources,
-      RedisClient client, StatefulRedisConnection<byte[], byte[]> connection) {
-    this.server = server;
+  private RedisLink(Settings settings, ClientResources resources, RedisEndpoint endpoint) {
     this.settings = settings;
     this.resources = resources;
-    this.client = client;
-    this.connection = connection;
-    this.redis = connection.async();
+    this.endpoint = endpoint;
     this.retries = Executors.newSingleThreadScheduledExecutor(daemon("lifeline-redis-retry"));
     this.completions = Executors.newSingleThreadExecutor(daemon("lifeline-redis-ack"));
-    this.verified = CompletableFuture.completedFuture(null);
     this.reconnects = resources.eventBus().get()
         .filter(e -> e instanceof ConnectionActivatedEvent)
         .subscribe(e -> {
           if (!closed) {
-            log.info("connected to Redis at {}", server);
-            verified = verify();
+            log.info("connected to Redis at {}", ((ConnectionActivatedEvent) e).remoteAddress());
+            verified.clear(); // a restarted or promoted node may run with other settings
           }
         });
   }
 
   /**
-   * Connects and checks the durability settings.
+   * Connects and checks the durability settings of every node.
    *
    * @throws StoreException naming the server if it cannot be reached or is not durable as
    *     configured
    */
   public static RedisLink connect(String uri, Settings settings) throws StoreException {
-    RedisURI redisUri;
-    try {
-      redisUri = RedisURI.create(uri);
-    } catch (RuntimeException e) {
-      throw new StoreException("Redis URI '" + uri + "' is not valid (expected: "
-          + "redis://[:PASSWORD@]HOST:PORT[/DB] or rediss://...): " + e.getMessage(), e);
-    }
-    redisUri.setTimeout(settings.timeout());
-    String server = redisUri.getHost() + ":" + redisUri.getPort();
     ClientResources resources = ClientResources.builder()
         .ioThreadPoolSize(2)
         .computationThreadPoolSize(2)
         .reconnectDelay(Delay.exponential(Duration.ofMillis(50), Duration.ofSeconds(1), 2,
             TimeUnit.MILLISECONDS))
         .build();
-    RedisClient client = RedisClient.create(resources, redisUri);
-    client.setOptions(ClientOptions.builder()
-        .autoReconnect(true)
-        // A command for a disconnected Redis fails at once (and is retried here, knowing it was
-        // never sent) instead of waiting in a buffer for a reconnect that may never come.
-        .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
-        .timeoutOptions(TimeoutOptions.enabled(settings.timeout()))
-        .build());
-    StatefulRedisConnection<byte[], byte[]> connection = null;
-    long deadline = System.nanoTime() + settings.retryFor().toNanos();
-    for (int attempt = 1; connection == null; attempt++) {
-      try {
-        connection = client.connect(ByteArrayCodec.INSTANCE);
-      } catch (RuntimeException e) {
-        // A refused connection fails at once; a slow handshake (an overloaded Redis or host)
-        // is tried again within retryFor.
-        boolean slow = hasCause(e, RedisCommandTimeoutException.class);
-        if (!slow || System.nanoTime() > deadline) {
-          shutdown(client, resources);
-          throw new StoreException("cannot connect to Redis at " + server + ": "
-              + rootMessage(e), e);
-        }
-        log.info("connecting to Redis at {} timed out (attempt {}), trying again", server,
-            attempt);
-      }
-    }
-    RedisLink link = new RedisLink(server, settings, resources, client, connection);
+    RedisEndpoint endpoint;
     try {
-      link.verified = link.verify();
-      link.verified.get(settings.timeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+      endpoint = RedisEndpoint.connect(uri, settings.timeout(), settings.retryFor(), resources);
+    } catch (StoreException | RuntimeException e) {
+      resources.shutdown(0, 2, TimeUnit.SECONDS);
+      throw e;
+    }
+    RedisLink link = new RedisLink(settings, resources, endpoint);
+    try {
+      link.verifyAll().get(settings.timeout().toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
     } catch (Exception e) {
       link.close();
       Throwable cause = unwrap(e);
       if (cause instanceof StoreException se) {
         throw se;
       }
-      throw new StoreException("cannot check Redis at " + server + ": " + rootMessage(cause),
+      throw new StoreException("cannot check " + endpoint.name() + ": " + rootMessage(cause),
           cause);
     }
     return link;
   }
 
+  /** "Redis at HOST:PORT" or "Redis Cluster at HOST:PORT,...", for messages. */
+  public String name() {
+    return endpoint.name();
+  }
+
+  /** Whether this is a Redis Cluster (the store then shards its keys). */
+  public boolean isCluster() {
+    return endpoint instanceof RedisEndpoint.Cluster;
+  }
+
   /** "host:port", for messages. */
   public String server() {
-    return server;
+    return endpoint.server();
   }
 
   /** Runs a write script; done once durable as configured. Answers the script's reply list. */
   public CompletableFuture<List<Object>> write(String what, String script, byte[][] keys,
       byte[]... args) {
-    return retrying(what, () -> this.<List<Object>>verifiedThen(
-        () -> eval(script, ScriptOutputType.MULTI, keys, args)).thenCompose(this::durable));
+    return retrying(what, () -> onPrimary(keys[0], node ->
+        this.<List<Object>>eval(node, script, ScriptOutputType.MULTI, keys, args)
+            .thenCompose(reply -> durable(node, reply))));
   }
 
   /** Runs a write script answering an integer; done once durable as configured. */
   public CompletableFuture<Long> writeInteger(String what, String script, byte[][] keys,
       byte[]... args) {
-    return retrying(what, () -> this.<Long>verifiedThen(
-        () -> eval(script, ScriptOutputType.INTEGER, keys, args)).thenCompose(this::durable));
+    return retrying(what, () -> onPrimary(keys[0], node ->
+        this.<Long>eval(node, script, ScriptOutputType.INTEGER, keys, args)
+            .thenCompose(reply -> durable(node, reply))));
   }
 
-  /** Runs a read; retried while Redis is unreachable. */
+  /**
+   * Runs a read; retried while Redis is unreachable. On a cluster the commands route by key and
+   * follow redirections; a command without a key goes to any node.
+   */
   public <T> CompletableFuture<T> read(String what,
-      java.util.function.Function<RedisAsyncCommands<byte[], byte[]>, CompletionStage<T>> call) {
-    return retrying(what, () -> call.apply(redis));
+      Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> call) {
+    return retrying(what, () -> call.apply(endpoint.reads()));
   }
 
-  private <T> CompletionStage<T> verifiedThen(Supplier<CompletionStage<T>> op) {
-    CompletableFuture<Void> v = verified;
+  /** Runs {@code op} on the primary owning {@code key}, once that node's settings were checked. */
+  private <T> CompletionStage<T> onPrimary(byte[] key,
+      Function<RedisEndpoint.Node, CompletionStage<T>> op) {
+    return endpoint.primaryFor(key)
+        .thenCompose(node -> verified(node).thenCompose(ignored -> op.apply(node)));
+  }
+
+  private CompletableFuture<Void> verified(RedisEndpoint.Node node) {
+    CompletableFuture<Void> v = verified.computeIfAbsent(node.address(), a -> verify(node));
     if (v.isCompletedExceptionally()) {
-      v = verify(); // maybe the operator fixed the configuration meanwhile
-      verified = v;
+      // Maybe the operator fixed the configuration meanwhile, or the node is back: ask again.
+      verified.remove(node.address(), v);
+      v = verified.computeIfAbsent(node.address(), a -> verify(node));
     }
-    return v.thenCompose(ignored -> op.get());
+    return v;
   }
 
-  private <T> CompletionStage<T> durable(T reply) {
+  private CompletableFuture<Void> verifyAll() {
+    return endpoint.allNodes().toCompletableFuture().thenCompose(nodes -> {
+      List<CompletableFuture<Void>> each = new ArrayList<>();
+      for (RedisEndpoint.Node node : nodes) {
+        each.add(verified(node));
+      }
+      return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0]));
+    });
+  }
+
+  private <T> CompletionStage<T> durable(RedisEndpoint.Node node, T reply) {
     if (settings.replicas() == 0) {
       return CompletableFuture.completedFuture(reply);
     }
     long millis = settings.replicaTimeout().toMillis();
-    return redis.waitForReplication(settings.replicas(), millis).thenApply(n -> {
+    // On the node that ran the write, on the same connection: WAIT counts what that node
+    // received before it, so the write itself.
+    return node.commands().waitForReplication(settings.replicas(), millis).thenApply(n -> {
       if (n < settings.replicas()) {
         throw new CompletionException(new StoreException("only " + n + " of "
-            + settings.replicas() + " Redis replicas of " + server + " confirmed a write within "
-            + millis + " ms; not acknowledged (it may still be stored)"));
+            + settings.replicas() + " replicas of Redis at " + node.address()
+            + " confirmed a write within " + millis + " ms; not acknowledged (it may still be "
+            + "stored)"));
       }
       return reply;
     });
   }
 
   @SuppressWarnings("unchecked")
-  private <T> CompletionStage<T> eval(String script, ScriptOutputType type, byte[][] keys,
-      byte[][] args) {
+  private <T> CompletionStage<T> eval(RedisEndpoint.Node node, String script,
+      ScriptOutputType type, byte[][] keys, byte[][] args) {
     String sha = sha1(script);
+    RedisAsyncCommands<byte[], byte[]> redis = node.commands();
     return redis.<T>evalsha(sha, type, keys, args)
         .handle((reply, e) -> {
           if (e == null) {
             return CompletableFuture.completedFuture(reply);
           }
           if (unwrap(e) instanceof RedisNoScriptException) {
-            // Redis restarted (its script cache is empty): send the script itself once.
+            // A node that restarted or was never asked (a new primary) has no cached script:
+            // send the script itself once.
             return redis.<T>eval(script.getBytes(StandardCharsets.UTF_8), type, keys, args)
                 .toCompletableFuture();
           }
@@ -220,29 +225,31 @@ public final class RedisLink implements AutoCloseable {
         .thenCompose(f -> (CompletionStage<T>) f);
   }
 
-  private CompletableFuture<Void> verify() {
+  private CompletableFuture<Void> verify(RedisEndpoint.Node node) {
     if (!settings.requireFsyncAlways()) {
       return CompletableFuture.completedFuture(null);
     }
-    return redis.configGet("appendonly", "appendfsync", "maxmemory-policy").toCompletableFuture()
+    String where = "Redis at " + node.address();
+    return node.commands().configGet("appendonly", "appendfsync", "maxmemory-policy")
+        .toCompletableFuture()
         .handle((Map<String, String> config, Throwable e) -> {
           if (e != null) {
             throw new CompletionException(new StoreException("cannot check the persistence "
-                + "settings of Redis at " + server + " (CONFIG GET: " + rootMessage(unwrap(e))
+                + "settings of " + where + " (CONFIG GET: " + rootMessage(unwrap(e))
                 + "); allow CONFIG GET for this user, or turn the check off and make sure "
                 + "yourself that it runs with appendonly yes and appendfsync always", e));
           }
           String aof = config.get("appendonly");
           String fsync = config.get("appendfsync");
           if (!"yes".equals(aof) || !"always".equals(fsync)) {
-            throw new CompletionException(new StoreException("Redis at " + server
+            throw new CompletionException(new StoreException(where
                 + " runs with appendonly " + aof + ", appendfsync " + fsync
                 + " (expected: appendonly yes, appendfsync always, so that an acknowledged "
                 + "checkpoint survives a Redis crash; see docs/deployment.md)"));
           }
           String eviction = config.get("maxmemory-policy");
           if (eviction != null && !"noeviction".equals(eviction)) {
-            throw new CompletionException(new StoreException("Redis at " + server
+            throw new CompletionException(new StoreException(where
                 + " runs with maxmemory-policy " + eviction + " (expected: noeviction; an "
                 + "evicting Redis silently drops sessions when memory runs short)"));
           }
@@ -276,9 +283,13 @@ public final class RedisLink implements AutoCloseable {
       }
       Throwable cause = unwrap(e);
       long delayMillis = Math.min(1000, 50L << Math.min(n, 5));
-      if (neverRan(cause) && !closed
+      boolean neverRan = neverRan(cause);
+      if (neverRan) {
+        endpoint.topologyChanged(); // a moved slot or a lost primary: the map may be stale
+      }
+      if (neverRan && !closed
           && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis) < deadline) {
-        log.debug("{} on Redis at {} failed (attempt {}), retrying: {}", what, server, n,
+        log.debug("{} on {} failed (attempt {}), retrying: {}", what, endpoint.name(), n,
             cause.toString());
         try {
           retries.schedule(() -> attempt(what, op, n + 1, deadline, result), delayMillis,
@@ -292,13 +303,26 @@ public final class RedisLink implements AutoCloseable {
     });
   }
 
-  /** True for failures where Redis certainly did not run the command, so a retry is safe. */
-  private static boolean neverRan(Throwable e) {
-    return e instanceof RedisConnectionException
-        || e instanceof RedisLoadingException
-        || e instanceof RedisReadOnlyException
-        || (e instanceof RedisException && String.valueOf(e.getMessage())
-            .startsWith("Currently not connected"));
+  /**
+   * True for failures where Redis certainly did not run the command, so a retry is safe: not
+   * connected or not sent, still loading, a read-only replica, and on a cluster a slot that moved
+   * ({@code MOVED}), is being migrated ({@code ASK}, {@code TRYAGAIN}: a script's keys are split
+   * between two nodes for a moment) or has no primary while one fails over ({@code CLUSTERDOWN}).
+   */
+  static boolean neverRan(Throwable e) {
+    if (e instanceof RedisConnectionException || e instanceof RedisLoadingException
+        || e instanceof RedisReadOnlyException || e instanceof RedisEndpoint.NotSent
+        || e instanceof PartitionSelectorException) {
+      return true;
+    }
+    if (!(e instanceof RedisException) || e instanceof RedisCommandTimeoutException) {
+      return false;
+    }
+    String m = String.valueOf(e.getMessage());
+    return m.startsWith("Currently not connected") || m.startsWith("MOVED ")
+        || m.startsWith("ASK ") || m.startsWith("TRYAGAIN") || m.startsWith("CLUSTERDOWN")
+        || m.startsWith("MASTERDOWN")
+        || (m.startsWith("Connection to ") && m.contains("not allowed"));
   }
 
   private Throwable describe(String what, Throwable cause, int attempts) {
@@ -307,16 +331,16 @@ public final class RedisLink implements AutoCloseable {
       return cause;
     }
     if (cause instanceof RedisCommandTimeoutException) {
-      return new StoreException("Redis at " + server + " did not answer " + what + " within "
+      return new StoreException(endpoint.name() + " did not answer " + what + " within "
           + settings.timeout().toMillis() + " ms; not acknowledged (it may still be stored)",
           cause);
     }
     if (neverRan(cause)) {
-      return new StoreException("Redis at " + server + " is unreachable (" + rootMessage(cause)
+      return new StoreException(endpoint.name() + " is unreachable (" + rootMessage(cause)
           + "); gave up " + what + " after " + attempts + " attempts in "
           + settings.retryFor().toMillis() + " ms", cause);
     }
-    return new StoreException("Redis at " + server + " failed " + what + ": "
+    return new StoreException(endpoint.name() + " failed " + what + ": "
         + rootMessage(cause), cause);
   }
 
@@ -327,12 +351,8 @@ public final class RedisLink implements AutoCloseable {
     }
     closed = true;
     reconnects.dispose();
-    try {
-      connection.close();
-    } catch (RuntimeException e) {
-      log.debug("closing Redis connection", e);
-    }
-    shutdown(client, resources);
+    endpoint.close();
+    resources.shutdown(0, 2, TimeUnit.SECONDS);
     retries.shutdownNow();
     completions.shutdown();
   }
@@ -341,16 +361,7 @@ public final class RedisLink implements AutoCloseable {
     return closed;
   }
 
-  private static void shutdown(RedisClient client, ClientResources resources) {
-    try {
-      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-    } catch (RuntimeException e) {
-      log.debug("shutting down Redis client", e);
-    }
-    resources.shutdown(0, 2, TimeUnit.SECONDS);
-  }
-
-  private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+  static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (type.isInstance(t)) {
         return true;
@@ -367,7 +378,7 @@ public final class RedisLink implements AutoCloseable {
     return e;
   }
 
-  private static String rootMessage(Throwable e) {
+  static String rootMessage(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();

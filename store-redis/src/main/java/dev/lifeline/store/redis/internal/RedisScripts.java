@@ -11,6 +11,10 @@ package dev.lifeline.store.redis.internal;
  * PREFIX ticket-keys  string: the TLS ticket key ring (see RedisTicketKeyStore)
  * </pre>
  *
+ * <p>On Redis Cluster the record and index keys carry their shard's hash tag ({@code
+ * PREFIX{TAG}:s:ID}, {@code PREFIX{TAG}:sessions}; see {@link KeyLayout}): each script's two keys
+ * are in one hash slot, as Redis Cluster requires of a script.
+ *
  * <p>Every write carries the fencing pair (epoch, owner) the writing node holds: {@code epoch}
  * grows by one on every claim, {@code owner} names the claiming node. A write whose pair no longer
  * matches answers {@code TAKEN}: another node resumed the session since.
