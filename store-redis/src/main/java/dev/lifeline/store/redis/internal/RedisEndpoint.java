@@ -61,7 +61,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
   abstract CompletionStage<Node> primaryFor(byte[] key);
 
   /** Every node known now, replicas too (any may be promoted): the start-up check visits all. */
-  abstract CompletionStage<List<Node>> allNodes();
+  abstract List<CompletableFuture<Node>> allNodes();
 
   /** A command met a moved slot or a lost node: look at the topology again (rate-limited). */
   void topologyChanged() {}
@@ -181,8 +181,8 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
     }
 
     @Override
-    CompletionStage<List<Node>> allNodes() {
-      return CompletableFuture.completedFuture(List.of(node));
+    List<CompletableFuture<Node>> allNodes() {
+      return List.of(CompletableFuture.completedFuture(node));
     }
 
     @Override
@@ -267,15 +267,13 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
     }
 
     @Override
-    CompletionStage<List<Node>> allNodes() {
+    List<CompletableFuture<Node>> allNodes() {
       List<CompletableFuture<Node>> each = new ArrayList<>();
       for (RedisClusterNode n : connection.getPartitions()) {
         boolean primary = n.getRole().isUpstream();
-        each.add(node(n, primary ? ConnectionIntent.WRITE : ConnectionIntent.READ)
-            .toCompletableFuture());
+        each.add(node(n, primary ? ConnectionIntent.WRITE : ConnectionIntent.READ));
       }
-      return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0]))
-          .thenApply(v -> each.stream().map(CompletableFuture::join).toList());
+      return each;
     }
 
     private CompletableFuture<Node> node(RedisClusterNode n, ConnectionIntent intent) {

@@ -14,6 +14,8 @@ import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.Delay;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -76,12 +78,27 @@ public final class RedisLink implements AutoCloseable {
     this.completions = Executors.newSingleThreadExecutor(daemon("lifeline-redis-ack"));
     this.reconnects = resources.eventBus().get()
         .filter(e -> e instanceof ConnectionActivatedEvent)
-        .subscribe(e -> {
-          if (!closed) {
-            log.info("connected to Redis at {}", ((ConnectionActivatedEvent) e).remoteAddress());
-            verified.clear(); // a restarted or promoted node may run with other settings
-          }
-        });
+        .subscribe(e -> activated(((ConnectionActivatedEvent) e).remoteAddress()));
+  }
+
+  /**
+   * A connection to a node came up: that node may have restarted with other settings, so its
+   * next write checks them again. (On a cluster Lettuce also opens short connections to every
+   * node for each slot-map refresh; they land here too, and cost one CONFIG GET each.)
+   */
+  private void activated(SocketAddress remote) {
+    if (closed) {
+      return;
+    }
+    String address = remote instanceof InetSocketAddress a
+        ? a.getHostString() + ":" + a.getPort() : String.valueOf(remote);
+    if (isCluster()) {
+      verified.remove(address);
+      log.debug("connected to Redis at {}", address);
+    } else {
+      verified.clear(); // one node, however it is named
+      log.info("connected to Redis at {}", address);
+    }
   }
 
   /**
@@ -162,8 +179,21 @@ public final class RedisLink implements AutoCloseable {
   /** Runs {@code op} on the primary owning {@code key}, once that node's settings were checked. */
   private <T> CompletionStage<T> onPrimary(byte[] key,
       Function<RedisEndpoint.Node, CompletionStage<T>> op) {
-    return endpoint.primaryFor(key)
-        .thenCompose(node -> verified(node).thenCompose(ignored -> op.apply(node)));
+    return endpoint.primaryFor(key).thenCompose(node -> verified(node)
+        .thenCompose(ignored -> op.apply(node))
+        .exceptionally(e -> {
+          throw new CompletionException(new OnNode(node.address(), unwrap(e)));
+        }));
+  }
+
+  /** A write's failure on one node: messages name that node, not the seed list. */
+  private static final class OnNode extends RuntimeException {
+    final String address;
+
+    OnNode(String address, Throwable cause) {
+      super(cause.getMessage(), cause, false, false);
+      this.address = address;
+    }
   }
 
   private CompletableFuture<Void> verified(RedisEndpoint.Node node) {
@@ -176,13 +206,30 @@ public final class RedisLink implements AutoCloseable {
     return v;
   }
 
+  /**
+   * Checks every node at start. A node that is down now (a replica being replaced) is checked
+   * before its first write instead; a node that answers with the wrong settings stops the start.
+   */
   private CompletableFuture<Void> verifyAll() {
-    return endpoint.allNodes().toCompletableFuture().thenCompose(nodes -> {
-      List<CompletableFuture<Void>> each = new ArrayList<>();
-      for (RedisEndpoint.Node node : nodes) {
-        each.add(verified(node));
+    List<CompletableFuture<Boolean>> each = new ArrayList<>();
+    for (CompletableFuture<RedisEndpoint.Node> node : endpoint.allNodes()) {
+      each.add(node.thenCompose(this::verified).handle((v, e) -> {
+          Throwable cause = e == null ? null : unwrap(e);
+        if (cause instanceof RedisEndpoint.NotSent) {
+          log.warn("{}; checked before its first write instead", cause.getMessage());
+          return false;
+        }
+        if (cause != null) {
+          throw new CompletionException(cause);
+        }
+        return true;
+      }));
+    }
+    return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0])).thenAccept(v -> {
+      if (each.stream().noneMatch(CompletableFuture::join)) {
+        throw new CompletionException(new StoreException("cannot check " + endpoint.name()
+            + ": no node answered"));
       }
-      return CompletableFuture.allOf(each.toArray(new CompletableFuture<?>[0]));
     });
   }
 
@@ -233,6 +280,14 @@ public final class RedisLink implements AutoCloseable {
     return node.commands().configGet("appendonly", "appendfsync", "maxmemory-policy")
         .toCompletableFuture()
         .handle((Map<String, String> config, Throwable e) -> {
+          Throwable cause = e == null ? null : unwrap(e);
+          if (cause != null && (neverRan(cause)
+              || cause instanceof RedisCommandTimeoutException)) {
+            // The node is down or slow (a primary just killed, a replica being promoted): the
+            // write behind this check was not sent, so it may be tried again.
+            throw new CompletionException(new RedisEndpoint.NotSent("cannot check the "
+                + "persistence settings of " + where + ": " + rootMessage(cause), cause));
+          }
           if (e != null) {
             throw new CompletionException(new StoreException("cannot check the persistence "
                 + "settings of " + where + " (CONFIG GET: " + rootMessage(unwrap(e))
@@ -282,6 +337,11 @@ public final class RedisLink implements AutoCloseable {
         return;
       }
       Throwable cause = unwrap(e);
+      String where = endpoint.name();
+      if (cause instanceof OnNode on) {
+        where = "Redis at " + on.address;
+        cause = on.getCause();
+      }
       long delayMillis = Math.min(1000, 50L << Math.min(n, 5));
       boolean neverRan = neverRan(cause);
       if (neverRan) {
@@ -289,7 +349,7 @@ public final class RedisLink implements AutoCloseable {
       }
       if (neverRan && !closed
           && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis) < deadline) {
-        log.debug("{} on {} failed (attempt {}), retrying: {}", what, endpoint.name(), n,
+        log.debug("{} on {} failed (attempt {}), retrying: {}", what, where, n,
             cause.toString());
         try {
           retries.schedule(() -> attempt(what, op, n + 1, deadline, result), delayMillis,
@@ -299,7 +359,7 @@ public final class RedisLink implements AutoCloseable {
           // closed meanwhile: fail below
         }
       }
-      result.completeExceptionally(describe(what, cause, n));
+      result.completeExceptionally(describe(what, where, cause, n));
     });
   }
 
@@ -325,22 +385,22 @@ public final class RedisLink implements AutoCloseable {
         || (m.startsWith("Connection to ") && m.contains("not allowed"));
   }
 
-  private Throwable describe(String what, Throwable cause, int attempts) {
+  private Throwable describe(String what, String where, Throwable cause, int attempts) {
     if (cause instanceof StoreException || cause instanceof IllegalArgumentException
         || cause instanceof IllegalStateException) {
       return cause;
     }
     if (cause instanceof RedisCommandTimeoutException) {
-      return new StoreException(endpoint.name() + " did not answer " + what + " within "
+      return new StoreException(where + " did not answer " + what + " within "
           + settings.timeout().toMillis() + " ms; not acknowledged (it may still be stored)",
           cause);
     }
     if (neverRan(cause)) {
-      return new StoreException(endpoint.name() + " is unreachable (" + rootMessage(cause)
+      return new StoreException(where + " is unreachable (" + rootMessage(cause)
           + "); gave up " + what + " after " + attempts + " attempts in "
           + settings.retryFor().toMillis() + " ms", cause);
     }
-    return new StoreException(endpoint.name() + " failed " + what + ": "
+    return new StoreException(where + " failed " + what + ": "
         + rootMessage(cause), cause);
   }
 
