@@ -89,8 +89,10 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
         boolean slow = RedisLink.hasCause(e, RedisCommandTimeoutException.class);
         if (!slow || System.nanoTime() > deadline) {
           shutdown.run();
-          throw new StoreException("cannot connect to " + name + ": "
-              + RedisLink.rootMessage(e), e);
+          String why = RedisLink.rootMessage(e);
+          throw new StoreException("cannot connect to " + name + ": " + why
+              + (why.contains("cluster support disabled")
+                  ? " (a single Redis primary: use redis://HOST:PORT)" : ""), e);
         }
         log.info("connecting to {} timed out (attempt {}), trying again", name, attempt);
       }

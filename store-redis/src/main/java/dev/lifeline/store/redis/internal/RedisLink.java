@@ -444,7 +444,9 @@ public final class RedisLink implements AutoCloseable {
       root = root.getCause();
     }
     String m = root.getMessage();
-    return m == null ? root.getClass().getSimpleName() : m;
+    // One line: Lettuce's cluster client lists each seed's failure on lines of their own.
+    return m == null
+        ? root.getClass().getSimpleName() : m.strip().replaceAll("\\s*\n\\s*", " ");
   }
 
   private static String sha1(String script) {
