@@ -108,6 +108,10 @@ public final class RedisCheckpointStore implements CheckpointStore {
    * {@code redis://:PASSWORD@HOST:PORT/DB}, or {@code rediss://...} for TLS to Redis; or on a
    * Redis Cluster: {@code redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]} (seed
    * nodes; {@code rediss-cluster://} for TLS), where the sessions are spread over every primary.
+   * Nothing connects until {@link Builder#build()}.
+   *
+   * @throws IllegalArgumentException if {@code uri} has none of these forms (the message names
+   *     them; it never repeats the URI, which may hold a password)
    */
   public static Builder builder(String uri) {
     return new Builder(uri);
@@ -402,7 +406,8 @@ public final class RedisCheckpointStore implements CheckpointStore {
     private Duration ticketKeyRefresh = Duration.ofSeconds(10);
 
     private Builder(String uri) {
-      this.uri = Objects.requireNonNull(uri, "uri");
+      RedisLink.checkUri(Objects.requireNonNull(uri, "uri"));
+      this.uri = uri;
     }
 
     /** Prefix of every key this store uses; default {@code lifeline:}. Nodes must agree. */

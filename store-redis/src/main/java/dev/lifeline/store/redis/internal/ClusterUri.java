@@ -1,6 +1,5 @@
 package dev.lifeline.store.redis.internal;
 
-import dev.lifeline.store.StoreException;
 import io.lettuce.core.RedisURI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
@@ -23,7 +22,7 @@ record ClusterUri(List<RedisURI> seeds, String hosts) {
     return uri.startsWith(PLAIN) || uri.startsWith(TLS);
   }
 
-  static ClusterUri parse(String uri, Duration timeout) throws StoreException {
+  static ClusterUri parse(String uri, Duration timeout) {
     boolean tls = uri.startsWith(TLS);
     String rest = uri.substring(tls ? TLS.length() : PLAIN.length());
     String user = null;
@@ -84,9 +83,9 @@ record ClusterUri(List<RedisURI> seeds, String hosts) {
     return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
   }
 
-  private static StoreException invalid(String uri, String why) {
+  private static IllegalArgumentException invalid(String uri, String why) {
     // The URI may hold a password: name only its form.
-    return new StoreException("Redis Cluster URI is not valid: " + why + " (expected: " + FORM
-        + ")");
+    return new IllegalArgumentException("Redis Cluster URI is not valid: " + why
+        + " (expected: " + FORM + ")");
   }
 }

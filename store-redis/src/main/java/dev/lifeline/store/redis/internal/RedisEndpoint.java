@@ -76,6 +76,20 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
         : Single.connect(uri, timeout, retryFor, resources);
   }
 
+  /**
+   * Checks the form of a URI before anything connects.
+   *
+   * @throws IllegalArgumentException naming the expected forms (never echoing the URI, which
+   *     may hold a password)
+   */
+  static void checkForm(String uri) {
+    if (ClusterUri.isCluster(uri)) {
+      ClusterUri.parse(uri, Duration.ofSeconds(1));
+    } else {
+      Single.parse(uri);
+    }
+  }
+
   /** Connects, trying again within {@code retryFor} while the handshake only times out. */
   static <C> C connectRetrying(String name, Duration retryFor, Supplier<C> connect,
       Runnable shutdown) throws StoreException {
@@ -101,6 +115,8 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
 
   /** One primary: every command on one connection. */
   static final class Single extends RedisEndpoint {
+    private static final String FORMS = "redis://[[USER]:PASSWORD@]HOST:PORT[/DB], "
+        + "rediss://... or " + ClusterUri.FORM;
     private final String server;
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> connection;
@@ -116,14 +132,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
 
     static Single connect(String uri, Duration timeout, Duration retryFor,
         ClientResources resources) throws StoreException {
-      RedisURI redisUri;
-      try {
-        redisUri = RedisURI.create(uri);
-      } catch (RuntimeException e) {
-        throw new StoreException("Redis URI '" + uri + "' is not valid (expected: "
-            + "redis://[:PASSWORD@]HOST:PORT[/DB], rediss://... or "
-            + ClusterUri.FORM + "): " + e.getMessage(), e);
-      }
+      RedisURI redisUri = parse(uri);
       redisUri.setTimeout(timeout);
       String server = redisUri.getHost() + ":" + redisUri.getPort();
       RedisClient client = RedisClient.create(resources, redisUri);
@@ -140,6 +149,23 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
       Single single = new Single(server, client, connection);
       single.refuseClusterNode(timeout);
       return single;
+    }
+
+    static RedisURI parse(String uri) {
+      if (!uri.startsWith("redis://") && !uri.startsWith("rediss://")) {
+        throw new IllegalArgumentException("Redis URI: unknown scheme (expected: " + FORMS + ")");
+      }
+      try {
+        // Lettuce's own parser takes "HOST:junk" as HOST on the default port; java.net.URI
+        // finds no host in it.
+        if (java.net.URI.create(uri).getHost() == null) {
+          throw new IllegalArgumentException("no HOST[:PORT]");
+        }
+        return RedisURI.create(uri);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("Redis URI is not valid (expected: " + FORMS + ")",
+            e);
+      }
     }
 
     /**

@@ -136,6 +136,16 @@ public final class RedisLink implements AutoCloseable {
     return link;
   }
 
+  /**
+   * Checks the form of a {@code redis://}, {@code rediss://} or {@code redis-cluster://} URI
+   * without connecting.
+   *
+   * @throws IllegalArgumentException naming the expected forms, never echoing the URI
+   */
+  public static void checkUri(String uri) {
+    RedisEndpoint.checkForm(uri);
+  }
+
   /** "Redis at HOST:PORT" or "Redis Cluster at HOST:PORT,...", for messages. */
   public String name() {
     return endpoint.name();

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.lifeline.store.StoreException;
 import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisURI;
 import java.time.Duration;
@@ -52,8 +51,18 @@ class ClusterUriTest {
       "redis-cluster://:1", "redis-cluster://h:1/0", "redis-cluster://h:x",
       "redis-cluster://secret@h:1"})
   void malformedUrisAreRefusedWithoutEchoingThem(String bad) {
-    StoreException e = assertThrows(StoreException.class, () -> ClusterUri.parse(bad, T));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RedisLink.checkUri(bad));
     assertTrue(e.getMessage().contains(ClusterUri.FORM), e.getMessage());
+    assertFalse(e.getMessage().contains("secret"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"http://h:1", "redis//h:1", "file", "redis://:secret@h:port"})
+  void malformedSingleUrisAreRefusedWithoutEchoingThem(String bad) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RedisLink.checkUri(bad));
+    assertTrue(e.getMessage().contains("redis://"), e.getMessage());
     assertFalse(e.getMessage().contains("secret"), e.getMessage());
   }
 
