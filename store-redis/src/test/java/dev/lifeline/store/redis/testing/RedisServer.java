@@ -50,6 +50,17 @@ public final class RedisServer implements AutoCloseable {
     return server;
   }
 
+  /**
+   * Starts a durable Redis on a port the caller chose, for {@link RedisCluster}, whose nodes
+   * also need their port plus 10000 (the cluster bus) free.
+   */
+  static RedisServer startOn(Path dir, int port, String... extraArgs) throws IOException {
+    Files.createDirectories(dir);
+    RedisServer server = new RedisServer(dir, port, List.of(extraArgs));
+    server.start();
+    return server;
+  }
+
   /** The path of the redis-server binary, or a failure that says how to get it. */
   public static String binary() {
     String env = System.getenv("LIFELINE_REDIS_SERVER");
