@@ -14,7 +14,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
@@ -52,7 +51,7 @@ public final class RedisCluster implements AutoCloseable {
   private final Set<Node> killed = ConcurrentHashMap.newKeySet();
   /** The replicas each killed primary had when it was killed, by the dead primary's id. */
   private final Map<String, List<Node>> orphans = new ConcurrentHashMap<>();
-  private int cliRuns;
+  private int reshards;
 
   /** One cluster node: its process, port and cluster node id; its role is asked live. */
   public static final class Node {
@@ -105,7 +104,7 @@ public final class RedisCluster implements AutoCloseable {
       throw new IllegalArgumentException("primaries: " + primaries + ", replicasPerPrimary: "
           + replicasPerPrimary + " (expected: >= 3 primaries, as redis-cli requires, and >= 0)");
     }
-    String cli = cliBinary();
+    String cli = RedisCli.binary();
     Files.createDirectories(dir);
     List<Node> nodes = new ArrayList<>();
     RedisCluster cluster = new RedisCluster(dir, nodes);
@@ -118,7 +117,7 @@ public final class RedisCluster implements AutoCloseable {
       nodes.forEach(n -> create.add(n.address()));
       create.addAll(List.of("--cluster-replicas", Integer.toString(replicasPerPrimary),
           "--cluster-yes"));
-      cluster.run(create);
+      RedisCli.run(create, dir.resolve("redis-cli-create.log"));
       cluster.awaitSettled(Set.of());
       cluster.seeds.addAll(cluster.primaries());
       return cluster;
@@ -197,13 +196,34 @@ public final class RedisCluster implements AutoCloseable {
   }
 
   /**
+   * Waits until every replica of {@code primary} has all it wrote (the same replication offset),
+   * as after a quiet moment: which replica Redis promotes is a race between replicas otherwise.
+   */
+  public void awaitReplicated(Node primary) throws IOException {
+    long deadline = System.nanoTime() + SETTLE.toNanos();
+    String info = "";
+    while (System.nanoTime() < deadline) {
+      info = command(primary, "INFO", "replication");
+      String offset = field(info, "master_repl_offset");
+      List<String> replicas = info.lines().filter(l -> l.matches("slave\\d+:.*")).toList();
+      if (!replicas.isEmpty() && replicas.stream()
+          .allMatch(l -> l.contains("state=online") && l.contains(",offset=" + offset + ","))) {
+        return;
+      }
+      sleep(20);
+    }
+    throw new IOException("the replicas of " + primary + " did not catch up: " + info);
+  }
+
+  /**
    * Moves {@code slots} slots from {@code from} to {@code to} with {@code redis-cli --cluster
    * reshard} (keys and all, while clients keep writing), then waits until the cluster settled.
    */
   public void reshard(Node from, Node to, int slots) throws IOException {
-    run(List.of(cliBinary(), "--cluster", "reshard", from.address(),
+    RedisCli.run(List.of(RedisCli.binary(), "--cluster", "reshard", from.address(),
         "--cluster-from", from.id(), "--cluster-to", to.id(),
-        "--cluster-slots", Integer.toString(slots), "--cluster-yes"));
+        "--cluster-slots", Integer.toString(slots), "--cluster-yes"),
+        dir.resolve("redis-cli-reshard-" + (++reshards) + ".log"));
     awaitSettled(killed.stream().map(Node::id).collect(Collectors.toSet()));
   }
 
@@ -345,46 +365,6 @@ public final class RedisCluster implements AutoCloseable {
     }
   }
 
-  /** Runs a redis-cli command to its end, its output in a file; a failure carries the output. */
-  private void run(List<String> cmd) throws IOException {
-    Path out = dir.resolve("redis-cli-" + (++cliRuns) + ".log");
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile())
-        .start();
-    try {
-      if (!p.waitFor(120, TimeUnit.SECONDS)) {
-        p.destroyForcibly();
-        throw new IOException("redis-cli did not finish in 120 s: " + cmd + "\n" + tail(out, 30));
-      }
-    } catch (InterruptedException e) {
-      p.destroyForcibly();
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted running " + cmd, e);
-    }
-    if (p.exitValue() != 0) {
-      throw new IOException("redis-cli exited with " + p.exitValue() + ": " + cmd + "\n"
-          + tail(out, 30));
-    }
-  }
-
-  /** The path of redis-cli, or a failure that says how to get it. */
-  static String cliBinary() {
-    String env = System.getenv("LIFELINE_REDIS_CLI");
-    if (env != null && !env.isEmpty()) {
-      return env;
-    }
-    Path beside = Path.of(RedisServer.binary()).resolveSibling("redis-cli");
-    if (Files.isExecutable(beside)) {
-      return beside.toString();
-    }
-    for (String p : System.getenv().getOrDefault("PATH", "").split(":")) {
-      if (!p.isEmpty() && Files.isExecutable(Path.of(p, "redis-cli"))) {
-        return Path.of(p, "redis-cli").toString();
-      }
-    }
-    throw new IllegalStateException("redis-cli not found (not in $LIFELINE_REDIS_CLI, beside "
-        + "redis-server or on the PATH); the cluster tests need it: apt-get install redis-tools");
-  }
-
   private static String render(Object reply) {
     if (reply == null) {
       return "";
@@ -395,7 +375,12 @@ public final class RedisCluster implements AutoCloseable {
     return reply.toString();
   }
 
-  private static String tail(Path log, int lines) {
+  private static String field(String info, String name) {
+    return info.lines().filter(l -> l.startsWith(name + ":"))
+        .map(l -> l.substring(name.length() + 1)).findFirst().orElse("?");
+  }
+
+  static String tail(Path log, int lines) {
     try {
       List<String> all = Files.readAllLines(log);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

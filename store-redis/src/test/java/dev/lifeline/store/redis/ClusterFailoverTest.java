@@ -1,0 +1,116 @@
+package dev.lifeline.store.redis;
+
+import static dev.lifeline.store.redis.MultiNodeTest.awaitUninterruptibly;
+import static dev.lifeline.store.redis.MultiNodeTest.inBackground;
+import static dev.lifeline.store.redis.MultiNodeTest.sha;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.lifeline.LifelineClient;
+import dev.lifeline.store.redis.testing.RedisCluster;
+import dev.lifeline.store.redis.testing.RedisCluster.Node;
+import dev.lifeline.transfer.FileTransferClient;
+import dev.lifeline.transfer.TransferResult;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * An upload moves between two server nodes while the cluster primary holding its session is
+ * killed (SIGKILL) and a replica takes over: it completes intact and the checkpoint the store had
+ * acknowledged before the crash is still there after the promotion.
+ */
+class ClusterFailoverTest {
+  @TempDir Path dir;
+
+  @Test
+  @Timeout(180)
+  void uploadContinuesAcrossNodesWhileItsShardPrimaryFailsOver() throws Exception {
+    // Two replicas a primary: after the failover the promoted replica still has one to WAIT for.
+    try (RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"), 3, 2,
+            Duration.ofMillis(2000));
+        ClusterServers nodes = ClusterServers.start(dir, "failover-" + UUID.randomUUID() + ":",
+            cluster);
+        LifelineClient client = nodes.client()) {
+      Path src = nodes.randomFile("src.bin", 16 << 20, 16);
+      AtomicLong progress = new AtomicLong();
+      CountDownLatch killed = new CountDownLatch(1);
+      CountDownLatch recoveryChecked = new CountDownLatch(1);
+      FileTransferClient t = new FileTransferClient(client, "localhost:" + nodes.proxy.port());
+      // Held past 6 MiB until the primary is dead, so the crash lands mid-transfer; held again
+      // past 14 MiB until the record was read back after the promotion (a finished upload
+      // deletes it).
+      CompletableFuture<TransferResult> up = inBackground(t, src, "failover.bin", done -> {
+        progress.set(done);
+        if (done > 6 << 20) {
+          awaitUninterruptibly(killed);
+        }
+        if (done > 14 << 20) {
+          awaitUninterruptibly(recoveryChecked);
+        }
+      });
+      String id;
+      long acked;
+      long recovered;
+      Node owner;
+      boolean stillRunning;
+      try {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
+        id = nodes.a.store.ids().join().get(0);
+        owner = primaryHolding(cluster, nodes.prefix + "*:s:" + id);
+        acked = nodes.storedPosition(id);
+        assertTrue(acked > 0, "a checkpoint was stored before the crash");
+        cluster.awaitReplicated(owner);
+        cluster.killPrimary(owner);
+        killed.countDown();
+        stillRunning = !up.isDone();
+        nodes.proxy.resetAll(); // to the other node, which reads the session from the cluster
+        Node promoted = cluster.awaitFailover(owner);
+        assertNotEquals(owner, promoted);
+        recovered = Awaitility.await("the session readable after the promotion")
+            .atMost(Duration.ofSeconds(30)).ignoreExceptions()
+            .until(() -> nodes.b.store.load(id).join().orElseThrow().checkpoint().position(),
+                p -> true);
+      } finally {
+        killed.countDown(); // a failed step must not leave the upload held
+        recoveryChecked.countDown();
+      }
+      assertTrue(recovered >= acked, "the acknowledged checkpoint " + acked
+          + " survived the SIGKILL of its primary " + owner + " (found " + recovered + ")");
+      TransferResult r = up.get(120, TimeUnit.SECONDS);
+      assertEquals(sha(src), r.sha256());
+      assertEquals(sha(src), sha(dir.resolve("files/failover.bin")));
+      assertTrue(stillRunning, "the upload was still running at the crash: " + r);
+      assertTrue(r.reconnects() >= 1, "the client reconnected: " + r);
+    }
+  }
+
+  /** The primary holding the one key matching {@code pattern}, found by asking each primary. */
+  static Node primaryHolding(RedisCluster cluster, String pattern) throws Exception {
+    List<Node> holders = primariesHolding(cluster, pattern);
+    assertEquals(1, holders.size(), "one primary holds " + pattern + ": " + holders);
+    return holders.get(0);
+  }
+
+  /** The primaries holding a key that matches {@code pattern}. */
+  static List<Node> primariesHolding(RedisCluster cluster, String pattern) throws Exception {
+    List<Node> holders = new ArrayList<>();
+    for (Node p : cluster.primaries()) {
+      if (!cluster.command(p, "KEYS", pattern).isEmpty()) {
+        holders.add(p);
+      }
+    }
+    return holders;
+  }
+}
