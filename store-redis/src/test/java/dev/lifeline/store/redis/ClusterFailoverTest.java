@@ -71,6 +71,9 @@ class ClusterFailoverTest {
         owner = primaryHolding(cluster, nodes.prefix + "*:s:" + id);
         acked = nodes.storedPosition(id);
         assertTrue(acked > 0, "a checkpoint was stored before the crash");
+        // The upload is held, so the replicas catch up whatever the store did; that the store
+        // did WAIT, on the primary that ran its writes, Redis counts.
+        assertTrue(waitCalls(cluster, owner) > 0, "the store sent WAIT to " + owner);
         cluster.awaitReplicated(owner);
         cluster.killPrimary(owner);
         killed.countDown();
@@ -93,7 +96,16 @@ class ClusterFailoverTest {
       assertEquals(sha(src), sha(dir.resolve("files/failover.bin")));
       assertTrue(stillRunning, "the upload was still running at the crash: " + r);
       assertTrue(r.reconnects() >= 1, "the client reconnected: " + r);
+      assertTrue(nodes.proxy.accepted(1) >= 1, "node b served the upload after the move");
     }
+  }
+
+  /** How many WAIT commands {@code n} ran, from {@code INFO commandstats}. */
+  static long waitCalls(RedisCluster cluster, Node n) throws Exception {
+    return cluster.command(n, "INFO", "commandstats").lines()
+        .filter(l -> l.startsWith("cmdstat_wait:calls="))
+        .mapToLong(l -> Long.parseLong(l.substring(19, l.indexOf(','))))
+        .findFirst().orElse(0);
   }
 
   /** The primary holding the one key matching {@code pattern}, found by asking each primary. */
