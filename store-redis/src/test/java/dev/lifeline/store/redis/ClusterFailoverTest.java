@@ -22,25 +22,50 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * An upload moves between two server nodes while the cluster primary holding its session is
- * killed (SIGKILL) and a replica takes over: it completes intact and the checkpoint the store had
- * acknowledged before the crash is still there after the promotion.
+ * Uploads through two server nodes while the cluster primary holding their session is killed
+ * (SIGKILL) and a replica takes over: they complete intact, and the checkpoint the store had
+ * acknowledged before the crash is still there after the promotion. Three primaries with two
+ * replicas each, so the promoted replica still has one to WAIT for.
  */
 class ClusterFailoverTest {
+  @TempDir static Path clusterDir;
+  static RedisCluster cluster;
+
   @TempDir Path dir;
+  /** The primary a test killed; started again after it, as a replica, for the next test. */
+  Node dead;
+
+  @BeforeAll
+  static void startCluster() throws Exception {
+    cluster = RedisCluster.start(clusterDir, 3, 2, Duration.ofMillis(2000));
+  }
+
+  @AfterAll
+  static void stopCluster() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  @AfterEach
+  void restartDeadPrimary() throws Exception {
+    if (dead != null) {
+      cluster.restart(dead);
+    }
+  }
 
   @Test
-  @Timeout(180)
-  void uploadContinuesAcrossNodesWhileItsShardPrimaryFailsOver() throws Exception {
-    // Two replicas a primary: after the failover the promoted replica still has one to WAIT for.
-    try (RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"), 3, 2,
-            Duration.ofMillis(2000));
-        ClusterServers nodes = ClusterServers.start(dir, "failover-" + UUID.randomUUID() + ":",
+  @Timeout(120)
+  void uploadMovesToTheOtherNodeWhileItsShardPrimaryFailsOver() throws Exception {
+    try (ClusterServers nodes = ClusterServers.start(dir, "failover-" + UUID.randomUUID() + ":",
             cluster);
         LifelineClient client = nodes.client()) {
       Path src = nodes.randomFile("src.bin", 16 << 20, 16);
@@ -63,24 +88,17 @@ class ClusterFailoverTest {
       String id;
       long acked;
       long recovered;
-      Node owner;
       boolean stillRunning;
       try {
         Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
         id = nodes.a.store.ids().join().get(0);
-        owner = primaryHolding(cluster, nodes.prefix + "*:s:" + id);
-        acked = nodes.storedPosition(id);
-        assertTrue(acked > 0, "a checkpoint was stored before the crash");
-        // The upload is held, so the replicas catch up whatever the store did; that the store
-        // did WAIT, on the primary that ran its writes, Redis counts.
-        assertTrue(waitCalls(cluster, owner) > 0, "the store sent WAIT to " + owner);
-        cluster.awaitReplicated(owner);
-        cluster.killPrimary(owner);
+        Crash crash = prepareCrash(nodes, id);
+        acked = crash.acked();
+        kill(crash);
         killed.countDown();
         stillRunning = !up.isDone();
         nodes.proxy.resetAll(); // to the other node, which reads the session from the cluster
-        Node promoted = cluster.awaitFailover(owner);
-        assertNotEquals(owner, promoted);
+        assertNotEquals(dead, cluster.awaitFailover(dead));
         recovered = Awaitility.await("the session readable after the promotion")
             .atMost(Duration.ofSeconds(30)).ignoreExceptions()
             .until(() -> nodes.b.store.load(id).join().orElseThrow().checkpoint().position(),
@@ -90,7 +108,7 @@ class ClusterFailoverTest {
         recoveryChecked.countDown();
       }
       assertTrue(recovered >= acked, "the acknowledged checkpoint " + acked
-          + " survived the SIGKILL of its primary " + owner + " (found " + recovered + ")");
+          + " survived the SIGKILL of its primary " + dead + " (found " + recovered + ")");
       TransferResult r = up.get(120, TimeUnit.SECONDS);
       assertEquals(sha(src), r.sha256());
       assertEquals(sha(src), sha(dir.resolve("files/failover.bin")));
@@ -100,8 +118,79 @@ class ClusterFailoverTest {
     }
   }
 
+  @Test
+  @Timeout(120)
+  void commitsInFlightAtTheCrashAreRetriedOnThePromotedReplica() throws Exception {
+    try (ClusterServers nodes = ClusterServers.start(dir, "inflight-" + UUID.randomUUID() + ":",
+            cluster);
+        LifelineClient client = nodes.client()) {
+      Path src = nodes.randomFile("src.bin", 16 << 20, 17);
+      AtomicLong progress = new AtomicLong();
+      CountDownLatch go = new CountDownLatch(1);
+      FileTransferClient t = new FileTransferClient(client, "localhost:" + nodes.proxy.port());
+      // Held past 6 MiB, then let go just before the kill: the node keeps committing
+      // checkpoints on the same connection while their primary is dead and then promoted.
+      CompletableFuture<TransferResult> up = inBackground(t, src, "inflight.bin", done -> {
+        progress.set(done);
+        if (done > 6 << 20) {
+          awaitUninterruptibly(go);
+        }
+      });
+      PositionWatch watch = null;
+      String id;
+      long acked;
+      try {
+        Awaitility.await().atMost(Duration.ofSeconds(60)).until(() -> progress.get() > 6 << 20);
+        id = nodes.a.store.ids().join().get(0);
+        Crash crash = prepareCrash(nodes, id);
+        acked = crash.acked();
+        watch = PositionWatch.start(nodes, List.of(id));
+        go.countDown();
+        kill(crash);
+        assertTrue(!up.isDone(), "the upload was still running at the crash");
+        assertNotEquals(dead, cluster.awaitFailover(dead));
+        TransferResult r = up.get(120, TimeUnit.SECONDS);
+        assertEquals(sha(src), r.sha256());
+        assertEquals(sha(src), sha(dir.resolve("files/inflight.bin")));
+        List<String> problems = watch.stop();
+        assertTrue(problems.isEmpty(), "stored checkpoints went backwards or a read failed: "
+            + problems);
+        assertTrue(watch.highest(id) >= acked, "read " + watch.highest(id) + ", acked " + acked);
+      } finally {
+        go.countDown();
+        if (watch != null) {
+          watch.close();
+        }
+      }
+    }
+  }
+
+  /**
+   * Finds the primary holding session {@code id}'s record while the upload is held, checks the
+   * store WAITed there, and waits until a checkpoint is stored and the replicas caught up: the
+   * position then stored is acknowledged, since no commit is running.
+   */
+  Crash prepareCrash(ClusterServers nodes, String id) throws Exception {
+    Node owner = primaryHolding(cluster, nodes.prefix + "*:s:" + id);
+    Awaitility.await("a checkpoint stored before the crash")
+        .atMost(Duration.ofSeconds(30)).until(() -> nodes.storedPosition(id), p -> p > 0);
+    // That the store did WAIT, on the primary that ran its writes, Redis counts.
+    assertTrue(waitCalls(owner) > 0, "the store sent WAIT to " + owner);
+    cluster.awaitReplicated(owner);
+    return new Crash(owner, nodes.storedPosition(id));
+  }
+
+  /** The primary to kill and the checkpoint position it holds, acknowledged. */
+  record Crash(Node owner, long acked) {}
+
+  /** Kills the primary, as a crash of its machine; the next test gets it back as a replica. */
+  void kill(Crash crash) throws Exception {
+    dead = crash.owner();
+    cluster.killPrimary(crash.owner());
+  }
+
   /** How many WAIT commands {@code n} ran, from {@code INFO commandstats}. */
-  static long waitCalls(RedisCluster cluster, Node n) throws Exception {
+  static long waitCalls(Node n) throws Exception {
     return cluster.command(n, "INFO", "commandstats").lines()
         .filter(l -> l.startsWith("cmdstat_wait:calls="))
         .mapToLong(l -> Long.parseLong(l.substring(19, l.indexOf(','))))

@@ -20,10 +20,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.awaitility.Awaitility;
@@ -43,39 +40,26 @@ class ClusterReshardTest {
 
   @TempDir Path dir;
 
+  final AtomicLongArray progress = new AtomicLongArray(UPLOADS);
+  final CountDownLatch underway = new CountDownLatch(1);
+  final CountDownLatch resharded = new CountDownLatch(1);
+
   @Test
   @Timeout(180)
   void uploadsCompleteAndLoseNothingWhileSlotsMove() throws Exception {
     List<LifelineClient> clients = new ArrayList<>();
-    ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+    PositionWatch watch = null;
     try (RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"), 3, 1);
         ClusterServers nodes = ClusterServers.start(dir, "reshard-" + UUID.randomUUID() + ":",
             cluster)) {
-      AtomicLongArray progress = new AtomicLongArray(UPLOADS);
-      CountDownLatch underway = new CountDownLatch(1);
-      CountDownLatch resharded = new CountDownLatch(1);
       List<Path> sources = new ArrayList<>();
       List<CompletableFuture<TransferResult>> ups = new ArrayList<>();
       for (int i = 0; i < UPLOADS; i++) {
-        int n = i;
         LifelineClient client = nodes.client();
         clients.add(client);
         sources.add(nodes.randomFile("src-" + i + ".bin", SIZE, i));
-        FileTransferClient t = new FileTransferClient(client, "localhost:" + nodes.proxy.port());
-        // Held past 3 MiB until slots are moving and past 6 MiB until the reshard is over:
-        // the uploads run while the slots move, however fast either is on this machine.
-        ups.add(inBackground(t, sources.get(i), "up-" + i + ".bin", done -> {
-          progress.set(n, done);
-          if (done > 3 << 20) {
-            awaitUninterruptibly(underway);
-          }
-          if (done > 6 << 20) {
-            awaitUninterruptibly(resharded);
-          }
-        }));
+        ups.add(startUpload(nodes, client, i, sources.get(i)));
       }
-      Map<String, Long> highest = new ConcurrentHashMap<>();
-      List<String> regressions = new CopyOnWriteArrayList<>();
       long advanced;
       try {
         Awaitility.await("every upload past 3 MiB").atMost(Duration.ofSeconds(60))
@@ -83,9 +67,7 @@ class ClusterReshardTest {
         List<String> ids = nodes.a.store.ids().join();
         assertEquals(UPLOADS, ids.size(), "one session an upload: " + ids);
         Map<String, Long> before = positions(nodes, ids);
-        // Every stored position, every 50 ms: none may be below one seen before.
-        sampler.scheduleAtFixedRate(() -> sample(nodes, ids, highest, regressions),
-            0, 50, TimeUnit.MILLISECONDS);
+        watch = PositionWatch.start(nodes, ids);
 
         Node from = primaryHolding(cluster, nodes.prefix + "*:s:" + ids.get(0));
         Node to = cluster.primaries().stream().filter(p -> !p.equals(from)).findFirst()
@@ -117,14 +99,34 @@ class ClusterReshardTest {
         assertEquals(sha(sources.get(i)), r.sha256(), "upload " + i);
         assertEquals(sha(sources.get(i)), sha(dir.resolve("files/up-" + i + ".bin")));
       }
-      sampler.shutdown();
-      assertTrue(sampler.awaitTermination(10, TimeUnit.SECONDS));
-      assertTrue(regressions.isEmpty(), "stored checkpoints went backwards: " + regressions);
+      List<String> problems = watch.stop();
+      assertTrue(problems.isEmpty(), "stored checkpoints went backwards or a read failed: "
+          + problems);
       assertTrue(advanced > 0, "checkpoints were committed while the slots moved");
     } finally {
-      sampler.shutdownNow();
+      if (watch != null) {
+        watch.close();
+      }
       clients.forEach(LifelineClient::close);
     }
+  }
+
+  /**
+   * Starts upload {@code i}, held past 3 MiB until slots are moving and past 6 MiB until the
+   * reshard is over: the uploads run while the slots move, however fast either is here.
+   */
+  CompletableFuture<TransferResult> startUpload(ClusterServers nodes, LifelineClient client,
+      int i, Path src) {
+    FileTransferClient t = new FileTransferClient(client, "localhost:" + nodes.proxy.port());
+    return inBackground(t, src, "up-" + i + ".bin", done -> {
+      progress.set(i, done);
+      if (done > 3 << 20) {
+        awaitUninterruptibly(underway);
+      }
+      if (done > 6 << 20) {
+        awaitUninterruptibly(resharded);
+      }
+    });
   }
 
   static boolean allPast(AtomicLongArray progress, long bytes) {
@@ -142,21 +144,5 @@ class ClusterReshardTest {
       out.put(id, nodes.storedPosition(id));
     }
     return out;
-  }
-
-  /** Records a stored position below the highest seen for its session; -1 (deleted) is not. */
-  static void sample(ClusterServers nodes, List<String> ids, Map<String, Long> highest,
-      List<String> regressions) {
-    for (String id : ids) {
-      try {
-        long p = nodes.storedPosition(id);
-        long seen = highest.merge(id, p, Math::max);
-        if (p >= 0 && p < seen) {
-          regressions.add(id + ": " + p + " after " + seen);
-        }
-      } catch (RuntimeException e) {
-        regressions.add(id + ": load failed: " + e);
-      }
-    }
   }
 }

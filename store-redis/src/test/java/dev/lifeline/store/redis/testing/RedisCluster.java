@@ -196,6 +196,20 @@ public final class RedisCluster implements AutoCloseable {
   }
 
   /**
+   * Starts a killed node again on its port and data; it rejoins as a replica of whoever serves
+   * its slots now. Returns once the cluster settled with it.
+   */
+  public void restart(Node n) throws IOException {
+    if (!killed.contains(n)) {
+      throw new IllegalStateException(n + " was not killed");
+    }
+    n.server.start();
+    killed.remove(n);
+    orphans.remove(n.id());
+    awaitSettled(killed.stream().map(Node::id).collect(Collectors.toSet()));
+  }
+
+  /**
    * Waits until every replica of {@code primary} has all it wrote (the same replication offset),
    * as after a quiet moment: which replica Redis promotes is a race between replicas otherwise.
    */
