@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -144,7 +145,7 @@ class ClusterFailoverTest {
         id = nodes.a.store.ids().join().get(0);
         Crash crash = prepareCrash(nodes, id);
         acked = crash.acked();
-        watch = PositionWatch.start(nodes, List.of(id));
+        watch = PositionWatch.start(nodes, Map.of(id, acked));
         go.countDown();
         kill(crash);
         assertTrue(!up.isDone(), "the upload was still running at the crash");
@@ -155,7 +156,6 @@ class ClusterFailoverTest {
         List<String> problems = watch.stop();
         assertTrue(problems.isEmpty(), "stored checkpoints went backwards or a read failed: "
             + problems);
-        assertTrue(watch.highest(id) >= acked, "read " + watch.highest(id) + ", acked " + acked);
       } finally {
         go.countDown();
         if (watch != null) {

@@ -67,7 +67,7 @@ class ClusterReshardTest {
         List<String> ids = nodes.a.store.ids().join();
         assertEquals(UPLOADS, ids.size(), "one session an upload: " + ids);
         Map<String, Long> before = positions(nodes, ids);
-        watch = PositionWatch.start(nodes, ids);
+        watch = PositionWatch.start(nodes, before);
 
         Node from = primaryHolding(cluster, nodes.prefix + "*:s:" + ids.get(0));
         Node to = cluster.primaries().stream().filter(p -> !p.equals(from)).findFirst()

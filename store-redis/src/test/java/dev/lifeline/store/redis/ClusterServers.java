@@ -30,11 +30,11 @@ final class ClusterServers implements AutoCloseable {
   final AlternatingProxy proxy;
 
   /** One server node: its own store connection to the cluster and its own server. */
-  final class Node implements AutoCloseable {
+  static final class Node implements AutoCloseable {
     final RedisCheckpointStore store;
     final LifelineServer server;
 
-    Node(RedisCluster cluster, String name) throws IOException {
+    Node(RedisCluster cluster, String name, Path dir, String prefix) throws IOException {
       store = RedisCheckpointStore.builder(cluster.uri())
           .keyPrefix(prefix)
           .nodeId(name)
@@ -69,27 +69,29 @@ final class ClusterServers implements AutoCloseable {
     }
   }
 
-  private ClusterServers(Path dir, String prefix, RedisCluster cluster) throws IOException {
+  private ClusterServers(Path dir, String prefix, Node a, Node b, AlternatingProxy proxy) {
     this.dir = dir;
     this.prefix = prefix;
-    Node first = null;
-    Node second = null;
-    try {
-      first = new Node(cluster, "node-a");
-      second = new Node(cluster, "node-b");
-    } catch (IOException | RuntimeException e) {
-      if (first != null) {
-        first.close();
-      }
-      throw e;
-    }
-    a = first;
-    b = second;
-    proxy = AlternatingProxy.start(a.server.port(), b.server.port());
+    this.a = a;
+    this.b = b;
+    this.proxy = proxy;
   }
 
+  /** Starts both nodes and the proxy; what started is closed again if a later step fails. */
   static ClusterServers start(Path dir, String prefix, RedisCluster cluster) throws IOException {
-    return new ClusterServers(dir, prefix, cluster);
+    Node a = new Node(cluster, "node-a", dir, prefix);
+    Node b = null;
+    try {
+      b = new Node(cluster, "node-b", dir, prefix);
+      return new ClusterServers(dir, prefix, a, b,
+          AlternatingProxy.start(a.server.port(), b.server.port()));
+    } catch (IOException | RuntimeException e) {
+      if (b != null) {
+        b.close();
+      }
+      a.close();
+      throw e;
+    }
   }
 
   /** A client through the proxy with a 4 MiB replay buffer, reconnecting for up to a minute. */

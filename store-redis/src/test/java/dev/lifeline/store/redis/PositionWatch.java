@@ -10,24 +10,24 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Reads the stored checkpoint position of some sessions every 50 ms while a test breaks the
- * cluster under them, and records every read below one seen before (an acknowledged checkpoint
- * lost) and every failed read (the store gave up within its retry budget). A deleted record
- * (a finished upload) is not a regression.
+ * cluster under them, and records every read below the acknowledged position it started from or
+ * below one read before (an acknowledged checkpoint lost), and every failed read (the store gave
+ * up within its retry budget). A deleted record (a finished upload) is not a regression.
  */
 final class PositionWatch implements AutoCloseable {
   private final ClusterServers nodes;
-  private final List<String> ids;
   private final Map<String, Long> highest = new ConcurrentHashMap<>();
   private final List<String> problems = new CopyOnWriteArrayList<>();
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
 
-  private PositionWatch(ClusterServers nodes, List<String> ids) {
+  private PositionWatch(ClusterServers nodes, Map<String, Long> acked) {
     this.nodes = nodes;
-    this.ids = List.copyOf(ids);
+    this.highest.putAll(acked);
   }
 
-  static PositionWatch start(ClusterServers nodes, List<String> ids) {
-    PositionWatch w = new PositionWatch(nodes, ids);
+  /** Starts watching the sessions in {@code acked}, each from its acknowledged position. */
+  static PositionWatch start(ClusterServers nodes, Map<String, Long> acked) {
+    PositionWatch w = new PositionWatch(nodes, acked);
     w.timer.scheduleWithFixedDelay(w::sample, 0, 50, TimeUnit.MILLISECONDS);
     return w;
   }
@@ -41,18 +41,13 @@ final class PositionWatch implements AutoCloseable {
     return List.copyOf(problems);
   }
 
-  /** The highest position read for {@code id}, -1 if none was. */
-  long highest(String id) {
-    return highest.getOrDefault(id, -1L);
-  }
-
   private void sample() {
-    for (String id : ids) {
+    for (String id : highest.keySet()) {
       try {
         long p = nodes.storedPosition(id);
         long seen = highest.merge(id, p, Math::max);
         if (p >= 0 && p < seen) {
-          problems.add(id + ": " + p + " after " + seen);
+          problems.add(id + ": read " + p + ", below " + seen + " acknowledged or read before");
         }
       } catch (RuntimeException e) {
         problems.add(id + ": load failed: " + e);
