@@ -1,6 +1,7 @@
 package dev.lifeline.store.redis.internal;
 
 import dev.lifeline.store.StoreException;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisConnectionException;
 import io.lettuce.core.RedisException;
@@ -33,6 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -183,7 +185,7 @@ public final class RedisLink implements AutoCloseable {
    */
   public <T> CompletableFuture<T> read(String what,
       Function<RedisClusterAsyncCommands<byte[], byte[]>, CompletionStage<T>> call) {
-    return retrying(what, () -> call.apply(endpoint.reads()));
+    return retrying(what, () -> call.apply(endpoint.reads()), RedisLink::mayRetryRead);
   }
 
   /** Runs {@code op} on the primary owning {@code key}, once that node's settings were checked. */
@@ -322,19 +324,25 @@ public final class RedisLink implements AutoCloseable {
         });
   }
 
-  /** Runs {@code op}, retrying failures that prove the command never ran, within retryFor. */
+  /** Runs a write, retrying failures that prove it never ran, within retryFor. */
   private <T> CompletableFuture<T> retrying(String what, Supplier<CompletionStage<T>> op) {
+    return retrying(what, op, RedisLink::neverRan);
+  }
+
+  /** Runs {@code op}, retrying the failures {@code mayRetry} accepts, within retryFor. */
+  private <T> CompletableFuture<T> retrying(String what, Supplier<CompletionStage<T>> op,
+      Predicate<Throwable> mayRetry) {
     CompletableFuture<T> result = new CompletableFuture<>();
     if (closed) {
       result.completeExceptionally(new IllegalStateException("store is closed"));
       return result;
     }
-    attempt(what, op, 1, System.nanoTime() + settings.retryFor().toNanos(), result);
+    attempt(what, op, mayRetry, 1, System.nanoTime() + settings.retryFor().toNanos(), result);
     return result.whenCompleteAsync((v, e) -> { }, completions);
   }
 
-  private <T> void attempt(String what, Supplier<CompletionStage<T>> op, int n, long deadline,
-      CompletableFuture<T> result) {
+  private <T> void attempt(String what, Supplier<CompletionStage<T>> op,
+      Predicate<Throwable> mayRetry, int n, long deadline, CompletableFuture<T> result) {
     CompletionStage<T> stage;
     try {
       stage = op.get();
@@ -353,17 +361,17 @@ public final class RedisLink implements AutoCloseable {
         cause = on.getCause();
       }
       long delayMillis = Math.min(1000, 50L << Math.min(n, 5));
-      boolean neverRan = neverRan(cause);
-      if (neverRan) {
+      boolean retry = mayRetry.test(cause);
+      if (retry) {
         endpoint.topologyChanged(); // a moved slot or a lost primary: the map may be stale
       }
-      if (neverRan && !closed
+      if (retry && !closed
           && System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis) < deadline) {
         log.debug("{} on {} failed (attempt {}), retrying: {}", what, where, n,
             cause.toString());
         try {
-          retries.schedule(() -> attempt(what, op, n + 1, deadline, result), delayMillis,
-              TimeUnit.MILLISECONDS);
+          retries.schedule(() -> attempt(what, op, mayRetry, n + 1, deadline, result),
+              delayMillis, TimeUnit.MILLISECONDS);
           return;
         } catch (java.util.concurrent.RejectedExecutionException closing) {
           // closed meanwhile: fail below
@@ -371,6 +379,17 @@ public final class RedisLink implements AutoCloseable {
       }
       result.completeExceptionally(describe(what, where, cause, n));
     });
+  }
+
+  /**
+   * True for read failures worth another try: everything but an error Redis answered (a wrong
+   * type, a refused command) and a closed store. A read changes nothing, so one whose connection
+   * was reset by a dying primary, or that timed out on a loaded one, is simply asked again.
+   */
+  static boolean mayRetryRead(Throwable e) {
+    return neverRan(e) || e instanceof RedisCommandTimeoutException
+        || e instanceof java.io.IOException
+        || (e instanceof RedisException && !(e instanceof RedisCommandExecutionException));
   }
 
   /**
