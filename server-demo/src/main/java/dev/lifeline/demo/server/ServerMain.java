@@ -38,6 +38,9 @@ import picocli.CommandLine.Spec;
 public final class ServerMain implements Callable<Integer> {
   /** Startup failed for a reason outside the command line syntax; the message names it. */
   static final int EXIT_CANNOT_START = 3;
+  /** The --store forms, for usage errors; as in DESIGN.md's command-line contract. */
+  private static final String STORE_FORMS =
+      "file, redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...]";
 
   @Spec CommandSpec spec;
 
@@ -69,8 +72,11 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--store", defaultValue = "file", paramLabel = "STORE",
       description = "'file' (default): the embedded crash-safe store under DIR/sessions. "
           + "redis://HOST:PORT (or rediss://, redis://:PASSWORD@HOST:PORT): a Redis shared "
-          + "by several servers with the same DIR; it must run with appendonly yes and "
-          + "appendfsync always.")
+          + "by several servers with the same DIR. "
+          + "redis-cluster://HOST:PORT[,HOST:PORT...] (or rediss-cluster://, "
+          + "redis-cluster://:PASSWORD@...): a Redis Cluster, given by some of its nodes, "
+          + "shared the same way. Every Redis node must run with appendonly yes and "
+          + "appendfsync always (docs/deployment.md).")
   String store;
 
   @Option(names = "--max-file-size", defaultValue = "10G", paramLabel = "SIZE",
@@ -162,6 +168,55 @@ public final class ServerMain implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * A redis:// URI is left to the store to parse (its message names what is wrong); a cluster URI
+   * is checked here because a mistyped seed list would otherwise surface as an unreachable node,
+   * with exit code 3 and a message about the network rather than the command line.
+   */
+  private void checkStore() {
+    if (store.equals("file") || store.startsWith("redis://") || store.startsWith("rediss://")) {
+      return;
+    }
+    if (!store.startsWith("redis-cluster://") && !store.startsWith("rediss-cluster://")) {
+      throw Cli.usageError(spec, "--store: '" + store + "' (expected: " + STORE_FORMS + ")");
+    }
+    String problem = clusterSeedProblem(store.substring(store.indexOf("://") + 3));
+    if (problem != null) {
+      // The password, if any, stays out of the message (it may end up in a log).
+      String shown = store.replaceFirst("://.*@", "://***@");
+      throw Cli.usageError(spec, "--store: '" + shown + "': " + problem + " (expected: "
+          + STORE_FORMS + ")");
+    }
+  }
+
+  /** What is wrong with "[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]", or null. */
+  static String clusterSeedProblem(String rest) {
+    String seeds = rest.substring(rest.lastIndexOf('@') + 1);
+    if (seeds.isEmpty()) {
+      return "no seed node";
+    }
+    for (String seed : seeds.split(",", -1)) {
+      if (seed.isEmpty()) {
+        return "an empty seed node";
+      }
+      int colon = seed.lastIndexOf(':');
+      String host = colon < 0 ? seed : seed.substring(0, colon);
+      String port = colon < 0 ? "" : seed.substring(colon + 1);
+      // "[::1]" alone: the last colon is inside the brackets, so there is no port.
+      if (port.isEmpty() || host.endsWith(":") || host.startsWith("[") != host.endsWith("]")) {
+        return "seed node '" + seed + "' has no port";
+      }
+      if (host.isEmpty() || host.equals("[]")) {
+        return "seed node '" + seed + "' has no host";
+      }
+      if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
+          || Integer.parseInt(port) > 65535) {
+        return "seed node '" + seed + "': port '" + port + "' is not in 1..65535";
+      }
+    }
+    return null;
+  }
+
   /** Checks what picocli cannot: options that only make sense together, and --store. */
   private DemoServer.Settings settings() {
     if ((cert == null) != (key == null)) {
@@ -172,9 +227,7 @@ public final class ServerMain implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw Cli.usageError(spec, "--port: " + port + " (expected: 0..65535)");
     }
-    if (!store.equals("file") && !store.startsWith("redis://") && !store.startsWith("rediss://")) {
-      throw Cli.usageError(spec, "--store: '" + store + "' (expected: file or redis://HOST:PORT)");
-    }
+    checkStore();
     if (maxFileSize < 1) {
       throw Cli.usageError(spec, "--max-file-size: " + maxFileSize + " (expected: "
           + Units.SIZE_FORM + ", at least 1)");

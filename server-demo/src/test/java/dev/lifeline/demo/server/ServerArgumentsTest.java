@@ -107,7 +107,58 @@ class ServerArgumentsTest {
   @Test
   void unknownStoreIsRefused() {
     assertOneLineError(run(withBase("--store", "mapdb")), 2, "'mapdb'",
-        "file or redis://HOST:PORT");
+        "file, redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...]");
+    assertOneLineError(run(withBase("--store", "cluster://127.0.0.1:7001")), 2,
+        "'cluster://127.0.0.1:7001'", "redis-cluster://HOST:PORT[,HOST:PORT...]");
+  }
+
+  @Test
+  void malformedClusterSeedListsAreUsageErrors() {
+    assertOneLineError(run(withBase("--store", "redis-cluster://")), 2, "--store",
+        "no seed node", "redis-cluster://HOST:PORT[,HOST:PORT...]");
+    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1")), 2,
+        "seed node '127.0.0.1' has no port");
+    assertOneLineError(run(withBase("--store", "rediss-cluster://127.0.0.1:7001,:7002")), 2,
+        "seed node ':7002' has no host");
+    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:7001,,10.0.0.6:7001")),
+        2, "an empty seed node");
+    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:7001,")), 2,
+        "an empty seed node");
+    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:0")), 2,
+        "port '0' is not in 1..65535");
+    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:70000")), 2,
+        "port '70000' is not in 1..65535");
+    assertOneLineError(run(withBase("--store", "redis-cluster://[::1]")), 2,
+        "seed node '[::1]' has no port");
+  }
+
+  @Test
+  void aMalformedClusterUriDoesNotShowItsPassword() {
+    Run r = run(withBase("--store", "redis-cluster://lifeline:s3cret@127.0.0.1"));
+    assertOneLineError(r, 2, "'redis-cluster://***@127.0.0.1'", "has no port");
+    assertFalse(r.err().contains("s3cret"), r.err());
+  }
+
+  /**
+   * Every documented cluster form passes the command line and reaches the store: with nothing
+   * listening there it cannot start (exit 3), which is not a usage error (exit 2).
+   */
+  @Test
+  void wellFormedClusterUrisReachTheStore() throws IOException {
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    for (String uri : new String[] {
+        "redis-cluster://127.0.0.1:" + closed,
+        "redis-cluster://127.0.0.1:" + closed + ",localhost:" + closed,
+        "rediss-cluster://127.0.0.1:" + closed,
+        "redis-cluster://:s3cret@127.0.0.1:" + closed,
+        "redis-cluster://lifeline:s3cret@127.0.0.1:" + closed + ",[::1]:" + closed}) {
+      Run r = run(withBase("--store", uri));
+      assertOneLineError(r, ServerMain.EXIT_CANNOT_START, "cannot start");
+      assertFalse(r.err().contains("expected: file"), uri + ": " + r.err());
+    }
   }
 
   @Test
@@ -149,6 +200,7 @@ class ServerArgumentsTest {
     for (String s : new String[] {"--port", "--data-dir", "--cert", "--key", "--idle-timeout",
         "--store", "--max-file-size", "--session-ttl", "--max-connections",
         "--max-connections-per-source", "--max-handshakes-per-source", "--tls-groups",
+        "redis-cluster://HOST:PORT[,HOST:PORT...]",
         "X25519MLKEM768", "Exit codes:"}) {
       assertTrue(r.out().contains(s), s + " in\n" + r.out());
     }
