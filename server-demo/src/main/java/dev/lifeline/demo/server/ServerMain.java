@@ -154,7 +154,9 @@ public final class ServerMain implements Callable<Integer> {
     try {
       server = DemoServer.start(settings);
     } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-      err.println("server-demo: cannot start: " + e.getMessage());
+      // One line, whatever the cause: Lettuce's cluster errors, for one, list a line per node.
+      err.println("server-demo: cannot start: "
+          + String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", " "));
       return EXIT_CANNOT_START;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -189,9 +191,20 @@ public final class ServerMain implements Callable<Integer> {
     }
   }
 
-  /** What is wrong with "[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]", or null. */
+  /**
+   * What is wrong with "[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]", or null; the same rules as
+   * the store's parser, which stays the authority (it runs again when the store is built).
+   */
   static String clusterSeedProblem(String rest) {
-    String seeds = rest.substring(rest.lastIndexOf('@') + 1);
+    int at = rest.lastIndexOf('@');
+    if (at >= 0 && rest.substring(0, at).indexOf(':') < 0) {
+      return "credentials must be [USER]:PASSWORD";
+    }
+    String seeds = rest.substring(at + 1);
+    seeds = seeds.endsWith("/") ? seeds.substring(0, seeds.length() - 1) : seeds;
+    if (seeds.contains("/") || seeds.contains("?")) {
+      return "no database or options after the seed nodes (a cluster has database 0 only)";
+    }
     if (seeds.isEmpty()) {
       return "no seed node";
     }

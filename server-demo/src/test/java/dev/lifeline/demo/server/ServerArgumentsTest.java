@@ -131,6 +131,10 @@ class ServerArgumentsTest {
         "port '70000' is not in 1..65535");
     assertOneLineError(run(withBase("--store", "redis-cluster://[::1]")), 2,
         "seed node '[::1]' has no port");
+    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:7001/0")), 2,
+        "no database or options");
+    assertOneLineError(run(withBase("--store", "redis-cluster://s3cret@127.0.0.1:7001")), 2,
+        "credentials must be [USER]:PASSWORD");
   }
 
   @Test
@@ -143,7 +147,7 @@ class ServerArgumentsTest {
   @Test
   void everyDocumentedClusterFormPassesTheCommandLine() {
     for (String rest : new String[] {"127.0.0.1:7001", "127.0.0.1:7001,10.0.0.6:7001",
-        "redis.internal:7001", ":s3cret@127.0.0.1:7001", "lifeline:s3cret@127.0.0.1:7001",
+        "redis.internal:7001", "127.0.0.1:7001/", ":s3cret@127.0.0.1:7001", "lifeline:s3cret@127.0.0.1:7001",
         "lifeline:s3cret@[::1]:7001,127.0.0.1:7002"}) {
       assertNull(ServerMain.clusterSeedProblem(rest), rest);
     }
@@ -151,7 +155,8 @@ class ServerArgumentsTest {
 
   /**
    * A well-formed cluster URI passes the command line and reaches the store: with nothing
-   * listening there it cannot start (exit 3), which is not a usage error (exit 2).
+   * listening there it cannot start (exit 3, not the usage error's 2), in one line although the
+   * cluster client reports each seed on a line of its own.
    */
   @Test
   void aClusterUriReachesTheStore() throws IOException {
@@ -161,8 +166,10 @@ class ServerArgumentsTest {
     }
     Run r = run(withBase("--store", "rediss-cluster://:s3cret@127.0.0.1:" + closed
         + ",localhost:" + closed));
-    assertOneLineError(r, ServerMain.EXIT_CANNOT_START, "cannot start");
-    assertFalse(r.err().contains("expected: file"), r.err());
+    assertOneLineError(r, ServerMain.EXIT_CANNOT_START, "cannot start",
+        "Redis Cluster at 127.0.0.1:" + closed);
+    assertEquals(1, r.err().strip().lines().count(), "one line, not one per seed: " + r.err());
+    assertFalse(r.err().contains("s3cret"), r.err());
   }
 
   @Test
