@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import dev.lifeline.http.Access;
+import dev.lifeline.store.redis.RedisCheckpointStore;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -171,63 +172,24 @@ public final class ServerMain implements Callable<Integer> {
   }
 
   /**
-   * A redis:// URI is left to the store to parse (its message names what is wrong); a cluster URI
-   * is checked here because a mistyped seed list would otherwise surface as an unreachable node,
-   * with exit code 3 and a message about the network rather than the command line.
+   * A Redis URI is checked by the store's builder, which parses it without connecting: a
+   * mistyped seed list is then a usage error (exit 2) instead of an unreachable node (exit 3),
+   * and the store's parser stays the one authority on the forms.
    */
   private void checkStore() {
-    if (store.equals("file") || store.startsWith("redis://") || store.startsWith("rediss://")) {
+    if (store.equals("file")) {
       return;
     }
-    if (!store.startsWith("redis-cluster://") && !store.startsWith("rediss-cluster://")) {
-      throw Cli.usageError(spec, "--store: '" + store + "' (expected: " + STORE_FORMS + ")");
-    }
-    String problem = clusterSeedProblem(store.substring(store.indexOf("://") + 3));
-    if (problem != null) {
+    if (!store.matches("rediss?(-cluster)?://.*")) {
       // The password, if any, stays out of the message (it may end up in a log).
-      String shown = store.replaceFirst("://.*@", "://***@");
-      throw Cli.usageError(spec, "--store: '" + shown + "': " + problem + " (expected: "
-          + STORE_FORMS + ")");
+      throw Cli.usageError(spec, "--store: '" + store.replaceFirst("://.*@", "://***@")
+          + "' (expected: " + STORE_FORMS + ")");
     }
-  }
-
-  /**
-   * What is wrong with "[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]", or null; the same rules as
-   * the store's parser, which stays the authority (it runs again when the store is built).
-   */
-  static String clusterSeedProblem(String rest) {
-    int at = rest.lastIndexOf('@');
-    if (at >= 0 && rest.substring(0, at).indexOf(':') < 0) {
-      return "credentials must be [USER]:PASSWORD";
+    try {
+      RedisCheckpointStore.builder(store);
+    } catch (IllegalArgumentException e) {
+      throw Cli.usageError(spec, "--store: " + e.getMessage()); // never repeats the URI
     }
-    String seeds = rest.substring(at + 1);
-    seeds = seeds.endsWith("/") ? seeds.substring(0, seeds.length() - 1) : seeds;
-    if (seeds.contains("/") || seeds.contains("?")) {
-      return "no database or options after the seed nodes (a cluster has database 0 only)";
-    }
-    if (seeds.isEmpty()) {
-      return "no seed node";
-    }
-    for (String seed : seeds.split(",", -1)) {
-      if (seed.isEmpty()) {
-        return "an empty seed node";
-      }
-      int colon = seed.lastIndexOf(':');
-      String host = colon < 0 ? seed : seed.substring(0, colon);
-      String port = colon < 0 ? "" : seed.substring(colon + 1);
-      // "[::1]" alone: the last colon is inside the brackets, so there is no port.
-      if (port.isEmpty() || host.endsWith(":") || host.startsWith("[") != host.endsWith("]")) {
-        return "seed node '" + seed + "' has no port";
-      }
-      if (host.isEmpty() || host.equals("[]")) {
-        return "seed node '" + seed + "' has no host";
-      }
-      if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1
-          || Integer.parseInt(port) > 65535) {
-        return "seed node '" + seed + "': port '" + port + "' is not in 1..65535";
-      }
-    }
-    return null;
   }
 
   /** Checks what picocli cannot: options that only make sense together, and --store. */

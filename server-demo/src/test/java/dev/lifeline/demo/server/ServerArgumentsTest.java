@@ -2,7 +2,6 @@ package dev.lifeline.demo.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -113,44 +112,26 @@ class ServerArgumentsTest {
         "'cluster://127.0.0.1:7001'", "redis-cluster://HOST:PORT[,HOST:PORT...]");
   }
 
+  /** The store's builder parses the URI without connecting; its message names the forms. */
   @Test
-  void malformedClusterSeedListsAreUsageErrors() {
-    assertOneLineError(run(withBase("--store", "redis-cluster://")), 2, "--store",
-        "no seed node", "redis-cluster://HOST:PORT[,HOST:PORT...]");
-    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1")), 2,
-        "seed node '127.0.0.1' has no port");
-    assertOneLineError(run(withBase("--store", "rediss-cluster://127.0.0.1:7001,:7002")), 2,
-        "seed node ':7002' has no host");
-    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:7001,,10.0.0.6:7001")),
-        2, "an empty seed node");
-    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:7001,")), 2,
-        "an empty seed node");
-    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:0")), 2,
-        "port '0' is not in 1..65535");
-    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:70000")), 2,
-        "port '70000' is not in 1..65535");
-    assertOneLineError(run(withBase("--store", "redis-cluster://[::1]")), 2,
-        "seed node '[::1]' has no port");
-    assertOneLineError(run(withBase("--store", "redis-cluster://127.0.0.1:7001/0")), 2,
-        "no database or options");
-    assertOneLineError(run(withBase("--store", "redis-cluster://s3cret@127.0.0.1:7001")), 2,
-        "credentials must be [USER]:PASSWORD");
-  }
-
-  @Test
-  void aMalformedClusterUriDoesNotShowItsPassword() {
-    Run r = run(withBase("--store", "redis-cluster://lifeline:s3cret@127.0.0.1"));
-    assertOneLineError(r, 2, "'redis-cluster://***@127.0.0.1'", "has no port");
-    assertFalse(r.err().contains("s3cret"), r.err());
-  }
-
-  @Test
-  void everyDocumentedClusterFormPassesTheCommandLine() {
-    for (String rest : new String[] {"127.0.0.1:7001", "127.0.0.1:7001,10.0.0.6:7001",
-        "redis.internal:7001", "127.0.0.1:7001/", ":s3cret@127.0.0.1:7001", "lifeline:s3cret@127.0.0.1:7001",
-        "lifeline:s3cret@[::1]:7001,127.0.0.1:7002"}) {
-      assertNull(ServerMain.clusterSeedProblem(rest), rest);
+  void malformedRedisUrisAreUsageErrors() {
+    String form = "redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]";
+    for (String uri : new String[] {"redis-cluster://", "redis-cluster://127.0.0.1",
+        "rediss-cluster://127.0.0.1:7001,:7002", "redis-cluster://127.0.0.1:7001,,10.0.0.6:7001",
+        "redis-cluster://127.0.0.1:7001,", "redis-cluster://127.0.0.1:0",
+        "redis-cluster://127.0.0.1:70000", "redis-cluster://127.0.0.1:7001/0",
+        "redis-cluster://s3cret@127.0.0.1:7001", "redis://:s3cret@127.0.0.1:port"}) {
+      Run r = run(withBase("--store", uri));
+      assertOneLineError(r, 2, "--store", "not valid", form);
+      assertFalse(r.err().contains("s3cret"), r.err());
     }
+  }
+
+  @Test
+  void aMistypedSchemeDoesNotShowItsPassword() {
+    Run r = run(withBase("--store", "redis-clustr://lifeline:s3cret@127.0.0.1:7001"));
+    assertOneLineError(r, 2, "'redis-clustr://***@127.0.0.1:7001'", "redis-cluster://HOST:PORT");
+    assertFalse(r.err().contains("s3cret"), r.err());
   }
 
   /**
