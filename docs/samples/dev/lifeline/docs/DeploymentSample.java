@@ -47,6 +47,21 @@ public final class DeploymentSample {
   }
   // end::replicas[]
 
+  // tag::cluster[]
+  /**
+   * On a Redis Cluster: the seed nodes are only where the store first asks for the topology; it
+   * then follows the cluster's own map of slots. Wait for one replica of the shard that took each
+   * write, so a failover of that shard's primary loses no acknowledged checkpoint.
+   */
+  static RedisCheckpointStore clusterNode() throws IOException {
+    return RedisCheckpointStore
+        .builder("redis-cluster://10.0.0.5:7001,10.0.0.6:7001,10.0.0.7:7001")
+        .ttl(Duration.ofHours(24))                   // the same on every node, as with one Redis
+        .waitForReplicas(1, Duration.ofMillis(500))  // WAIT on the primary that ran the write
+        .build();                                    // checks appendfsync always on every node
+  }
+  // end::cluster[]
+
   // tag::moved[]
   static final SessionHandler HANDLER = new SessionHandler() {
     @Override

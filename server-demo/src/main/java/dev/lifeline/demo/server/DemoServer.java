@@ -26,16 +26,19 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  * DATA_DIR/tls/       development CA and server certificate (or the ticket keys for --cert/--key)
- * DATA_DIR/sessions/  the embedded checkpoint store (not with --store redis://...)
+ * DATA_DIR/sessions/  the embedded checkpoint store (not with a Redis --store)
  * DATA_DIR/files/     complete uploads; DATA_DIR/files/.partial/ uploads in progress
  * </pre>
  *
  * <p>The same port serves HTTPS to browsers and curl (ALPN {@code http/1.1} or none): complete
  * files at {@code /files/NAME}, the status page at {@code /} and {@code /metrics}.
  *
- * <p>With {@code --store redis://HOST:PORT} sessions and TLS ticket keys live in Redis instead, and
- * several servers may share one data directory (certificates and files): a client resumes on any
- * of them.
+ * <p>With {@code --store redis://HOST:PORT} (one Redis primary) or {@code --store
+ * redis-cluster://HOST:PORT[,HOST:PORT...]} (a Redis Cluster, given by some of its nodes)
+ * sessions and TLS ticket keys live in Redis instead, and several servers may share one data
+ * directory (certificates and files): a client resumes on any of them. The URI goes to {@link
+ * RedisCheckpointStore#builder} unchanged; an unreachable or non-durable Redis fails {@link
+ * #start} with a {@code StoreException} naming it.
  *
  * <p>Closing it stops the server before the store, so every checkpoint the server acknowledged
  * is durable when the process exits.
@@ -47,7 +50,7 @@ final class DemoServer implements AutoCloseable {
   record Settings(String host, int port, Path dataDir, Optional<Path> cert, Optional<Path> key,
       Duration idleTimeout, long maxFileSize, Duration sessionTtl, int maxConnections,
       int maxConnectionsPerSource, int maxHandshakesPerSource, Access statusAccess,
-      Optional<String> redis, List<String> tlsGroups) {}
+      Optional<String> redis, List<String> tlsGroups) {} // redis: a redis:// or cluster URI
 
   /** As the client's (TransferRunner): four checkpoint intervals of 16 MiB per session. */
   static final long REPLAY_BUFFER_BYTES = 64L << 20;

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import dev.lifeline.http.Access;
+import dev.lifeline.store.redis.RedisCheckpointStore;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -38,6 +39,9 @@ import picocli.CommandLine.Spec;
 public final class ServerMain implements Callable<Integer> {
   /** Startup failed for a reason outside the command line syntax; the message names it. */
   static final int EXIT_CANNOT_START = 3;
+  /** The --store forms, for usage errors; as in DESIGN.md's command-line contract. */
+  private static final String STORE_FORMS =
+      "file, redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...]";
 
   @Spec CommandSpec spec;
 
@@ -69,8 +73,11 @@ public final class ServerMain implements Callable<Integer> {
   @Option(names = "--store", defaultValue = "file", paramLabel = "STORE",
       description = "'file' (default): the embedded crash-safe store under DIR/sessions. "
           + "redis://HOST:PORT (or rediss://, redis://:PASSWORD@HOST:PORT): a Redis shared "
-          + "by several servers with the same DIR; it must run with appendonly yes and "
-          + "appendfsync always.")
+          + "by several servers with the same DIR. "
+          + "redis-cluster://HOST:PORT[,HOST:PORT...] (or rediss-cluster://, "
+          + "redis-cluster://:PASSWORD@...): a Redis Cluster, given by some of its nodes, "
+          + "shared the same way. Every Redis node must run with appendonly yes and "
+          + "appendfsync always (docs/deployment.md).")
   String store;
 
   @Option(names = "--max-file-size", defaultValue = "10G", paramLabel = "SIZE",
@@ -148,7 +155,9 @@ public final class ServerMain implements Callable<Integer> {
     try {
       server = DemoServer.start(settings);
     } catch (IOException | UncheckedIOException | IllegalArgumentException e) {
-      err.println("server-demo: cannot start: " + e.getMessage());
+      // One line, whatever the cause: Lettuce's cluster errors, for one, list a line per node.
+      err.println("server-demo: cannot start: "
+          + String.valueOf(e.getMessage()).strip().replaceAll("\\s*\\R\\s*", " "));
       return EXIT_CANNOT_START;
     }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -162,6 +171,27 @@ public final class ServerMain implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * A Redis URI is checked by the store's builder, which parses it without connecting: a
+   * mistyped seed list is then a usage error (exit 2) instead of an unreachable node (exit 3),
+   * and the store's parser stays the one authority on the forms.
+   */
+  private void checkStore() {
+    if (store.equals("file")) {
+      return;
+    }
+    if (!store.matches("rediss?(-cluster)?://.*")) {
+      // The password, if any, stays out of the message (it may end up in a log).
+      throw Cli.usageError(spec, "--store: '" + store.replaceFirst("://.*@", "://***@")
+          + "' (expected: " + STORE_FORMS + ")");
+    }
+    try {
+      RedisCheckpointStore.builder(store);
+    } catch (IllegalArgumentException e) {
+      throw Cli.usageError(spec, "--store: " + e.getMessage()); // never repeats the URI
+    }
+  }
+
   /** Checks what picocli cannot: options that only make sense together, and --store. */
   private DemoServer.Settings settings() {
     if ((cert == null) != (key == null)) {
@@ -172,9 +202,7 @@ public final class ServerMain implements Callable<Integer> {
     if (port < 0 || port > 65535) {
       throw Cli.usageError(spec, "--port: " + port + " (expected: 0..65535)");
     }
-    if (!store.equals("file") && !store.startsWith("redis://") && !store.startsWith("rediss://")) {
-      throw Cli.usageError(spec, "--store: '" + store + "' (expected: file or redis://HOST:PORT)");
-    }
+    checkStore();
     if (maxFileSize < 1) {
       throw Cli.usageError(spec, "--max-file-size: " + maxFileSize + " (expected: "
           + Units.SIZE_FORM + ", at least 1)");

@@ -107,7 +107,50 @@ class ServerArgumentsTest {
   @Test
   void unknownStoreIsRefused() {
     assertOneLineError(run(withBase("--store", "mapdb")), 2, "'mapdb'",
-        "file or redis://HOST:PORT");
+        "file, redis://HOST:PORT or redis-cluster://HOST:PORT[,HOST:PORT...]");
+    assertOneLineError(run(withBase("--store", "cluster://127.0.0.1:7001")), 2,
+        "'cluster://127.0.0.1:7001'", "redis-cluster://HOST:PORT[,HOST:PORT...]");
+  }
+
+  /** The store's builder parses the URI without connecting; its message names the forms. */
+  @Test
+  void malformedRedisUrisAreUsageErrors() {
+    String form = "redis-cluster://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]";
+    for (String uri : new String[] {"redis-cluster://", "redis-cluster://127.0.0.1",
+        "rediss-cluster://127.0.0.1:7001,:7002", "redis-cluster://127.0.0.1:7001,,10.0.0.6:7001",
+        "redis-cluster://127.0.0.1:7001,", "redis-cluster://127.0.0.1:0",
+        "redis-cluster://127.0.0.1:70000", "redis-cluster://127.0.0.1:7001/0",
+        "redis-cluster://s3cret@127.0.0.1:7001", "redis://:s3cret@127.0.0.1:port"}) {
+      Run r = run(withBase("--store", uri));
+      assertOneLineError(r, 2, "--store", "not valid", form);
+      assertFalse(r.err().contains("s3cret"), r.err());
+    }
+  }
+
+  @Test
+  void aMistypedSchemeDoesNotShowItsPassword() {
+    Run r = run(withBase("--store", "redis-clustr://lifeline:s3cret@127.0.0.1:7001"));
+    assertOneLineError(r, 2, "'redis-clustr://***@127.0.0.1:7001'", "redis-cluster://HOST:PORT");
+    assertFalse(r.err().contains("s3cret"), r.err());
+  }
+
+  /**
+   * A well-formed cluster URI passes the command line and reaches the store: with nothing
+   * listening there it cannot start (exit 3, not the usage error's 2), in one line although the
+   * cluster client reports each seed on a line of its own.
+   */
+  @Test
+  void aClusterUriReachesTheStore() throws IOException {
+    int closed;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closed = s.getLocalPort();
+    }
+    Run r = run(withBase("--store", "rediss-cluster://:s3cret@127.0.0.1:" + closed
+        + ",localhost:" + closed));
+    assertOneLineError(r, ServerMain.EXIT_CANNOT_START, "cannot start",
+        "Redis Cluster at 127.0.0.1:" + closed);
+    assertEquals(1, r.err().strip().lines().count(), "one line, not one per seed: " + r.err());
+    assertFalse(r.err().contains("s3cret"), r.err());
   }
 
   @Test
@@ -149,6 +192,7 @@ class ServerArgumentsTest {
     for (String s : new String[] {"--port", "--data-dir", "--cert", "--key", "--idle-timeout",
         "--store", "--max-file-size", "--session-ttl", "--max-connections",
         "--max-connections-per-source", "--max-handshakes-per-source", "--tls-groups",
+        "redis-cluster://HOST:PORT[,HOST:PORT...]",
         "X25519MLKEM768", "Exit codes:"}) {
       assertTrue(r.out().contains(s), s + " in\n" + r.out());
     }
