@@ -10,6 +10,7 @@ import dev.lifeline.demo.testing.ChildJvm;
 import dev.lifeline.demo.testing.ServerProcess;
 import dev.lifeline.store.InMemoryCheckpointStore;
 import dev.lifeline.store.redis.testing.AlternatingProxy;
+import dev.lifeline.store.redis.testing.RedisCluster;
 import dev.lifeline.store.redis.testing.RedisServer;
 import dev.lifeline.testing.Chaos;
 import dev.lifeline.testing.ChaosSpec;
@@ -29,9 +30,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code --store redis://HOST:PORT}: two server-demo processes on one data directory and one real
- * Redis, behind a proxy that alternates between them, carry an upload across cuts; and a Redis
- * that is unreachable or not durable stops the server with one clear line.
+ * {@code --store redis://HOST:PORT} and {@code --store redis-cluster://HOST:PORT,...}: two
+ * server-demo processes on one data directory and one real Redis (or a real Redis Cluster of
+ * three primaries and three replicas on free loopback ports), behind a proxy that alternates
+ * between them, carry an upload across cuts; and a Redis that is unreachable or not durable stops
+ * the server with one clear line.
  */
 class ServerClusterTest {
   @TempDir Path dir;
@@ -39,18 +42,33 @@ class ServerClusterTest {
   @Test
   @Timeout(180)
   void twoServersOnOneDataDirectoryShareAnUploadAcrossCuts() throws Exception {
+    try (RedisServer redis = RedisServer.start(dir.resolve("redis"))) {
+      twoServersShareAnUploadAcrossCuts(redis.uri(), "cluster.bin", 7, 3);
+    }
+  }
+
+  /** The same with {@code --store redis-cluster://...}: three primaries, three replicas. */
+  @Test
+  @Timeout(240)
+  void twoServersOnARedisClusterShareAnUploadAcrossCuts() throws Exception {
+    try (RedisCluster cluster = RedisCluster.start(dir.resolve("cluster"), 3, 1)) {
+      twoServersShareAnUploadAcrossCuts(cluster.uri(), "on-a-cluster.bin", 23, 23);
+    }
+  }
+
+  private void twoServersShareAnUploadAcrossCuts(String store, String name, int dataSeed,
+      long chaosSeed) throws Exception {
     Path data = dir.resolve("data");
-    try (RedisServer redis = RedisServer.start(dir.resolve("redis"));
-        ServerProcess first = ServerProcess.start(data, 0, dir.resolve("a.log"),
-            "--store", redis.uri());
+    try (ServerProcess first = ServerProcess.start(data, 0, dir.resolve("a.log"),
+            "--store", store);
         // Started after the first: it reuses the development CA the first one created.
         ServerProcess second = ServerProcess.start(data, 0, dir.resolve("b.log"),
-            "--store", redis.uri());
+            "--store", store);
         AlternatingProxy proxy = AlternatingProxy.start(first.port(), second.port())) {
       byte[] bytes = new byte[6 << 20];
-      new Random(7).nextBytes(bytes);
+      new Random(dataSeed).nextBytes(bytes);
       Path src = Files.write(dir.resolve("src.bin"), bytes);
-      Chaos chaos = Chaos.of(ChaosSpec.parse("cut=512K..1536K,mode=rst,count=3"), 3);
+      Chaos chaos = Chaos.of(ChaosSpec.parse("cut=512K..1536K,mode=rst,count=3"), chaosSeed);
       try (LifelineClient client = chaos.install(LifelineClient.builder())
           .server("localhost", proxy.port())
           .tls(ClientTlsConfig.builder().trustedCa(data.resolve("tls/ca.pem")).build())
@@ -60,11 +78,11 @@ class ServerClusterTest {
           .reconnect(Duration.ofMillis(20), Duration.ofMillis(300), Duration.ofSeconds(60))
           .build()) {
         TransferResult r = new FileTransferClient(client, "localhost:" + proxy.port())
-            .upload(src, "cluster.bin", TransferListener.NONE);
+            .upload(src, name, TransferListener.NONE);
         String sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
         assertEquals(sha, r.sha256());
         assertEquals(sha, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-            .digest(Files.readAllBytes(data.resolve("files/cluster.bin")))));
+            .digest(Files.readAllBytes(data.resolve("files/" + name)))));
         assertEquals(3, r.reconnects(), r.toString());
         // The first handshake is full (it may be counted before the session exists); every
         // reconnect, whichever node it reaches, resumes from a ticket.

@@ -1,11 +1,13 @@
 package dev.lifeline.store.redis.internal;
 
 import dev.lifeline.store.StoreException;
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.cluster.ClusterClientOptions;
@@ -68,6 +70,20 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
 
   @Override
   public abstract void close();
+
+  /** Closing is best effort: a failure here must not hide why the store is being closed. */
+  static void closeQuietly(StatefulConnection<?, ?> connection, AbstractRedisClient client) {
+    try {
+      connection.close();
+    } catch (RuntimeException e) {
+      log.debug("closing a Redis connection", e);
+    }
+    try {
+      client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+    } catch (RuntimeException e) {
+      log.debug("shutting down a Redis client", e);
+    }
+  }
 
   static RedisEndpoint connect(String uri, Duration timeout, Duration retryFor,
       ClientResources resources) throws StoreException {
@@ -215,16 +231,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-      try {
-        connection.close();
-      } catch (RuntimeException e) {
-        log.debug("closing Redis connection", e);
-      }
-      try {
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-      } catch (RuntimeException e) {
-        log.debug("shutting down Redis client", e);
-      }
+      closeQuietly(connection, client);
     }
   }
 
@@ -332,16 +339,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
 
     @Override
     public void close() {
-      try {
-        connection.close();
-      } catch (RuntimeException e) {
-        log.debug("closing Redis Cluster connection", e);
-      }
-      try {
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-      } catch (RuntimeException e) {
-        log.debug("shutting down Redis Cluster client", e);
-      }
+      closeQuietly(connection, client);
     }
   }
 }
