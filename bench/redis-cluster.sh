@@ -13,6 +13,9 @@
 #   cluster3   three primaries, no replicas, redis-cluster://127.0.0.1:P1,127.0.0.1:P2,...
 #   cluster2   two primaries, no replicas (how the rate grows with primaries)
 #   cluster3r  three primaries and three replicas, the store with waitForReplicas(1, 1 s)
+#   single-lp  one primary with hash-max-listpack-value 256 (Redis's default, 64, is below the
+#              100-byte state and attributes, so each record is a hashtable instead of a compact
+#              listpack); measured for memory always, for the rate when named in --targets
 # Every round runs every target once, in the order given (single, cluster3, ..., single, ...),
 # each in a fresh JVM: dev.lifeline.store.bench.RedisStoreBenchmark (benchmarks module, test
 # sources) runs, per session count, a closed loop (each session keeps one commit of a 100-byte
@@ -44,7 +47,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
-    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/redis-cluster.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -144,10 +147,15 @@ start_cluster() { # NAME PRIMARIES REPLICAS
 
 # Per target: URI, the nodes INFO is read from, and the benchmark's extra options.
 declare -A uri nodes extra
-for t in ${targets//,/ }; do
+memory_targets=$targets
+if [ "$memory" -gt 0 ] && [[ ",$targets," != *,single-lp,* ]]; then memory_targets+=,single-lp; fi
+for t in ${memory_targets//,/ }; do
   case "$t" in
     single)
       start_redis single
+      uri[$t]=redis://127.0.0.1:$redis_port; nodes[$t]=127.0.0.1:$redis_port; extra[$t]= ;;
+    single-lp)
+      start_redis single-lp --hash-max-listpack-value 256
       uri[$t]=redis://127.0.0.1:$redis_port; nodes[$t]=127.0.0.1:$redis_port; extra[$t]= ;;
     cluster2|cluster3|cluster3r)
       primaries=${t:7:1}; replicas=0; [ "$t" = cluster3r ] && replicas=1
@@ -156,7 +164,8 @@ for t in ${targets//,/ }; do
       all=$(printf '127.0.0.1:%s,' "${cluster_ports[@]}")
       uri[$t]=redis-cluster://${seeds%,}; nodes[$t]=${all%,}
       extra[$t]=; [ "$replicas" = 1 ] && extra[$t]="--wait-replicas 1" ;;
-    *) echo "unknown target '$t' (expected: single, cluster2, cluster3, cluster3r)" >&2; exit 2 ;;
+    *) echo "unknown target '$t' (expected: single, single-lp, cluster2, cluster3, cluster3r)" >&2
+       exit 2 ;;
   esac
 done
 
@@ -206,7 +215,7 @@ if [ "$memory" -gt 0 ]; then
   echo
   echo "| target | primaries | sessions | used_memory delta MiB | bytes per session | sessions per GiB |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  for t in ${targets//,/ }; do
+  for t in ${memory_targets//,/ }; do
     line=$(bench "$t" memory --count "$memory")
     echo "$line" >&2
     echo "| $t | $(echo "$line" | field primaries) | $memory | $(awk -v b="$(echo "$line" | field used_bytes)" 'BEGIN {printf "%.1f", b / 1048576}') | $(echo "$line" | field bytes_per_session) | $(echo "$line" | field sessions_per_gib) |"
