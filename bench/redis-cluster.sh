@@ -28,7 +28,8 @@
 # identity, 100 B attributes, 100 B state) are stored once per target: used_memory of the
 # primaries before and after. Needs redis-server and redis-cli (Debian's redis-server package)
 # and the Maven repository (built offline when the classes are missing or older than a source).
-# Traffic: 127.0.0.1 only. KEEP=1 keeps the Redis data and logs.
+# Traffic: 127.0.0.1 only. KEEP=1 keeps the Redis data and logs. BENCH_JVM_ARGS adds options to
+# the benchmark's JVM (e.g. -XX:StartFlightRecording=filename=DIR/ for a profile of each run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
     --rounds) rounds=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
     --memory) memory=$2; shift 2 ;;
-    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bench/redis-cluster.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -183,8 +184,8 @@ done
 bench() { # TARGET MODE [OPTIONS...]
   local t=$1 mode=$2
   shift 2
-  # shellcheck disable=SC2086  # extra holds words
-  java -Xms1g -Xmx1g -Dlogback.configurationFile="$work/logback.xml" -cp "$cp" \
+  # shellcheck disable=SC2086  # extra and BENCH_JVM_ARGS hold words
+  java -Xms1g -Xmx1g ${BENCH_JVM_ARGS:-} -Dlogback.configurationFile="$work/logback.xml" -cp "$cp" \
     dev.lifeline.store.bench.RedisStoreBenchmark "$mode" --label "$t" --uri "${uri[$t]}" \
     --nodes "${nodes[$t]}" ${extra[$t]} "$@" 2>> "$work/$t.log" || {
       echo "RedisStoreBenchmark $mode against $t failed; last log lines:" >&2

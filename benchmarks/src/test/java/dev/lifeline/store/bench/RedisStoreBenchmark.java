@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -243,8 +245,10 @@ final class RedisStoreBenchmark {
   }
 
   /**
-   * Every session keeps one commit in flight; each completion issues that session's next one.
-   * Completions may arrive on several threads (one per cluster connection), hence the atomics.
+   * Every session keeps one commit in flight; each completion hands that session's next commit to
+   * a pool of one thread per core, as a server's I/O threads would issue it: issued on the store's
+   * single completion thread instead, the harness's own work would queue behind every
+   * acknowledgement there and cap the rate.
    */
   private static final class ClosedLoop {
     private static final int WARMUP = 0;
@@ -260,6 +264,12 @@ final class RedisStoreBenchmark {
     private final AtomicLong errors = new AtomicLong();
     private final AtomicReference<Throwable> firstError = new AtomicReference<>();
     private final CountDownLatch stopped;
+    private final ExecutorService issuers = Executors.newFixedThreadPool(
+        Runtime.getRuntime().availableProcessors(), r -> {
+          Thread t = new Thread(r, "bench-issuer");
+          t.setDaemon(true);
+          return t;
+        });
     private volatile int phase = WARMUP;
 
     ClosedLoop(RedisCheckpointStore store, String[] ids, int stateBytes) {
@@ -287,7 +297,9 @@ final class RedisStoreBenchmark {
 
     void stopAndAwait() throws InterruptedException {
       phase = STOP;
-      if (!stopped.await(60, TimeUnit.SECONDS)) {
+      boolean done = stopped.await(60, TimeUnit.SECONDS);
+      issuers.shutdown();
+      if (!done) {
         throw new IllegalStateException(stopped.getCount() + " commits still pending after 60 s");
       }
     }
@@ -328,7 +340,7 @@ final class RedisStoreBenchmark {
           stopped.countDown();
           return;
         }
-        commit(id, position + 1);
+        issuers.execute(() -> commit(id, position + 1));
       });
     }
   }
