@@ -214,8 +214,8 @@ field() { sed -E "s/.* $1=([^ ]+).*/\\1/"; }
 echo
 echo "| target | sessions | commits/s | each round | p50 ms | p99 ms | Redis CPU µs/commit | client CPU µs/commit | Redis CPU % | client CPU % | machine busy % |"
 echo "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-for t in ${targets//,/ }; do
-  for s in ${sessions//,/ }; do
+for s in ${sessions//,/ }; do
+  for t in ${targets//,/ }; do
     rows=$(grep " label=$t sessions=$s " "$work/rate.txt" || true)
     med() { echo "$rows" | field "$1" | tr '\n' ' ' | median; }
     each=$(echo "$rows" | field ops | paste -sd/ -)
