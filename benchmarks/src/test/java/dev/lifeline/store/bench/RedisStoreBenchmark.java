@@ -143,7 +143,7 @@ final class RedisStoreBenchmark {
       int count) throws Exception {
     List<RedisInfo> primaries = new ArrayList<>();
     for (RedisInfo n : nodes) {
-      if ("master".equals(n.field("replication", "role"))) {
+      if ("master".equals(n.info("replication").get("role"))) {
         primaries.add(n);
       }
     }
@@ -372,10 +372,6 @@ final class RedisStoreBenchmark {
         sum += Long.parseLong(n.info("memory").get("used_memory"));
       }
       return sum;
-    }
-
-    String field(String section, String name) throws IOException {
-      return info(section).get(name);
     }
 
     Map<String, String> info(String section) throws IOException {
