@@ -5,19 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.lifeline.store.CheckpointStore;
-import dev.lifeline.store.CheckpointStoreContract;
-import dev.lifeline.store.ExpiryListener;
 import dev.lifeline.store.StoreException;
 import dev.lifeline.store.redis.testing.RedisCluster;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,12 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * fsync always on every node), plus what only a cluster shows: the sessions spread over every
  * primary and are all listed, and a single-node URI at a cluster node is refused.
  */
-class RedisClusterContractTest extends CheckpointStoreContract {
+class RedisClusterContractTest extends RedisStoreContract {
   @TempDir static Path clusterDir;
   static RedisCluster cluster;
-
-  /** Every test gets its own keys; within a test every open sees the same data. */
-  private final String prefix = "contract-" + UUID.randomUUID() + ":";
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -49,19 +41,8 @@ class RedisClusterContractTest extends CheckpointStoreContract {
   }
 
   @Override
-  protected CheckpointStore open(Clock clock, Duration ttl, ExpiryListener listener)
-      throws Exception {
-    return RedisCheckpointStore.builder(cluster.uri())
-        .keyPrefix(prefix)
-        .clock(clock)
-        .ttl(ttl)
-        .expiryListener(listener)
-        .build();
-  }
-
-  @Override
-  protected boolean persistent() {
-    return true;
+  protected String uri() {
+    return cluster.uri();
   }
 
   @Test

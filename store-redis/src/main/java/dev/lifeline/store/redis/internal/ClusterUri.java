@@ -3,7 +3,6 @@ package dev.lifeline.store.redis.internal;
 import io.lettuce.core.RedisURI;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -22,7 +21,7 @@ record ClusterUri(List<RedisURI> seeds, String hosts) {
     return uri.startsWith(PLAIN) || uri.startsWith(TLS);
   }
 
-  static ClusterUri parse(String uri, Duration timeout) {
+  static ClusterUri parse(String uri) {
     boolean tls = uri.startsWith(TLS);
     String rest = uri.substring(tls ? TLS.length() : PLAIN.length());
     String user = null;
@@ -65,8 +64,7 @@ record ClusterUri(List<RedisURI> seeds, String hosts) {
       if (port < 1 || port > 65535 || host.isEmpty()) {
         throw invalid(uri, "'" + hostPort + "' is not HOST:PORT");
       }
-      RedisURI.Builder b = RedisURI.builder().withHost(host).withPort(port).withSsl(tls)
-          .withTimeout(timeout);
+      RedisURI.Builder b = RedisURI.builder().withHost(host).withPort(port).withSsl(tls);
       if (password != null && user == null) {
         b.withPassword(password.toCharArray());
       } else if (password != null) {

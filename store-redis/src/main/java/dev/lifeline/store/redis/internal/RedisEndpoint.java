@@ -88,7 +88,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
   static RedisEndpoint connect(String uri, Duration timeout, Duration retryFor,
       ClientResources resources) throws StoreException {
     return ClusterUri.isCluster(uri)
-        ? Cluster.connect(ClusterUri.parse(uri, timeout), timeout, retryFor, resources)
+        ? Cluster.connect(ClusterUri.parse(uri), timeout, retryFor, resources)
         : Single.connect(uri, timeout, retryFor, resources);
   }
 
@@ -100,7 +100,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
    */
   static void checkForm(String uri) {
     if (ClusterUri.isCluster(uri)) {
-      ClusterUri.parse(uri, Duration.ofSeconds(1));
+      ClusterUri.parse(uri);
     } else {
       Single.parse(uri);
     }
@@ -163,7 +163,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
           retryFor, () -> client.connect(ByteArrayCodec.INSTANCE),
           () -> client.shutdown(Duration.ZERO, Duration.ofSeconds(2)));
       Single single = new Single(server, client, connection);
-      single.refuseClusterNode(timeout);
+      single.refuseClusterNode();
       return single;
     }
 
@@ -188,7 +188,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
      * A cluster node takes the single-primary layout's scripts only for keys it owns, so a
      * {@code redis://} URI naming one would fail later, on some sessions only: refuse it now.
      */
-    private void refuseClusterNode(Duration timeout) throws StoreException {
+    private void refuseClusterNode() throws StoreException {
       String info;
       try {
         info = new String(connection.sync().info("cluster").getBytes(), java.nio.charset
@@ -256,6 +256,7 @@ abstract sealed class RedisEndpoint implements AutoCloseable {
 
     static Cluster connect(ClusterUri uri, Duration timeout, Duration retryFor,
         ClientResources resources) throws StoreException {
+      uri.seeds().forEach(seed -> seed.setTimeout(timeout));
       RedisClusterClient client = RedisClusterClient.create(resources, uri.seeds());
       client.setOptions(ClusterClientOptions.builder()
           .autoReconnect(true)

@@ -7,17 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.RedisCredentials;
 import io.lettuce.core.RedisURI;
-import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class ClusterUriTest {
-  private static final Duration T = Duration.ofSeconds(5);
 
   @Test
   void seedsWithoutCredentials() throws Exception {
-    ClusterUri uri = ClusterUri.parse("redis-cluster://10.0.0.5:7001,10.0.0.6:7002", T);
+    ClusterUri uri = ClusterUri.parse("redis-cluster://10.0.0.5:7001,10.0.0.6:7002");
     assertEquals(2, uri.seeds().size());
     assertEquals("10.0.0.5", uri.seeds().get(0).getHost());
     assertEquals(7002, uri.seeds().get(1).getPort());
@@ -27,7 +25,7 @@ class ClusterUriTest {
 
   @Test
   void passwordUserTlsAndIpv6() throws Exception {
-    ClusterUri uri = ClusterUri.parse("rediss-cluster://app:s%40cr+t@[::1]:7001", T);
+    ClusterUri uri = ClusterUri.parse("rediss-cluster://app:s%40cr+t@[::1]:7001");
     RedisURI seed = uri.seeds().get(0);
     assertTrue(seed.isSsl());
     assertEquals("::1", seed.getHost());
@@ -36,7 +34,7 @@ class ClusterUriTest {
     assertEquals("s@cr+t", new String(credentials.getPassword()));
     assertFalse(uri.hosts().contains("s@cr"), "the password is never shown");
 
-    RedisURI passwordOnly = ClusterUri.parse("redis-cluster://:pw@h:1", T).seeds().get(0);
+    RedisURI passwordOnly = ClusterUri.parse("redis-cluster://:pw@h:1").seeds().get(0);
     assertEquals("pw", new String(credentials(passwordOnly).getPassword()));
     assertFalse(credentials(passwordOnly).hasUsername());
   }
